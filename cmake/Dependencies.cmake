@@ -1,0 +1,51 @@
+# The one place where gongkai names its dependencies (all Debian 12 packages; see README).
+# Each becomes an imported target `dep::<name>` that modules link against.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+# cmark-gfm and its extensions (libcmark-gfm-dev, libcmark-gfm-extensions-dev)
+pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm)
+find_library(CMARK_GFM_EXTENSIONS_LIB NAMES cmark-gfm-extensions REQUIRED)
+add_library(dep::cmark INTERFACE IMPORTED)
+target_link_libraries(dep::cmark INTERFACE PkgConfig::CMARK_GFM ${CMARK_GFM_EXTENSIONS_LIB})
+
+# Xapian 1.4 (libxapian-dev)
+pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
+add_library(dep::xapian ALIAS PkgConfig::XAPIAN)
+
+# cpp-httplib (libcpp-httplib-dev): its pkg-config flags carry OpenSSL/zlib/brotli defines.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+add_library(dep::httplib ALIAS PkgConfig::HTTPLIB)
+
+# toml++ 3 (libtomlplusplus-dev)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+add_library(dep::toml ALIAS PkgConfig::TOMLPP)
+
+# ICU (libicu-dev): normalisation, break iteration, GB2312/GBK conversion
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc icu-i18n)
+add_library(dep::icu ALIAS PkgConfig::ICU)
+
+# OpenSSL (libssl-dev): SHA-1/SHA-256, AES, Base64, random
+find_package(OpenSSL REQUIRED)
+add_library(dep::openssl INTERFACE IMPORTED)
+target_link_libraries(dep::openssl INTERFACE OpenSSL::Crypto)
+
+# libqrencode (libqrencode-dev): QR codes on print views
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+add_library(dep::qrencode ALIAS PkgConfig::QRENCODE)
+
+# pugixml (libpugixml-dev): WeChat XML
+pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
+add_library(dep::pugixml ALIAS PkgConfig::PUGIXML)
+
+# Header-only: nlohmann-json (nlohmann-json3-dev), kainjow mustache (libkainjow-mustache-dev)
+find_package(nlohmann_json 3 REQUIRED)
+add_library(dep::json ALIAS nlohmann_json::nlohmann_json)
+find_path(MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+add_library(dep::mustache INTERFACE IMPORTED)
+target_include_directories(dep::mustache INTERFACE ${MUSTACHE_INCLUDE_DIR})
+
+# Catch2 2.13 (catch2) for the tests
+if(GONGKAI_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()

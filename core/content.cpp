@@ -1,0 +1,56 @@
+#include "gongkai/content.hpp"
+
+namespace gongkai {
+
+namespace {
+template <class T>
+const T* find_by_id(const std::vector<T>& v, const std::string& id) {
+  for (const auto& x : v)
+    if (x.id == id) return &x;
+  return nullptr;
+}
+}  // namespace
+
+const Department* SiteConfig::department(const std::string& id) const { return find_by_id(departments, id); }
+const Category* SiteConfig::category(const std::string& id) const { return find_by_id(categories, id); }
+const Village* SiteConfig::village(const std::string& id) const { return find_by_id(villages, id); }
+
+const char* section_name(Section s) {
+  switch (s) {
+    case Section::disclosure: return "disclosure";
+    case Section::notices: return "notices";
+    case Section::consultations: return "consultations";
+    case Section::pages: return "pages";
+  }
+  return "";
+}
+
+const char* section_title(Section s) {
+  switch (s) {
+    case Section::disclosure: return "政府信息公开";
+    case Section::notices: return "普法宣传";
+    case Section::consultations: return "征求意见";
+    case Section::pages: return "页面";
+  }
+  return "";
+}
+
+const char* const k_power_types[10] = {"行政许可", "行政处罚", "行政强制", "行政征收", "行政给付",
+                                       "行政检查", "行政确认", "行政奖励", "行政裁决", "其他行政权力"};
+
+bool is_power_type(const std::string& s) {
+  for (const char* t : k_power_types)
+    if (s == t) return true;
+  return false;
+}
+
+std::string power_types_list() {
+  std::string out;
+  for (const char* t : k_power_types) {
+    if (!out.empty()) out += ", ";
+    out += t;
+  }
+  return out;
+}
+
+}  // namespace gongkai

@@ -1,0 +1,36 @@
+// Chinese text analysis shared by the indexer and the query side, so both always agree.
+// Text is normalised (NFKC + case folding, zero-width characters dropped), then split into
+// chunks: runs of CJK ideographs, and words of letters/digits. A CJK run yields its single
+// characters and overlapping bigrams; a word yields itself. See README "Search".
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gongkai::search {
+
+struct Chunk {
+  bool cjk = false;
+  std::u32string text;  // normalised code points
+};
+
+std::vector<Chunk> chunks(std::string_view text);  // normalises first
+std::vector<Chunk> chunks_normalized(std::u32string_view normalized);
+
+// Terms of one chunk: for CJK, bigrams (or the single character of a one-character chunk);
+// for words, the word itself (at most 64 bytes).
+std::vector<std::string> chunk_terms(const Chunk& c);
+std::vector<std::string> chunk_unigrams(const Chunk& c);
+
+// A title or query reduced to a comparison key: normalised, without spaces and punctuation,
+// without a leading 中华人民共和国, with 《》 removed.
+std::string title_key(std::string_view title);
+
+// Per-character folding used for snippet matching (full-width ASCII, case, ideographic space).
+char32_t fold_char(char32_t cp);
+
+// Everyday words mapped to the official terms laws and notices use (口语化检索).
+// Returns the official expansions of a query chunk, if any.
+std::vector<std::string> everyday_synonyms(const std::string& chunk_utf8);
+
+}  // namespace gongkai::search

@@ -1,0 +1,35 @@
+// The search schema, written once and used by the indexer (generator) and the search service
+// (server): term prefixes, value slots, the analyser's name, and document data fields.
+#pragma once
+
+namespace gongkai::search {
+
+// Recorded in the index as metadata; the server refuses an index built with another analyser.
+inline constexpr const char* k_analyzer_key = "gongkai.analyzer";
+inline constexpr const char* k_analyzer = "gongkai-cjk-ngram-2";
+
+// Term prefixes (Xapian convention: upper-case, boolean terms start with X).
+inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL
+inline constexpr const char* k_prefix_title = "S";         // title terms (ranking)
+inline constexpr const char* k_prefix_section = "XS";      // disclosure | notices | ...
+inline constexpr const char* k_prefix_department = "XB";   // department id and name
+inline constexpr const char* k_prefix_category = "XC";     // category id and name
+inline constexpr const char* k_prefix_year = "XY";         // 2021
+inline constexpr const char* k_prefix_validity = "XV";     // 有效 | 失效 | 废止
+inline constexpr const char* k_prefix_doc_no = "XD";       // normalised 文号 (exact lookup)
+inline constexpr const char* k_prefix_index_no = "XI";     // normalised 索引号 (exact lookup)
+inline constexpr const char* k_prefix_exact_title = "XT";  // normalised whole title (exact lookup)
+
+// Value slots.
+inline constexpr unsigned k_slot_published = 0;   // sortable_serialise(epoch seconds)
+inline constexpr unsigned k_slot_section = 1;
+inline constexpr unsigned k_slot_department = 2;  // department name
+inline constexpr unsigned k_slot_category = 3;    // category name
+inline constexpr unsigned k_slot_year = 4;
+inline constexpr unsigned k_slot_validity = 5;
+inline constexpr unsigned k_slot_title_key = 6;   // normalised title (version grouping)
+
+// Term positions: the title starts at 1, the body after this gap (phrases never span them).
+inline constexpr unsigned k_body_position = 1000;
+
+}  // namespace gongkai::search

@@ -1,0 +1,255 @@
+#include "build.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gongkai/fs.hpp"
+#include "gongkai/text.hpp"
+#include "index_no.hpp"
+#include "indexer.hpp"
+#include "loader.hpp"
+#include "markdown.hpp"
+#include "render.hpp"
+#include "theme.hpp"
+
+#ifndef GONGKAI_SOURCE_THEMES
+#define GONGKAI_SOURCE_THEMES ""
+#endif
+#ifndef GONGKAI_INSTALLED_THEMES
+#define GONGKAI_INSTALLED_THEMES ""
+#endif
+
+namespace gongkai::gen {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class StageTimer {
+ public:
+  explicit StageTimer(const BuildOptions& o) : m_o(o), m_start(std::chrono::steady_clock::now()) {}
+  void done(const std::string& stage, const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - m_start).count();
+    m_start = now;
+    if (m_o.progress) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%8.0f ms", ms);
+      m_o.progress(std::string(buf) + "  " + stage + ": " + what);
+    }
+  }
+
+ private:
+  const BuildOptions& m_o;
+  std::chrono::steady_clock::time_point m_start;
+};
+
+// Renders every Markdown body, resolving relative links to published URLs.
+void render_markdown_stage(Content& c, const std::string& prefix, Diagnostics& diags) {
+  std::map<std::string, const Item*> by_source;
+  for (const Item& it : c.items) by_source[it.source] = &it;
+  const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
+  LinkResolver resolve = [&](const std::string& target, std::string& why) -> std::optional<std::string> {
+    if (ends_with(target, ".md")) {
+      auto it = by_source.find(target);
+      if (it == by_source.end()) { why = "no such file in the content folder"; return std::nullopt; }
+      if (it->second->draft) { why = "it is a draft and is never published"; return std::nullopt; }
+      return it->second->url;
+    }
+    if (attachments.count(target)) return "/" + url_encode_path(target);
+    for (const char* section : {"disclosure", "notices", "consultations", "responsibilities"})
+      if (target == section) return "/" + target + "/";  // the generated section pages
+    if (starts_with(target, "responsibilities/") && ends_with(target, ".toml")) {
+      const std::string dept = target.substr(17, target.size() - 22);
+      for (const auto& l : c.lists)
+        if (l.department == dept) return "/responsibilities/" + dept + "/";
+    }
+    for (const char* idx : {"/index.md", "/_index.md"}) {
+      auto it = by_source.find(target + idx);
+      if (it != by_source.end() && !it->second->draft) return it->second->url;
+    }
+    why = "no such file in the content folder";
+    return std::nullopt;
+  };
+  for (Item& it : c.items) {
+    if (it.draft) continue;
+    MarkdownInput in;
+    in.markdown = &it.markdown;
+    in.source = it.source;
+    in.display_path = prefix + it.source;
+    in.first_line = it.body_line;
+    MarkdownOutput out = render_markdown(in, resolve, diags);
+    it.html = std::move(out.html);
+    it.text = std::move(out.text);
+    if (it.summary.empty()) it.summary = truncate_chars(out.first_paragraph, 200);
+    std::set<std::string> seen;
+    for (const std::string& t : out.linked_targets) {
+      if (!attachments.count(t) || !seen.insert(t).second) continue;
+      Attachment a;
+      a.source = t;
+      a.url = "/" + url_encode_path(t);
+      a.name = fs::path(t).filename().string();
+      it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
+    }
+  }
+  for (auto& l : c.lists) {
+    for (auto& r : l.items) {
+      MarkdownInput in;
+      in.markdown = &r.basis;
+      in.source = l.source;
+      in.display_path = prefix + l.source;
+      in.inline_only = true;
+      r.basis_html = render_markdown(in, resolve, diags).html;
+    }
+  }
+}
+
+std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages) {
+  nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"documents", documents}, {"pages", pages},
+                      {"generator", "gongkai-build 0.1.0"}};
+  return j.dump(2) + "\n";
+}
+
+void prune_releases(const fs::path& releases, const std::string& keep_id, int keep) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> all;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(releases, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() || name == keep_id) continue;
+    if (starts_with(name, ".tmp-")) {  // a build that died half-way
+      fs::remove_all(e.path(), ec);
+      continue;
+    }
+    all.push_back({e.last_write_time(ec), e.path()});
+  }
+  std::sort(all.begin(), all.end(), std::greater<>());
+  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) fs::remove_all(all[i].second, ec);
+}
+
+}  // namespace
+
+fs::path find_themes_dir(const fs::path& content_dir) {
+  const fs::path beside = fs::absolute(content_dir).parent_path() / "themes";
+  if (fs::is_directory(beside)) return beside;
+  if (std::string(GONGKAI_INSTALLED_THEMES).size() && fs::is_directory(GONGKAI_INSTALLED_THEMES)) return GONGKAI_INSTALLED_THEMES;
+  return GONGKAI_SOURCE_THEMES;
+}
+
+DateTime build_clock(const std::optional<DateTime>& given) {
+  if (given) return *given;
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde) {
+    char* end = nullptr;
+    const long long v = std::strtoll(sde, &end, 10);
+    if (end && *end == '\0') return DateTime::from_epoch(v);
+  }
+  const auto now = std::chrono::system_clock::now();
+  return DateTime::from_epoch(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags) {
+  StageTimer timer(o);
+  const std::string prefix = o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix;
+  const fs::path themes = o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir;
+  markdown_init();
+
+  content = load_content({o.content_dir, prefix, themes}, diags);
+  if (!o.base_url.empty()) {
+    content.site.base_url = o.base_url;
+    if (content.site.base_url.back() != '/') content.site.base_url += '/';
+  }
+  timer.done("load", std::to_string(content.items.size()) + " files, " + std::to_string(content.lists.size()) + " responsibility lists");
+  assign_index_numbers(content, prefix, diags);
+  render_markdown_stage(content, prefix, diags);
+  for (Item& it : content.items) {
+    for (Attachment& a : it.attachments) {
+      std::error_code ec;
+      a.size = fs::file_size(o.content_dir / a.source, ec);
+    }
+  }
+  timer.done("validate", std::to_string(diags.error_count()) + " errors, " + std::to_string(diags.warning_count()) + " warnings");
+  if (diags.has_errors()) return false;
+
+  Theme theme;
+  if (!theme.load(themes / content.site.theme, diags)) return false;
+  RenderOptions ro;
+  ro.now = build_clock(o.now);
+  ro.content_dir = o.content_dir;
+  render_site(content, theme, ro, out);
+  timer.done("render", std::to_string(out.size()) + " files");
+  return true;
+}
+
+BuildResult build(const BuildOptions& o) {
+  BuildResult r;
+  Content content;
+  OutputTree out;
+  try {
+    if (!fs::is_directory(o.content_dir)) {
+      r.exit_code = 2;
+      r.environment_error = "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
+      return r;
+    }
+    if (!build_tree(o, content, out, r.diagnostics)) {
+      r.exit_code = 1;
+      return r;
+    }
+  } catch (const std::exception& e) {
+    r.exit_code = 2;
+    r.environment_error = e.what();
+    return r;
+  }
+  for (const auto& [p, b] : out.files())
+    if (ends_with(p, ".html")) ++r.pages;
+  r.files = out.size();
+  if (o.check_only) return r;
+
+  const DateTime now = build_clock(o.now);
+  StageTimer timer(o);
+  const fs::path releases = o.output_dir / "releases";
+  fs::path tmp;
+  try {
+    fs::create_directories(releases);
+    const std::string id = o.build_id.empty() ? now.compact() + "-" + out.digest().substr(0, 10) : o.build_id;
+    r.release_id = id;
+    const fs::path final_dir = releases / id;
+    if (!fs::exists(final_dir)) {
+      tmp = releases / (".tmp-" + id + "-" + std::to_string(::getpid()));
+      fs::remove_all(tmp);
+      fs::create_directories(tmp / "site");
+      fs::create_directories(tmp / "server");
+      OutputTree site, server;
+      for (const auto& [p, b] : out.files()) {
+        if (starts_with(p, k_server_prefix)) server.add(p.substr(std::string(k_server_prefix).size()), b);
+        else site.add(p, b);
+      }
+      for (const auto& [p, src] : out.copies()) site.copy(p, src);
+      site.write_to(tmp / "site");
+      server.write_to(tmp / "server");
+      timer.done("write", std::to_string(r.files) + " files");
+      if (o.write_index) {
+        r.documents = write_search_index(content, tmp / "search");
+        timer.done("index", std::to_string(r.documents) + " documents");
+      }
+      write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages));
+      fs::rename(tmp, final_dir);
+      tmp.clear();
+    }
+    replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
+    prune_releases(releases, id, o.keep_releases);
+    timer.done("publish", "current -> releases/" + id);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    if (!tmp.empty()) fs::remove_all(tmp, ec);
+    r.exit_code = 2;
+    r.environment_error = std::string("cannot publish: ") + e.what() + " (发布失败，原网站保持不变)";
+  }
+  return r;
+}
+
+}  // namespace gongkai::gen

@@ -1,0 +1,51 @@
+// The build pipeline, one line per stage: load → validate → markdown → render → index → publish.
+// A build either publishes a complete new release and swaps `current` to it, or leaves the
+// output folder exactly as it was.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "gongkai/content.hpp"
+#include "gongkai/datetime.hpp"
+#include "gongkai/diagnostics.hpp"
+#include "output.hpp"
+
+namespace gongkai::gen {
+
+struct BuildOptions {
+  std::filesystem::path content_dir = "content";
+  std::filesystem::path output_dir = "output";
+  std::filesystem::path themes_dir;   // empty: found next to the content folder or installed
+  std::string display_prefix;         // prefix of paths in diagnostics; default: content_dir + "/"
+  std::optional<DateTime> now;        // the build's clock; default: SOURCE_DATE_EPOCH or wall clock
+  std::string base_url;               // overrides site.toml's base_url when set
+  std::string build_id;               // release folder name; default: <now>-<digest>
+  bool check_only = false;            // validate everything, publish nothing
+  bool write_index = true;            // the Xapian index
+  int keep_releases = 5;              // releases kept for rollback (at least 2)
+  std::function<void(const std::string&)> progress;  // a line per stage, or nothing
+};
+
+struct BuildResult {
+  int exit_code = 0;       // 0 built, 1 content errors, 2 environment problem
+  Diagnostics diagnostics;
+  std::string environment_error;  // one sentence when exit_code == 2
+  std::string release_id;
+  std::size_t pages = 0, files = 0, documents = 0;
+};
+
+// Paths under this prefix in the OutputTree are published beside the site, not in it.
+inline constexpr const char* k_server_prefix = "_server/";
+
+// Loads, validates and renders into `out` without publishing. Used by build() and tests.
+// Returns false when diagnostics hold errors.
+bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags);
+
+BuildResult build(const BuildOptions& options);
+
+std::filesystem::path find_themes_dir(const std::filesystem::path& content_dir);
+DateTime build_clock(const std::optional<DateTime>& given);
+
+}  // namespace gongkai::gen

@@ -1,0 +1,32 @@
+// Content loading and validation: reads a content folder into the Content model, reporting every
+// problem as a diagnostic with the file, line and column of the offending key. Never throws for
+// content problems; throws std::runtime_error only when the folder cannot be read at all.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "gongkai/content.hpp"
+#include "gongkai/diagnostics.hpp"
+
+namespace gongkai::gen {
+
+struct LoadOptions {
+  std::filesystem::path content_dir;
+  std::string display_prefix;  // prefix for paths in diagnostics, e.g. "content/"
+  std::filesystem::path themes_dir;  // where themes live, to check site.theme
+};
+
+Content load_content(const LoadOptions& options, Diagnostics& diags);
+
+// Splits a Markdown file into TOML front matter (between +++ lines) and body.
+struct FrontMatter {
+  bool found = false;
+  std::string toml;
+  int toml_first_line = 2;  // file line of the first TOML line
+  std::string body;
+  int body_first_line = 1;
+  bool unterminated = false;
+};
+FrontMatter split_front_matter(const std::string& file);
+
+}  // namespace gongkai::gen

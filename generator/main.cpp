@@ -1,0 +1,105 @@
+// gongkai-build: parses arguments and runs the build pipeline (build.cpp).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "build.hpp"
+
+namespace {
+
+const char* k_usage =
+    "usage: gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
+    "                     [--check] [--build-id ID] [--themes DIR] [--no-index]\n"
+    "\n"
+    "Builds the content folder into a static site and a search index, and publishes it\n"
+    "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
+    "\n"
+    "  --content DIR   content folder (default: content)\n"
+    "  --output DIR    output folder (default: output)\n"
+    "  --now TIME      the build's clock, e.g. 2022-03-15T10:00:00+08:00 (default: SOURCE_DATE_EPOCH or now)\n"
+    "  --base-url URL  overrides base_url of site.toml\n"
+    "  --quiet         print only errors and warnings\n"
+    "  --check         validate everything, publish nothing\n"
+    "  --build-id ID   name of the release folder (default: <time>-<digest>)\n"
+    "  --themes DIR    folder holding themes (default: themes/ beside the content folder)\n"
+    "  --no-index      skip the search index\n"
+    "\n"
+    "Exit codes: 0 built (warnings allowed), 1 content errors, 2 usage or environment problem.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gongkai;
+  gen::BuildOptions o;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "gongkai-build: " << name << " needs a value\n" << k_usage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << k_usage;
+      return 0;
+    } else if (a == "--version") {
+      std::cout << "gongkai-build 0.1.0\n";
+      return 0;
+    } else if (a == "--content") {
+      o.content_dir = value("--content");
+    } else if (a == "--output") {
+      o.output_dir = value("--output");
+    } else if (a == "--now") {
+      const std::string v = value("--now");
+      o.now = DateTime::parse(v);
+      if (!o.now) {
+        std::cerr << "gongkai-build: --now \"" << v << "\" is not a date or date-time such as 2022-03-15T10:00:00+08:00\n";
+        return 2;
+      }
+    } else if (a == "--base-url") {
+      o.base_url = value("--base-url");
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a == "--check") {
+      o.check_only = true;
+    } else if (a == "--build-id") {
+      o.build_id = value("--build-id");
+      if (o.build_id.empty() || o.build_id.find_first_of("/\\") != std::string::npos || o.build_id[0] == '.') {
+        std::cerr << "gongkai-build: --build-id must be a plain folder name\n";
+        return 2;
+      }
+    } else if (a == "--themes") {
+      o.themes_dir = value("--themes");
+    } else if (a == "--no-index") {
+      o.write_index = false;
+    } else {
+      std::cerr << "gongkai-build: unknown argument " << a << "\n" << k_usage;
+      return 2;
+    }
+  }
+  if (!quiet && ::isatty(STDERR_FILENO)) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+
+  const gen::BuildResult r = gen::build(o);
+  for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";
+  if (r.exit_code == 2) {
+    std::cerr << "gongkai-build: " << r.environment_error << "\n";
+    return 2;
+  }
+  if (r.exit_code == 1) {
+    std::cerr << "gongkai-build: " << r.diagnostics.error_count() << " error(s), " << r.diagnostics.warning_count()
+              << " warning(s); nothing was published (有错误，未发布)\n";
+    return 1;
+  }
+  if (!quiet) {
+    if (o.check_only)
+      std::cerr << "gongkai-build: check passed: " << r.pages << " pages, " << r.diagnostics.warning_count() << " warning(s)\n";
+    else
+      std::cerr << "gongkai-build: published release " << r.release_id << ": " << r.pages << " pages, " << r.files
+                << " files, " << r.documents << " search documents, " << r.diagnostics.warning_count() << " warning(s)\n";
+  }
+  return 0;
+}

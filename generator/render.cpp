@@ -1,0 +1,594 @@
+#include "render.hpp"
+
+#include <qrencode.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "feeds.hpp"
+#include "gongkai/text.hpp"
+
+namespace gongkai::gen {
+
+using kainjow::mustache::list;
+
+namespace {
+
+struct PowerType {
+  const char* slug;
+  const char* name;
+};
+const PowerType k_power_type_slugs[] = {{"xk", "行政许可"}, {"cf", "行政处罚"}, {"qz", "行政强制"}, {"zs", "行政征收"},
+                                        {"jf", "行政给付"}, {"jc", "行政检查"}, {"qr", "行政确认"}, {"jl", "行政奖励"},
+                                        {"cj", "行政裁决"}, {"qt", "其他行政权力"}};
+
+std::string out_path(const std::string& url) {  // "/a/b/" -> "a/b/index.html"
+  std::string p = url.substr(1);
+  if (p.empty() || p.back() == '/') p += "index.html";
+  return p;
+}
+
+std::string qr_svg(const std::string& text) {
+  QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  if (!qr) return "";
+  const int w = qr->width, margin = 2, size = w + 2 * margin;
+  std::string path;
+  for (int y = 0; y < w; ++y)
+    for (int x = 0; x < w; ++x)
+      if (qr->data[y * w + x] & 1)
+        path += "M" + std::to_string(x + margin) + " " + std::to_string(y + margin) + "h1v1h-1z";
+  QRcode_free(qr);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " + std::to_string(size) +
+         "\" role=\"img\" aria-label=\"二维码\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+         "<path fill=\"#000\" d=\"" + path + "\"/></svg>";
+}
+
+std::string money(double v) {
+  char buf[32];
+  if (v == static_cast<double>(static_cast<long long>(v))) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+class SiteRenderer {
+ public:
+  SiteRenderer(const Content& c, const Theme& theme, const RenderOptions& opt, OutputTree& out)
+      : m_c(c), m_theme(theme), m_opt(opt), m_out(out) {
+    for (const Item& it : c.items) {
+      if (it.draft) continue;
+      m_by_section[it.section].push_back(&it);
+    }
+    for (auto& [s, v] : m_by_section) std::sort(v.begin(), v.end(), newer_first);
+    m_menu_pages = m_by_section[Section::pages];
+    std::sort(m_menu_pages.begin(), m_menu_pages.end(), [](const Item* a, const Item* b) {
+      return a->weight != b->weight ? a->weight < b->weight : a->source < b->source;
+    });
+  }
+
+  void run() {
+    for (const auto& [rel, src] : m_theme.assets()) m_out.copy(rel, src);
+    for (const std::string& a : m_c.attachments) m_out.copy(a, m_opt.content_dir / a);
+    render_home();
+    render_disclosure();
+    render_simple_section(Section::notices, "普法宣传", "notices");
+    render_simple_section(Section::consultations, "重大行政决策公开征求意见", "consultations");
+    for (const Item* it : m_by_section[Section::pages]) render_item(*it);
+    render_responsibilities();
+    render_not_found();
+    render_search_shell();
+    write_feeds(m_c, m_by_section, m_opt.now, m_out);
+  }
+
+ private:
+  const Content& m_c;
+  const Theme& m_theme;
+  const RenderOptions& m_opt;
+  OutputTree& m_out;
+  std::map<Section, std::vector<const Item*>> m_by_section;
+  std::vector<const Item*> m_menu_pages;
+
+  std::string dept_name(const std::string& id) const {
+    const Department* d = m_c.site.department(id);
+    return d ? d->name : id;
+  }
+  std::string cat_name(const std::string& id) const {
+    const Category* c = m_c.site.category(id);
+    return c ? c->name : id;
+  }
+
+  // ---- shared page data -----------------------------------------------------------------
+
+  data site_data() const {
+    const auto& s = m_c.site;
+    const auto& o = s.organization;
+    data d;
+    d.set("title", s.title);
+    d.set("base_url", s.base_url);
+    d.set("language", s.language);
+    d.set("org_name", o.name);
+    d.set("address", o.address);
+    d.set("phone", o.phone);
+    d.set("email", o.email);
+    d.set("site_code", o.site_code);
+    d.set("icp", o.icp);
+    d.set("police_record", o.police_record);
+    std::string digits;
+    for (char ch : o.police_record)
+      if (ch >= '0' && ch <= '9') digits += ch;
+    d.set("police_record_code", digits);
+    list menu;
+    for (const Item* p : m_menu_pages) {
+      if (!p->menu) continue;
+      data m;
+      m.set("title", p->title);
+      m.set("url", p->url);
+      menu.push_back(m);
+    }
+    d.set("menu_pages", menu);
+    return d;
+  }
+
+  void emit(const std::string& url, const std::string& tmpl, data page, const std::string& title,
+            const std::string& column, const std::string& pub_date = "", const std::string& source = "") {
+    page.set("site", site_data());
+    const std::string main = m_theme.render(tmpl, page);
+    data layout;
+    layout.set("site", site_data());
+    layout.set("main", main);
+    layout.set("page_title", title);
+    layout.set("column", column);
+    static const std::map<std::string, std::string> k_column_names = {
+        {"home", "首页"}, {"disclosure", "政府信息公开"}, {"responsibilities", "权责清单"}, {"notices", "普法宣传"},
+        {"consultations", "征求意见"}, {"pages", "网站页面"}, {"search", "站内搜索"}};
+    auto cn = k_column_names.find(column);
+    layout.set("column_name", cn == k_column_names.end() ? "" : cn->second);
+    layout.set("is_article", !pub_date.empty());
+    layout.set("pub_date", pub_date);
+    layout.set("content_source", source.empty() ? m_c.site.organization.name : source);
+    layout.set("url", url);
+    layout.set("canonical", m_c.site.base_url + url.substr(1));
+    for (const char* s : {"home", "disclosure", "responsibilities", "notices", "consultations"})
+      layout.set(std::string("nav_") + s, column == s);
+    m_out.add(out_path(url), m_theme.render("layout", layout));
+  }
+
+  data item_summary(const Item& it) const {
+    data d;
+    d.set("title", it.title);
+    d.set("url", it.url);
+    d.set("date", it.published.date());
+    d.set("department", dept_name(it.department));
+    d.set("category", it.category.empty() ? "" : cat_name(it.category));
+    d.set("invalid", it.validity != "有效");
+    d.set("validity", it.validity);
+    d.set("index_no", it.index_no);
+    d.set("doc_no", it.doc_no);
+    return d;
+  }
+
+  data pager(const std::string& base, int page, int pages) const {
+    data d;
+    auto page_url = [&](int n) { return n == 1 ? base : base + "page/" + std::to_string(n) + "/"; };
+    d.set("show", pages > 1);
+    d.set("has_prev", page > 1);
+    d.set("has_next", page < pages);
+    if (page > 1) d.set("prev_url", page_url(page - 1));
+    if (page < pages) d.set("next_url", page_url(page + 1));
+    d.set("page", std::to_string(page));
+    d.set("pages", std::to_string(pages));
+    list nums;
+    for (int n = 1; n <= pages; ++n) {
+      if (pages > 11 && n != 1 && n != pages && std::abs(n - page) > 3) continue;
+      data x;
+      x.set("n", std::to_string(n));
+      x.set("url", page_url(n));
+      x.set("current", n == page);
+      nums.push_back(x);
+    }
+    d.set("numbers", nums);
+    return d;
+  }
+
+  // A paginated list of items at base (e.g. /disclosure/category/fzzf/).
+  void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
+                 const std::string& column, data extra) {
+    const int pages = std::max<int>(1, static_cast<int>((items.size() + k_page_size - 1) / k_page_size));
+    for (int p = 1; p <= pages; ++p) {
+      data d = extra;
+      list rows;
+      for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
+           i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i)
+        rows.push_back(item_summary(*items[i]));
+      d.set("heading", heading);
+      d.set("items", rows);
+      d.set("empty", items.empty());
+      d.set("count", std::to_string(items.size()));
+      d.set("pager", pager(base, p, pages));
+      const std::string url = p == 1 ? base : base + "page/" + std::to_string(p) + "/";
+      emit(url, "list", d, p == 1 ? heading : heading + "（第" + std::to_string(p) + "页）", column);
+    }
+  }
+
+  // ---- pages ----------------------------------------------------------------------------------
+
+  void render_home() {
+    data d;
+    auto latest = [&](Section s, std::size_t n) {
+      list l;
+      const auto& v = m_by_section[s];
+      for (std::size_t i = 0; i < v.size() && i < n; ++i) l.push_back(item_summary(*v[i]));
+      return l;
+    };
+    d.set("disclosure", latest(Section::disclosure, 10));
+    list current;
+    for (const Item* it : current_notices()) current.push_back(item_summary(*it));
+    d.set("current_notices", current);
+    d.set("has_current_notices", !current.empty());
+    d.set("notices", latest(Section::notices, 6));
+    list open;
+    for (const Item* it : m_by_section[Section::consultations]) {
+      const auto st = consultation_status(*it, m_opt.now);
+      if (st.key != "open") continue;
+      data x = item_summary(*it);
+      x.set("days_left", std::to_string(st.days_left));
+      open.push_back(x);
+    }
+    d.set("has_open_consultations", !open.empty());
+    d.set("open_consultations", open);
+    d.set("consultations", latest(Section::consultations, 5));
+    list depts;
+    for (const auto& l : m_c.lists) {
+      data x;
+      x.set("name", dept_name(l.department));
+      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("count", std::to_string(l.items.size()));
+      depts.push_back(x);
+    }
+    d.set("lists", depts);
+    d.set("guide_url", guide_url());
+    emit("/", "home", d, m_c.site.title, "home");
+  }
+
+  std::vector<const Item*> current_notices() {
+    std::vector<const Item*> v;
+    for (const Item* it : m_by_section[Section::notices])
+      if (notice_on_display(*it, m_opt.now)) v.push_back(it);
+    std::stable_sort(v.begin(), v.end(), [](const Item* a, const Item* b) { return a->priority > b->priority; });
+    return v;
+  }
+
+  std::string guide_url() const {
+    for (const Item* p : m_menu_pages)
+      if (p->title.find("指南") != std::string::npos) return p->url;
+    return "";
+  }
+
+  void render_disclosure() {
+    const auto& items = m_by_section[Section::disclosure];
+    // Facets of the catalogue: by category, department, year.
+    std::map<std::string, std::vector<const Item*>> by_cat, by_dept;
+    std::map<int, std::vector<const Item*>, std::greater<int>> by_year;
+    for (const Item* it : items) {
+      by_cat[it->category].push_back(it);
+      by_dept[it->department].push_back(it);
+      by_year[it->published.year()].push_back(it);
+    }
+    data facets;
+    list cats, depts, years;
+    for (const auto& c : m_c.site.categories) {
+      data x;
+      x.set("name", c.name);
+      x.set("url", "/disclosure/category/" + c.id + "/");
+      x.set("count", std::to_string(by_cat[c.id].size()));
+      cats.push_back(x);
+    }
+    for (const auto& dp : m_c.site.departments) {
+      data x;
+      x.set("name", dp.name);
+      x.set("url", "/disclosure/department/" + dp.id + "/");
+      x.set("count", std::to_string(by_dept[dp.id].size()));
+      depts.push_back(x);
+    }
+    for (const auto& [y, v] : by_year) {
+      data x;
+      x.set("name", std::to_string(y) + "年");
+      x.set("url", "/disclosure/year/" + std::to_string(y) + "/");
+      x.set("count", std::to_string(v.size()));
+      years.push_back(x);
+    }
+    facets.set("categories", cats);
+    facets.set("departments", depts);
+    facets.set("years", years);
+    data extra;
+    extra.set("facets", facets);
+    extra.set("is_catalogue", true);
+    extra.set("guide_url", guide_url());
+    for (const auto& c : m_c.site.categories)
+      if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
+        extra.set("annual_url", "/disclosure/category/" + c.id + "/");
+    emit_list("/disclosure/", items, "法定主动公开内容", "disclosure", extra);
+    for (const auto& c : m_c.site.categories)
+      emit_list("/disclosure/category/" + c.id + "/", by_cat[c.id], "主题分类：" + c.name, "disclosure", extra);
+    for (const auto& dp : m_c.site.departments)
+      emit_list("/disclosure/department/" + dp.id + "/", by_dept[dp.id], "发布机构：" + dp.name, "disclosure", extra);
+    for (const auto& [y, v] : by_year)
+      emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra);
+    for (const Item* it : items) render_item(*it);
+  }
+
+  void render_simple_section(Section s, const std::string& heading, const std::string& column) {
+    const auto& items = m_by_section[s];
+    data extra;
+    if (s == Section::notices) {
+      list current;
+      for (const Item* it : current_notices()) current.push_back(item_summary(*it));
+      extra.set("has_current_notices", !current.empty());
+      extra.set("current_notices", current);
+    }
+    emit_list("/" + column + "/", items, heading, column, extra);
+    for (const Item* it : items) render_item(*it);
+  }
+
+  data attachments_data(const Item& it) const {
+    list l;
+    for (const auto& a : it.attachments) {
+      data x;
+      x.set("name", a.name);
+      x.set("url", a.url);
+      x.set("size", a.size >= 1024 * 1024 ? money(static_cast<double>(a.size * 10 / (1024 * 1024)) / 10) + " MB"
+                                           : std::to_string((a.size + 1023) / 1024) + " KB");
+      l.push_back(x);
+    }
+    return l;
+  }
+
+  void render_item(const Item& it) {
+    data d = item_summary(it);
+    d.set("body", it.html);
+    d.set("written", it.written.date());
+    d.set("department_name", dept_name(it.department));
+    d.set("attachments", attachments_data(it));
+    d.set("has_attachments", !it.attachments.empty());
+    list tags;
+    for (const auto& t : it.tags) tags.push_back(data(t));
+    d.set("tags", tags);
+    d.set("has_tags", !it.tags.empty());
+    std::string column = section_name(it.section);
+    std::string tmpl = "item";
+    if (it.penalty) {
+      data p;
+      p.set("procedure", it.penalty->procedure);
+      p.set("count", std::to_string(it.penalty->count));
+      p.set("fine", money(it.penalty->fine));
+      p.set("confiscated", money(it.penalty->confiscated));
+      p.set("decided", it.penalty->decided ? it.penalty->decided->date() : "");
+      d.set("penalty", p);
+    }
+    switch (it.section) {
+      case Section::disclosure: break;
+      case Section::notices: {
+        tmpl = "notice";
+        list laws;
+        for (const auto& l : it.laws) laws.push_back(data(l));
+        d.set("laws", laws);
+        d.set("has_laws", !it.laws.empty());
+        std::string villages;
+        for (const auto& v : it.villages) {
+          if (!villages.empty()) villages += "、";
+          if (v == "all") villages += "全镇各村";
+          else if (const Village* vv = m_c.site.village(v)) villages += vv->name;
+        }
+        d.set("villages", villages);
+        d.set("display_from", it.display_from ? it.display_from->date() : "");
+        d.set("display_until", it.display_until ? it.display_until->date() : "");
+        d.set("has_window", it.display_from || it.display_until);
+        d.set("on_display", notice_on_display(it, m_opt.now));
+        d.set("broadcast", it.broadcast);
+        d.set("has_broadcast", !it.broadcast.empty());
+        d.set("print_url", it.url + "print/");
+        render_print(it, d);
+        break;
+      }
+      case Section::consultations: {
+        tmpl = "consultation";
+        const auto st = consultation_status(it, m_opt.now);
+        d.set("status", st.label);
+        d.set("status_key", st.key);
+        d.set("is_open", st.key == "open");
+        d.set("days_left", std::to_string(st.days_left));
+        d.set("opens", it.opens ? it.opens->date() : "");
+        d.set("closes", it.closes ? it.closes->date() : "");
+        d.set("respond", it.respond);
+        d.set("has_result", it.result.has_value());
+        if (it.result) {
+          d.set("result_date", it.result->published.date());
+          d.set("result_summary", it.result->summary);
+        }
+        break;
+      }
+      case Section::pages: tmpl = "page"; break;
+    }
+    const std::string pub = it.has_published ? it.published.date() : "";
+    emit(it.url, tmpl, d, it.title, column, pub.empty() ? "" : (it.published.date() + " " + it.published.iso8601().substr(11, 5)),
+         dept_name(it.department));
+  }
+
+  void render_print(const Item& it, data d) {
+    d.set("site", site_data());
+    const std::string absolute = m_c.site.base_url + it.url.substr(1);
+    d.set("absolute_url", absolute);
+    d.set("qr_svg", qr_svg(absolute));
+    m_out.add(out_path(it.url + "print/"), m_theme.render("print", d));
+  }
+
+  void render_responsibilities() {
+    nlohmann::json all_json = nlohmann::json::array();
+    std::string all_csv = "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,监督方式,部门,更新日期\r\n";
+    std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> all;
+    for (const auto& l : m_c.lists) {
+      const std::string name = dept_name(l.department);
+      std::string csv = "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,监督方式,部门,更新日期\r\n";
+      nlohmann::json items = nlohmann::json::array();
+      for (const auto& r : l.items) {
+        all.push_back({&l, &r});
+        const std::string row = csv_field(r.code) + "," + csv_field(r.name) + "," + csv_field(r.type) + "," + csv_field(r.basis) + "," +
+                                csv_field(r.subject) + "," + csv_field(r.office) + "," + csv_field(r.duties) + "," +
+                                csv_field(r.accountability) + "," + csv_field(r.supervision) + "," + csv_field(name) + "," +
+                                l.updated.date() + "\r\n";
+        csv += row;
+        all_csv += row;
+        nlohmann::json j = {{"code", r.code}, {"name", r.name}, {"type", r.type}, {"basis", r.basis},
+                            {"subject", r.subject}, {"office", r.office}, {"duties", r.duties},
+                            {"accountability", r.accountability}, {"supervision", r.supervision}};
+        items.push_back(j);
+        j["department"] = name;
+        j["department_id"] = l.department;
+        all_json.push_back(j);
+      }
+      nlohmann::json doc = {{"department", name}, {"department_id", l.department}, {"updated", l.updated.date()}, {"items", items}};
+      m_out.add("responsibilities/" + l.department + ".json", doc.dump(2) + "\n");
+      m_out.add("responsibilities/" + l.department + ".csv", csv);
+      data d;
+      d.set("department", name);
+      d.set("updated", l.updated.date());
+      d.set("count", std::to_string(l.items.size()));
+      d.set("rows", rows_data(all, &l));
+      d.set("csv_url", "/responsibilities/" + l.department + ".csv");
+      d.set("json_url", "/responsibilities/" + l.department + ".json");
+      emit("/responsibilities/" + l.department + "/", "responsibility", d, name + "权责清单", "responsibilities", "", name);
+    }
+    m_out.add("responsibilities/all.json", nlohmann::json({{"items", all_json}}).dump(2) + "\n");
+    m_out.add("responsibilities/all.csv", all_csv);
+    // The combined page, and one static page per type: filtering works without JavaScript.
+    emit_combined("/responsibilities/", all, "", "权责清单");
+    for (const auto& t : k_power_type_slugs) {
+      std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> sel;
+      for (const auto& p : all)
+        if (p.second->type == t.name) sel.push_back(p);
+      emit_combined(std::string("/responsibilities/type/") + t.slug + "/", sel, t.name, std::string("权责清单：") + t.name);
+    }
+  }
+
+  list rows_data(const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
+                 const ResponsibilityList* only) const {
+    list rows;
+    for (const auto& [l, r] : all) {
+      if (only && l != only) continue;
+      data x;
+      x.set("code", r->code);
+      x.set("name", r->name);
+      x.set("type", r->type);
+      x.set("basis", r->basis_html);
+      x.set("subject", r->subject);
+      x.set("office", r->office);
+      x.set("duties", r->duties);
+      x.set("accountability", r->accountability);
+      x.set("supervision", r->supervision);
+      x.set("department", dept_name(l->department));
+      x.set("department_url", "/responsibilities/" + l->department + "/");
+      x.set("updated", l->updated.date());
+      rows.push_back(x);
+    }
+    return rows;
+  }
+
+  void emit_combined(const std::string& url,
+                     const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& sel,
+                     const std::string& type, const std::string& title) {
+    data d;
+    d.set("title", title);
+    d.set("count", std::to_string(sel.size()));
+    d.set("rows", rows_data(sel, nullptr));
+    d.set("empty", sel.empty());
+    list types;
+    {
+      data all;
+      all.set("name", "全部");
+      all.set("url", "/responsibilities/");
+      all.set("current", type.empty());
+      types.push_back(all);
+    }
+    for (const auto& t : k_power_type_slugs) {
+      data x;
+      x.set("name", t.name);
+      x.set("url", std::string("/responsibilities/type/") + t.slug + "/");
+      x.set("current", type == t.name);
+      types.push_back(x);
+    }
+    d.set("types", types);
+    list depts;
+    for (const auto& l : m_c.lists) {
+      data x;
+      x.set("name", dept_name(l.department));
+      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("count", std::to_string(l.items.size()));
+      x.set("updated", l.updated.date());
+      depts.push_back(x);
+    }
+    d.set("departments", depts);
+    emit(url, "responsibilities", d, title, "responsibilities");
+  }
+
+  void render_not_found() {
+    data d;
+    d.set("guide_url", guide_url());
+    emit("/404.html", "404", d, "页面未找到", "");
+  }
+
+  // The search page is rendered by the server; the generator publishes the themed page around
+  // a marker, so the server never needs the theme's layout logic.
+  void render_search_shell() {
+    data d;
+    emit("/_server/search.html", "search_shell", d, "站内搜索", "search");
+    m_out.add("_server/search_results.mustache", m_theme.source("search_results"));
+  }
+};
+
+}  // namespace
+
+bool newer_first(const Item* a, const Item* b) {
+  if (a->published.epoch != b->published.epoch) return a->published.epoch > b->published.epoch;
+  return a->source < b->source;
+}
+
+ConsultationStatus consultation_status(const Item& item, const DateTime& now) {
+  ConsultationStatus st;
+  if (item.result && !(now < item.result->published)) return {"已反馈", "answered", 0};
+  if (item.opens && now < *item.opens) return {"未开始", "upcoming", 0};
+  // A consultation closing on a date stays open through that whole day.
+  const std::int64_t end = item.closes ? (item.closes->has_time ? item.closes->epoch : item.closes->local_day_start() + 86400) : 0;
+  if (item.closes && now.epoch < end) {
+    st = {"征求中", "open", 0};
+    st.days_left = (end - now.epoch + 86399) / 86400;
+    return st;
+  }
+  return {"已结束", "closed", 0};
+}
+
+bool notice_on_display(const Item& item, const DateTime& now) {
+  if (!item.display_from && !item.display_until) return false;
+  if (item.display_from && now < *item.display_from) return false;
+  if (item.display_until) {
+    const std::int64_t end = item.display_until->has_time ? item.display_until->epoch : item.display_until->local_day_start() + 86400;
+    if (now.epoch >= end) return false;
+  }
+  return true;
+}
+
+void render_site(const Content& content, const Theme& theme, const RenderOptions& options, OutputTree& out) {
+  SiteRenderer(content, theme, options, out).run();
+}
+
+}  // namespace gongkai::gen

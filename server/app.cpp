@@ -1,0 +1,361 @@
+#include "app.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <iostream>
+#include <kainjow/mustache.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "gongkai/fs.hpp"
+#include "gongkai/hash.hpp"
+#include "gongkai/text.hpp"
+#include "release.hpp"
+#include "search_service.hpp"
+#include "static_files.hpp"
+
+namespace gongkai::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_max_body = 64 * 1024;
+constexpr const char* k_search_marker = "<!--gongkai:search-->";
+
+const char* k_csp =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+void text_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(message + "\n", "text/plain; charset=utf-8");
+}
+
+void json_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json; charset=utf-8");
+}
+
+std::string etag_of(std::string_view body) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(fnv1a64(body)));
+  return buf;
+}
+
+// Sends body with an ETag, answering If-None-Match with 304.
+void send_cached(const httplib::Request& req, httplib::Response& res, std::string body, const std::string& type,
+                 const std::string& cache_control) {
+  const std::string etag = etag_of(body);
+  res.set_header("ETag", etag);
+  res.set_header("Cache-Control", cache_control);
+  const std::string inm = req.get_header_value("If-None-Match");
+  if (!inm.empty() && (inm == etag || inm == "W/" + etag || inm.find(etag) != std::string::npos || inm == "*")) {
+    res.status = 304;
+    return;
+  }
+  res.status = 200;
+  res.set_content(std::move(body), type);
+}
+
+std::string section_label(const std::string& s) {
+  if (s == "disclosure") return "政府信息公开";
+  if (s == "notices") return "普法宣传";
+  if (s == "consultations") return "征求意见";
+  if (s == "responsibilities") return "权责清单";
+  if (s == "pages") return "页面";
+  return s;
+}
+
+}  // namespace
+
+struct App::Impl {
+  ServerOptions opt;
+  ReleaseManager releases;
+  httplib::Server http;
+
+  explicit Impl(ServerOptions o) : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms)) {
+    const int threads = std::max(1, opt.threads);
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+    http.set_payload_max_length(k_max_body);
+    http.set_read_timeout(10, 0);
+    http.set_write_timeout(10, 0);
+    http.set_keep_alive_timeout(5);
+    http.set_keep_alive_max_count(1000);
+    http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                              {"Referrer-Policy", "strict-origin-when-cross-origin"},
+                              {"Content-Security-Policy", k_csp},
+                              {"X-Frame-Options", "DENY"}});
+    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown error";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      std::cerr << "gongkai-serve: error on " << req.method << " " << req.path << ": " << what << "\n";
+      text_error(res, 503, "暂时无法处理请求，请稍后再试 (temporarily unavailable)");
+    });
+    http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 404) return not_found(req, res);
+      text_error(res, res.status, "error " + std::to_string(res.status));
+    });
+    if (opt.access_log)
+      http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        std::cerr << req.method << " " << req.target << " " << res.status << "\n";
+      });
+    routes();
+  }
+
+  std::shared_ptr<const Release> release_or_503(httplib::Response& res) {
+    auto r = releases.current();
+    if (!r) text_error(res, 503, "网站尚未发布 (no release has been published yet)");
+    return r;
+  }
+
+  void not_found(const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_header("Cache-Control", "no-cache");
+    auto r = releases.current();
+    if (r && !r->not_found_page.empty()) res.set_content(r->not_found_page, "text/html; charset=utf-8");
+    else res.set_content("404 页面未找到 (not found)\n", "text/plain; charset=utf-8");
+  }
+
+  void routes() {
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      auto r = releases.current();
+      nlohmann::json j = {{"status", r ? "ok" : "no-release"}, {"release", r ? r->id : ""}, {"documents", r ? r->documents : 0}};
+      res.status = r ? 200 : 503;
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(j.dump(), "application/json; charset=utf-8");
+    });
+    http.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) { api_search(req, res); });
+    http.Get("/search", [this](const httplib::Request& req, httplib::Response& res) { search_page(req, res); });
+    http.Get("/prefs/elder", [](const httplib::Request& req, httplib::Response& res) { elder_toggle(req, res); });
+    http.Get("/prefs/mode.css", [](const httplib::Request& req, httplib::Response& res) { mode_css(req, res); });
+    http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
+    for (const char* m : {"/.*"}) {
+      http.Post(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
+      http.Put(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
+      http.Delete(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
+    }
+  }
+
+  void serve_static(const httplib::Request& req, httplib::Response& res) {
+    auto r = release_or_503(res);
+    if (!r) return;
+    const auto target = resolve_static(r->site, req.path);
+    if (!target) return not_found(req, res);
+    if (target->redirect_to_slash) {
+      std::string loc = url_encode_path(req.path) + "/";
+      res.set_redirect(loc, 301);
+      return;
+    }
+    std::string body;
+    try {
+      body = read_file(target->file);
+    } catch (const std::exception&) {
+      return not_found(req, res);  // pruned between resolve and read
+    }
+    const std::string type = content_type_for(target->file);
+    const bool immutable_asset = starts_with(req.path, "/static/");
+    send_cached(req, res, std::move(body), type, immutable_asset ? "public, max-age=3600" : "public, no-cache");
+  }
+
+  void api_search(const httplib::Request& req, httplib::Response& res) {
+    std::string error;
+    const auto sp = parse_search_params(req.params, error);
+    if (!sp) return json_error(res, 400, error);
+    auto r = releases.current();
+    if (!r) return json_error(res, 503, "no release has been published yet");
+    SearchResult result;
+    try {
+      result = run_search(*r, *sp);
+    } catch (const SearchUnavailable& e) {
+      return json_error(res, 503, e.what());
+    }
+    nlohmann::json hits = nlohmann::json::array();
+    for (const auto& h : result.hits)
+      hits.push_back({{"url", h.url}, {"title", h.title}, {"section", h.section}, {"department", h.department},
+                      {"category", h.category}, {"published", h.published}, {"index_no", h.index_no},
+                      {"doc_no", h.doc_no}, {"validity", h.validity}, {"snippet", h.snippet}});
+    nlohmann::json j = {{"query", result.query}, {"total", result.total}, {"page", result.page},
+                        {"per_page", result.per_page}, {"took_ms", std::round(result.took_ms * 100) / 100},
+                        {"results", hits}, {"facets", result.facets}};
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(j.dump(), "application/json; charset=utf-8");
+  }
+
+  void search_page(const httplib::Request& req, httplib::Response& res) {
+    auto r = release_or_503(res);
+    if (!r) return;
+    using kainjow::mustache::data;
+    using kainjow::mustache::list;
+    std::string error;
+    auto sp = parse_search_params(req.params, error);
+    data d;
+    SearchResult result;
+    bool searched = false;
+    if (!sp) {
+      res.status = 400;
+      d.set("error", error);
+    } else {
+      d.set("q", sp->q);
+      if (!sp->q.empty() || !sp->section.empty() || !sp->department.empty() || !sp->category.empty() || !sp->year.empty()) {
+        try {
+          result = run_search(*r, *sp);
+          searched = true;
+        } catch (const SearchUnavailable& e) {
+          res.status = 503;
+          d.set("error", std::string("搜索暂不可用：") + e.what());
+        }
+      }
+    }
+    d.set("searched", searched);
+    if (searched) {
+      d.set("total", std::to_string(result.total));
+      d.set("took_ms", std::to_string(static_cast<int>(result.took_ms * 10) / 10.0).substr(0, 4));
+      d.set("none", result.hits.empty());
+      d.set("relaxed", result.tier >= 2);
+      list hits;
+      for (const auto& h : result.hits) {
+        data x;
+        x.set("url", h.url);
+        x.set("title", h.title);
+        x.set("section", section_label(h.section));
+        x.set("department", h.department);
+        x.set("published", h.published);
+        x.set("doc_no", h.doc_no);
+        x.set("invalid", h.validity != "有效" && !h.validity.empty());
+        x.set("validity", h.validity);
+        x.set("snippet", h.snippet);
+        hits.push_back(x);
+      }
+      d.set("hits", hits);
+      // Facet links keep the query and other filters, and toggle their own.
+      auto link = [&](const std::string& key, const std::string& value) {
+        std::string u = "/search?q=" + url_encode_component(sp->q);
+        auto add = [&](const std::string& k, const std::string& v) {
+          if (!v.empty()) u += "&" + k + "=" + url_encode_component(v);
+        };
+        add("section", key == "section" ? value : sp->section);
+        add("department", key == "department" ? value : sp->department);
+        add("category", key == "category" ? value : sp->category);
+        add("year", key == "year" ? value : sp->year);
+        add("validity", key == "validity" ? value : sp->validity);
+        if (sp->sort != "relevance") add("sort", sp->sort);
+        return u;
+      };
+      list facets;
+      const std::vector<std::pair<std::string, std::string>> names = {
+          {"section", "栏目"}, {"department", "发布机构"}, {"category", "主题分类"}, {"year", "年份"}, {"validity", "有效性"}};
+      for (const auto& [key, label] : names) {
+        auto it = result.facets.find(key);
+        if (it == result.facets.end() || it->second.empty()) continue;
+        data f;
+        f.set("label", label);
+        list values;
+        std::string current = key == "section" ? sp->section : key == "department" ? sp->department : key == "category" ? sp->category : key == "year" ? sp->year : sp->validity;
+        if (!current.empty()) {
+          data all;
+          all.set("name", "全部");
+          all.set("url", link(key, ""));
+          values.push_back(all);
+        }
+        std::vector<std::pair<std::string, std::size_t>> vals(it->second.begin(), it->second.end());
+        if (key == "year") std::reverse(vals.begin(), vals.end());
+        else std::stable_sort(vals.begin(), vals.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        for (const auto& [v, n] : vals) {
+          data x;
+          x.set("name", key == "section" ? section_label(v) : v);
+          x.set("count", std::to_string(n));
+          x.set("url", link(key, v));
+          x.set("current", v == current);
+          values.push_back(x);
+        }
+        f.set("values", values);
+        facets.push_back(f);
+      }
+      d.set("facets", facets);
+      d.set("has_filters", !sp->section.empty() || !sp->department.empty() || !sp->category.empty() || !sp->year.empty() || !sp->validity.empty());
+      d.set("clear_filters_url", "/search?q=" + url_encode_component(sp->q));
+      d.set("sort_date", sp->sort == "date");
+      d.set("sort_relevance_url", link("", "") );
+      std::string date_url = link("", "");
+      if (sp->sort != "date") date_url += "&sort=date";
+      d.set("sort_date_url", date_url);
+      const int pages = static_cast<int>(std::min<std::size_t>(1000, (result.total + sp->per_page - 1) / sp->per_page));
+      if (pages > 1) {
+        std::string base = link("", "");
+        if (sp->sort == "date" && base.find("sort=") == std::string::npos) base += "&sort=date";
+        if (sp->page > 1) d.set("prev_url", base + "&page=" + std::to_string(sp->page - 1));
+        if (sp->page < pages) d.set("next_url", base + "&page=" + std::to_string(sp->page + 1));
+        d.set("page", std::to_string(sp->page));
+        d.set("pages", std::to_string(pages));
+        d.set("paged", true);
+      }
+    }
+    std::string inner;
+    if (!r->search_results_template.empty()) {
+      kainjow::mustache::mustache tmpl(r->search_results_template);
+      inner = tmpl.render(d);
+    }
+    std::string page = r->search_shell;
+    const auto pos = page.find(k_search_marker);
+    if (pos == std::string::npos) page = inner;
+    else page.replace(pos, std::string(k_search_marker).size(), inner);
+    if (sp) {  // the query shows in the page title and the header's search box
+      const std::string q = html_escape(sp->q);
+      const auto tpos = page.find("</title>");
+      if (!sp->q.empty() && tpos != std::string::npos) page.insert(tpos, " - " + q);
+      const std::string box = "name=\"q\" value=\"\"";
+      for (auto bpos = page.find(box); bpos != std::string::npos; bpos = page.find(box, bpos + 1))
+        page.replace(bpos, box.size(), "name=\"q\" value=\"" + q + "\"");
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(page, "text/html; charset=utf-8");
+  }
+
+  // 长者模式 (elderly mode) without JavaScript: a link sets a cookie and goes back; every page
+  // links /prefs/mode.css, which carries the large-type rules while the cookie is set.
+  static void elder_toggle(const httplib::Request& req, httplib::Response& res) {
+    const bool on = req.get_param_value("on") != "0";
+    std::string back = req.get_param_value("back");
+    if (back.empty() || back[0] != '/' || (back.size() > 1 && (back[1] == '/' || back[1] == '\\')) ||
+        back.find_first_of("\r\n") != std::string::npos || back.size() > 1000)
+      back = "/";
+    res.set_header("Set-Cookie", on ? "gk_elder=1; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
+                                    : "gk_elder=0; Path=/; Max-Age=0; SameSite=Lax; HttpOnly");
+    res.set_header("Cache-Control", "no-store");
+    res.set_redirect(url_encode_path(back), 303);
+  }
+
+  static void mode_css(const httplib::Request& req, httplib::Response& res) {
+    const std::string cookie = req.get_header_value("Cookie");
+    const bool elder = cookie.find("gk_elder=1") != std::string::npos;
+    res.set_header("Cache-Control", "private, no-cache");
+    res.set_header("Vary", "Cookie");
+    res.set_content(elder ? "@import url(\"/static/elder.css\");\n" : "/* 标准模式 */\n", "text/css; charset=utf-8");
+  }
+};
+
+App::App(ServerOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
+App::~App() = default;
+
+int App::bind(const std::string& host, int port) {
+  if (port == 0) return m_impl->http.bind_to_any_port(host);
+  return m_impl->http.bind_to_port(host, port) ? port : -1;
+}
+
+bool App::run() { return m_impl->http.listen_after_bind(); }
+void App::stop() { m_impl->http.stop(); }
+void App::wait_until_ready() const {
+  while (!m_impl->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+}  // namespace gongkai::server

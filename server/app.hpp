@@ -1,0 +1,46 @@
+// The gongkai-serve application: limits, security headers, logging, the exception handler and
+// the routes table over one ReleaseManager. Owns the httplib server. Nothing escapes a handler:
+// every failure becomes a 4xx with a message, or 503 when the release cannot answer.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gongkai/datetime.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace gongkai::server {
+
+struct ServerOptions {
+  std::filesystem::path output_dir = "output";
+  int threads = 8;
+  std::optional<DateTime> now;   // fixed clock (tests, previews); wall clock when empty
+  bool access_log = false;
+  int release_poll_ms = 200;
+  std::filesystem::path config_file;  // secrets (WeChat); never from the content folder
+};
+
+class App {
+ public:
+  explicit App(ServerOptions options);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Binds; port 0 picks a free port. Returns the bound port, or -1.
+  int bind(const std::string& host, int port);
+  // Serves until stop(); returns false when the server could not run.
+  bool run();
+  void stop();
+  void wait_until_ready() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace gongkai::server

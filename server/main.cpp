@@ -1,0 +1,102 @@
+// gongkai-serve: parses arguments and runs the App (app.cpp).
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "app.hpp"
+
+namespace {
+
+const char* k_usage =
+    "usage: gongkai-serve [--output DIR] [--listen HOST:PORT] [--threads N] [--config FILE] [--now ISO8601]\n"
+    "                     [--access-log]\n"
+    "\n"
+    "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz.\n"
+    "A new release is picked up without a restart.\n"
+    "\n"
+    "  --output DIR        output folder of gongkai-build (default: output)\n"
+    "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
+    "  --threads N         worker threads (default: 8)\n"
+    "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
+    "  --access-log        log every request to stderr\n";
+
+gongkai::server::App* g_app = nullptr;
+
+void on_signal(int) {
+  if (g_app) g_app->stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gongkai;
+  server::ServerOptions o;
+  std::string listen = "127.0.0.1:8080";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "gongkai-serve: " << name << " needs a value\n" << k_usage;
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << k_usage;
+      return 0;
+    } else if (a == "--output") {
+      o.output_dir = value("--output");
+    } else if (a == "--listen") {
+      listen = value("--listen");
+    } else if (a == "--threads") {
+      const std::string v = value("--threads");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (!end || *end || n < 1 || n > 256) {
+        std::cerr << "gongkai-serve: --threads must be from 1 to 256\n";
+        return 2;
+      }
+      o.threads = static_cast<int>(n);
+    } else if (a == "--now") {
+      const std::string v = value("--now");
+      o.now = DateTime::parse(v);
+      if (!o.now) {
+        std::cerr << "gongkai-serve: --now \"" << v << "\" is not a date or date-time\n";
+        return 2;
+      }
+    } else if (a == "--config") {
+      o.config_file = value("--config");
+    } else if (a == "--access-log") {
+      o.access_log = true;
+    } else {
+      std::cerr << "gongkai-serve: unknown argument " << a << "\n" << k_usage;
+      return 2;
+    }
+  }
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "gongkai-serve: --listen must be HOST:PORT\n";
+    return 2;
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int port = std::atoi(listen.substr(colon + 1).c_str());
+  try {
+    server::App app(o);
+    const int bound = app.bind(host, port);
+    if (bound < 0) {
+      std::cerr << "gongkai-serve: cannot listen on " << listen << " (in use, or not allowed)\n";
+      return 2;
+    }
+    g_app = &app;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::cerr << "gongkai-serve: listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
+              << bound << "/ serving " << o.output_dir.string() << "/current\n";
+    return app.run() ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::cerr << "gongkai-serve: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,60 @@
+#include "release.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "gongkai/fs.hpp"
+
+namespace gongkai::server {
+
+namespace fs = std::filesystem;
+
+ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds poll)
+    : m_output(std::move(output_dir)), m_poll(poll) {}
+
+std::shared_ptr<const Release> ReleaseManager::current() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (m_current && now - m_checked < m_poll) return m_current;
+  m_checked = now;
+  const fs::path link = m_output / "current";
+  char buf[4096];
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return m_current;  // nothing published (yet), or the link is being replaced
+  const std::string target(buf, static_cast<std::size_t>(n));
+  if (m_current && target == m_link_target) return m_current;
+  try {
+    auto r = load(target.front() == '/' ? fs::path(target) : m_output / target);
+    m_current = std::move(r);
+    m_link_target = target;
+    std::cerr << "gongkai-serve: serving release " << m_current->id << " (" << m_current->documents << " documents)\n";
+  } catch (const std::exception& e) {
+    std::cerr << "gongkai-serve: cannot open release " << target << ": " << e.what() << "; still serving the previous one\n";
+  }
+  return m_current;
+}
+
+std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
+  auto r = std::make_shared<Release>();
+  r->root = fs::canonical(target);
+  r->id = r->root.filename().string();
+  r->site = fs::canonical(r->root / "site");
+  r->search_db = r->root / "search";
+  if (fs::exists(r->root / "server" / "search.html")) r->search_shell = read_file(r->root / "server" / "search.html");
+  if (fs::exists(r->root / "server" / "search_results.mustache"))
+    r->search_results_template = read_file(r->root / "server" / "search_results.mustache");
+  if (fs::exists(r->site / "404.html")) r->not_found_page = read_file(r->site / "404.html");
+  if (fs::exists(r->root / "release.json")) {
+    const auto j = nlohmann::json::parse(read_file(r->root / "release.json"), nullptr, false);
+    if (j.is_object()) {
+      r->documents = j.value("documents", std::size_t{0});
+      r->build_now = j.value("now", std::string());
+      if (j.contains("build_id")) r->id = j.value("build_id", r->id);
+    }
+  }
+  return r;
+}
+
+}  // namespace gongkai::server

@@ -1,0 +1,44 @@
+// Releases as the server sees them: OUTPUT/current points at OUTPUT/releases/<id>. The manager
+// notices a new release by itself (a readlink per check, at most every `poll` interval) and
+// hands out shared snapshots, so a request started on one release finishes on it while the
+// next requests use the new one. Thread-safe.
+#pragma once
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace gongkai::server {
+
+struct Release {
+  std::string id;                   // build id (folder name)
+  std::filesystem::path root;       // canonical OUTPUT/releases/<id>
+  std::filesystem::path site;       // canonical root/site
+  std::filesystem::path search_db;  // root/search (may not exist)
+  std::string search_shell;         // themed HTML page around the search marker
+  std::string not_found_page;       // themed 404 page
+  std::string search_results_template;  // theme's search_results.mustache
+  std::size_t documents = 0;
+  std::string build_now;            // the build's clock (ISO 8601)
+};
+
+class ReleaseManager {
+ public:
+  explicit ReleaseManager(std::filesystem::path output_dir,
+                          std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+  // The current release, or nullptr when nothing has been published yet.
+  std::shared_ptr<const Release> current();
+
+ private:
+  std::shared_ptr<const Release> load(const std::filesystem::path& target);
+
+  std::filesystem::path m_output;
+  std::chrono::milliseconds m_poll;
+  std::mutex m_mutex;
+  std::shared_ptr<const Release> m_current;
+  std::string m_link_target;
+  std::chrono::steady_clock::time_point m_checked{};
+};
+
+}  // namespace gongkai::server

@@ -1,0 +1,383 @@
+#include "search_service.hpp"
+
+#include <xapian.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gongkai/analysis.hpp"
+#include "gongkai/search_schema.hpp"
+#include "gongkai/text.hpp"
+
+namespace gongkai::server {
+
+namespace sch = gongkai::search;
+
+namespace {
+
+constexpr std::size_t k_max_query_bytes = 1000;
+constexpr Xapian::doccount k_rerank = 200;  // results reranked by title rules
+
+// One Xapian handle per thread and release; reopened when the release changes.
+Xapian::Database& thread_database(const Release& r) {
+  thread_local std::string id;
+  thread_local std::unique_ptr<Xapian::Database> db;
+  if (!db || id != r.root.string()) {
+    db.reset();
+    id.clear();
+    try {
+      auto fresh = std::make_unique<Xapian::Database>(r.search_db.string());
+      const std::string analyzer = fresh->get_metadata(sch::k_analyzer_key);
+      if (analyzer != sch::k_analyzer) {
+        std::cerr << "gongkai-serve: index of release " << r.id << " was built with analyser \"" << analyzer
+                  << "\", this server needs \"" << sch::k_analyzer << "\"; rebuild the site\n";
+        throw SearchUnavailable("the search index was built by another version; rebuild the site");
+      }
+      db = std::move(fresh);
+      id = r.root.string();
+    } catch (const Xapian::Error& e) {
+      throw SearchUnavailable("search index unavailable: " + e.get_msg());
+    }
+  }
+  return *db;
+}
+
+Xapian::Query chunk_phrase(const std::vector<std::string>& terms) {
+  if (terms.size() == 1) return Xapian::Query(terms[0]);
+  return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), static_cast<Xapian::termcount>(terms.size()));
+}
+
+struct QueryPlan {
+  std::vector<std::vector<std::string>> chunks;  // terms of each chunk
+  std::vector<std::vector<std::string>> synonyms;  // per chunk: phrases (as terms) of official words
+  std::vector<std::string> unigrams;
+  std::vector<std::string> title_terms;
+};
+
+QueryPlan plan_query(const std::string& q) {
+  QueryPlan p;
+  for (const auto& c : sch::chunks(q)) {
+    auto terms = sch::chunk_terms(c);
+    if (terms.empty()) continue;
+    p.chunks.push_back(terms);
+    std::vector<std::string> syn;
+    for (const std::string& s : sch::everyday_synonyms(to_utf8(c.text))) syn.push_back(s);
+    p.synonyms.push_back(syn);
+    for (const auto& u : sch::chunk_unigrams(c)) p.unigrams.push_back(u);
+    for (const auto& t : terms) p.title_terms.push_back(std::string(sch::k_prefix_title) + t);
+  }
+  return p;
+}
+
+Xapian::Query chunk_query(const QueryPlan& p, std::size_t i, bool phrase) {
+  Xapian::Query q = phrase ? chunk_phrase(p.chunks[i]) : Xapian::Query(Xapian::Query::OP_AND, p.chunks[i].begin(), p.chunks[i].end());
+  for (const std::string& s : p.synonyms[i]) {
+    for (const auto& c : sch::chunks(s)) q = Xapian::Query(Xapian::Query::OP_OR, q, chunk_phrase(sch::chunk_terms(c)));
+  }
+  return q;
+}
+
+Xapian::Query tier_query(const QueryPlan& p, int tier) {
+  std::vector<Xapian::Query> parts;
+  switch (tier) {
+    case 0:
+      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, true));
+      return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+    case 1:
+      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, false));
+      return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+    case 2:
+      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, false));
+      for (const auto& c : p.chunks)
+        for (const auto& t : c) parts.push_back(Xapian::Query(t));
+      return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+    default:
+      return Xapian::Query(Xapian::Query::OP_OR, p.unigrams.begin(), p.unigrams.end());
+  }
+}
+
+Xapian::Query filter_query(const SearchParams& sp) {
+  std::vector<Xapian::Query> f;
+  auto add = [&](const char* prefix, const std::string& v) {
+    if (!v.empty()) f.emplace_back(std::string(prefix) + v);
+  };
+  add(sch::k_prefix_section, sp.section);
+  add(sch::k_prefix_department, sp.department);
+  add(sch::k_prefix_category, sp.category);
+  add(sch::k_prefix_year, sp.year);
+  add(sch::k_prefix_validity, sp.validity);
+  if (f.empty()) return Xapian::Query();
+  return Xapian::Query(Xapian::Query::OP_AND, f.begin(), f.end());
+}
+
+struct Ranked {
+  Xapian::docid did;
+  double score;
+  int tier;  // 3 exact title / doc no, 2 title contains query, 1 title contains a chunk, 0 other
+  bool valid;
+  double published;
+  std::string key;
+};
+
+}  // namespace
+
+std::optional<SearchParams> parse_search_params(const std::multimap<std::string, std::string>& params, std::string& error) {
+  SearchParams sp;
+  auto one = [&](const std::string& key, std::string& out) -> bool {
+    auto [b, e] = params.equal_range(key);
+    if (b == e) return true;
+    if (std::next(b) != e) { error = "parameter " + key + " is given more than once"; return false; }
+    out = b->second;
+    if (!valid_utf8(out)) { error = "parameter " + key + " is not valid UTF-8"; return false; }
+    if (out.size() > k_max_query_bytes) { error = "parameter " + key + " is too long (at most " + std::to_string(k_max_query_bytes) + " bytes)"; return false; }
+    return true;
+  };
+  std::string page, per_page;
+  if (!one("q", sp.q) || !one("section", sp.section) || !one("department", sp.department) || !one("category", sp.category) ||
+      !one("year", sp.year) || !one("validity", sp.validity) || !one("sort", sp.sort) || !one("page", page) || !one("per_page", per_page))
+    return std::nullopt;
+  sp.q = trim(sp.q);
+  if (sp.sort.empty()) sp.sort = "relevance";
+  static const std::set<std::string> k_sections = {"disclosure", "notices", "consultations", "responsibilities", "pages"};
+  if (!sp.section.empty() && !k_sections.count(sp.section)) {
+    error = "section must be one of disclosure, notices, consultations, responsibilities, pages";
+    return std::nullopt;
+  }
+  if (!sp.year.empty() && (sp.year.size() != 4 || !std::all_of(sp.year.begin(), sp.year.end(), ::isdigit))) {
+    error = "year must be four digits, such as 2021";
+    return std::nullopt;
+  }
+  if (!sp.validity.empty() && sp.validity != "有效" && sp.validity != "失效" && sp.validity != "废止") {
+    error = "validity must be one of 有效, 失效, 废止";
+    return std::nullopt;
+  }
+  if (sp.sort != "relevance" && sp.sort != "date") {
+    error = "sort must be relevance or date";
+    return std::nullopt;
+  }
+  auto number = [&](const std::string& s, const char* name, int lo, int hi, int& out) -> bool {
+    if (s.empty()) return true;
+    if (s.size() > 6 || !std::all_of(s.begin(), s.end(), ::isdigit)) {
+      error = std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+      return false;
+    }
+    const int v = std::stoi(s);
+    if (v < lo || v > hi) {
+      error = std::string(name) + " must be from " + std::to_string(lo) + " to " + std::to_string(hi);
+      return false;
+    }
+    out = v;
+    return true;
+  };
+  if (!number(page, "page", 1, 1000, sp.page) || !number(per_page, "per_page", 1, 50, sp.per_page)) return std::nullopt;
+  return sp;  // unknown parameters (tracking tags and the like) are ignored
+}
+
+std::string make_snippet(const std::string& text, const std::string& query, std::size_t length) {
+  const std::u32string t = to_u32(text);
+  std::u32string folded(t.size(), 0);
+  for (std::size_t i = 0; i < t.size(); ++i) folded[i] = sch::fold_char(t[i] == '\n' || t[i] == '\r' || t[i] == '\t' ? U' ' : t[i]);
+  // Needles: each query chunk, its bigrams, and single characters of one-character chunks.
+  std::vector<std::u32string> needles;
+  for (const auto& c : sch::chunks(query)) {
+    needles.push_back(c.text);
+    if (c.cjk && c.text.size() > 2)
+      for (std::size_t i = 0; i + 1 < c.text.size(); ++i) needles.push_back(c.text.substr(i, 2));
+  }
+  std::sort(needles.begin(), needles.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<char> marked(t.size(), 0);
+  std::vector<std::size_t> hits;
+  for (const auto& n : needles) {
+    if (n.empty()) continue;
+    for (std::size_t pos = folded.find(n); pos != std::u32string::npos; pos = folded.find(n, pos + 1)) {
+      hits.push_back(pos);
+      for (std::size_t k = 0; k < n.size(); ++k) marked[pos + k] = 1;
+      if (hits.size() > 2000) break;
+    }
+  }
+  // The window with the most marked characters, starting a little before a hit.
+  std::size_t start = 0;
+  if (!hits.empty() && t.size() > length) {
+    std::sort(hits.begin(), hits.end());
+    std::vector<std::size_t> prefix(t.size() + 1, 0);
+    for (std::size_t i = 0; i < t.size(); ++i) prefix[i + 1] = prefix[i] + (marked[i] ? 1 : 0);
+    std::size_t best = 0, best_score = 0;
+    for (std::size_t h : hits) {
+      const std::size_t s = h > 20 ? h - 20 : 0;
+      const std::size_t e = std::min(t.size(), s + length);
+      const std::size_t score = prefix[e] - prefix[s];
+      if (score > best_score) { best_score = score; best = s; }
+    }
+    start = best;
+  }
+  const std::size_t end = std::min(t.size(), start + length);
+  std::string out;
+  if (start > 0) out += "…";
+  bool open = false;
+  for (std::size_t i = start; i < end; ++i) {
+    if (marked[i] && !open) { out += "<mark>"; open = true; }
+    if (!marked[i] && open) { out += "</mark>"; open = false; }
+    std::string ch;
+    char32_t cp = t[i];
+    if (cp == '\n' || cp == '\r' || cp == '\t') cp = ' ';
+    append_utf8(ch, cp);
+    out += html_escape(ch);
+  }
+  if (open) out += "</mark>";
+  if (end < t.size()) out += "…";
+  return out;
+}
+
+SearchResult run_search(const Release& release, const SearchParams& sp) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SearchResult res;
+  res.query = sp.q;
+  res.page = sp.page;
+  res.per_page = sp.per_page;
+  Xapian::Database& db = thread_database(release);
+  try {
+    Xapian::Enquire enquire(db);
+    const Xapian::Query filter = filter_query(sp);
+    const QueryPlan plan = plan_query(sp.q);
+    const std::string qkey = sch::title_key(sp.q);
+
+    // Exact lookups (文号, 索引号, whole title) come first whatever the text ranking says.
+    Xapian::Query exact;
+    if (!qkey.empty()) {
+      std::vector<Xapian::Query> ex = {Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + qkey, 240)),
+                                       Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + qkey, 240)),
+                                       Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + qkey, 240))};
+      exact = Xapian::Query(Xapian::Query::OP_OR, ex.begin(), ex.end());
+    }
+    auto with_filter = [&](const Xapian::Query& q) { return filter.empty() ? q : Xapian::Query(Xapian::Query::OP_FILTER, q, filter); };
+
+    Xapian::Query text_query;
+    if (plan.chunks.empty()) {
+      text_query = Xapian::Query::MatchAll;
+      res.tier = 0;
+    } else {
+      const int last_tier = plan.unigrams.empty() ? 2 : 3;
+      for (int tier = 0; tier <= last_tier; ++tier) {
+        if (tier == 3 && plan.unigrams.empty()) break;
+        Xapian::Query q = tier_query(plan, tier);
+        if (!exact.empty()) q = Xapian::Query(Xapian::Query::OP_OR, q, exact);
+        enquire.set_query(with_filter(q));
+        Xapian::MSet probe = enquire.get_mset(0, 1);
+        text_query = q;
+        res.tier = tier;
+        if (probe.size() > 0) break;
+      }
+    }
+    // Title terms raise documents whose title holds the query.
+    Xapian::Query ranked = text_query;
+    if (!plan.title_terms.empty()) {
+      Xapian::Query title(Xapian::Query::OP_OR, plan.title_terms.begin(), plan.title_terms.end());
+      ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0));
+    }
+    enquire.set_query(with_filter(ranked));
+
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    const std::vector<std::pair<std::string, unsigned>> facet_slots = {
+        {"section", sch::k_slot_section}, {"department", sch::k_slot_department}, {"category", sch::k_slot_category},
+        {"year", sch::k_slot_year}, {"validity", sch::k_slot_validity}};
+    for (const auto& [name, slot] : facet_slots) {
+      spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(slot));
+      enquire.add_matchspy(spies.back().get());
+    }
+    const Xapian::doccount offset = static_cast<Xapian::doccount>((sp.page - 1) * sp.per_page);
+    std::vector<Xapian::docid> order;
+    const bool by_date = sp.sort == "date" || plan.chunks.empty();
+    if (by_date) {
+      enquire.set_sort_by_value_then_relevance(sch::k_slot_published, true);
+      Xapian::MSet mset = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 1000);
+      res.total = mset.get_matches_estimated();
+      for (auto it = mset.begin(); it != mset.end(); ++it) order.push_back(*it);
+    } else {
+      Xapian::MSet mset = enquire.get_mset(0, std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page)), 1000);
+      res.total = mset.get_matches_estimated();
+      std::vector<std::string> chunk_keys;
+      for (const auto& c : sch::chunks(sp.q)) chunk_keys.push_back(to_utf8(c.text));
+      std::vector<Ranked> ranked_docs;
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        const Xapian::Document doc = it.get_document();
+        Ranked r{*it, it.get_weight(), 0, doc.get_value(sch::k_slot_validity) == "有效",
+                 Xapian::sortable_unserialise(doc.get_value(sch::k_slot_published)), doc.get_value(sch::k_slot_title_key)};
+        if (!qkey.empty() && r.key == qkey) r.tier = 3;
+        else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
+        else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
+        if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits
+          for (auto ti = doc.termlist_begin(); ti != doc.termlist_end(); ++ti) {
+            const std::string term = *ti;
+            if ((starts_with(term, sch::k_prefix_doc_no) && term.substr(2) == qkey) ||
+                (starts_with(term, sch::k_prefix_index_no) && term.substr(2) == qkey)) {
+              r.tier = 3;
+              break;
+            }
+            if (term > "XJ") break;
+          }
+        }
+        ranked_docs.push_back(std::move(r));
+      }
+      // Within a tier, versions in force first, then BM25; superseded versions sink below.
+      std::stable_sort(ranked_docs.begin(), ranked_docs.end(), [](const Ranked& a, const Ranked& b) {
+        if (a.tier != b.tier) return a.tier > b.tier;
+        if (a.valid != b.valid) return a.valid;
+        if (a.tier >= 2 && a.key.size() != b.key.size()) return a.key.size() < b.key.size();  // the closest title
+        if (a.score != b.score) return a.score > b.score;
+        return a.published > b.published;
+      });
+      // Items sharing a title: the newest version in force takes the best place.
+      std::map<std::string, std::vector<std::size_t>> groups;
+      for (std::size_t i = 0; i < ranked_docs.size(); ++i)
+        if (!ranked_docs[i].key.empty()) groups[ranked_docs[i].key].push_back(i);
+      for (auto& [key, idx] : groups) {
+        if (idx.size() < 2) continue;
+        std::vector<Ranked> members;
+        for (std::size_t i : idx) members.push_back(ranked_docs[i]);
+        std::stable_sort(members.begin(), members.end(), [](const Ranked& a, const Ranked& b) {
+          if (a.valid != b.valid) return a.valid;
+          return a.published > b.published;
+        });
+        for (std::size_t k = 0; k < idx.size(); ++k) ranked_docs[idx[k]] = members[k];
+      }
+      for (std::size_t i = offset; i < ranked_docs.size() && i < offset + static_cast<std::size_t>(sp.per_page); ++i)
+        order.push_back(ranked_docs[i].did);
+      if (offset >= ranked_docs.size() && offset < res.total) {  // deep pages: plain BM25 order
+        Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page));
+        for (auto it = deep.begin(); it != deep.end(); ++it) order.push_back(*it);
+      }
+    }
+    for (std::size_t i = 0; i < facet_slots.size(); ++i) {
+      auto& m = res.facets[facet_slots[i].first];
+      for (auto it = spies[i]->values_begin(); it != spies[i]->values_end(); ++it)
+        if (!(*it).empty()) m[*it] = it.get_termfreq();
+    }
+    for (Xapian::docid did : order) {
+      const Xapian::Document doc = db.get_document(did);
+      const auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
+      if (!j.is_object()) continue;
+      SearchHit h;
+      h.url = j.value("url", "");
+      h.title = j.value("title", "");
+      h.section = j.value("section", "");
+      h.department = j.value("department", "");
+      h.category = j.value("category", "");
+      h.published = j.value("published", "");
+      h.index_no = j.value("index_no", "");
+      h.doc_no = j.value("doc_no", "");
+      h.validity = j.value("validity", "");
+      h.snippet = make_snippet(j.value("text", ""), sp.q);
+      res.hits.push_back(std::move(h));
+    }
+  } catch (const Xapian::DatabaseModifiedError&) {
+    db.reopen();
+    throw SearchUnavailable("the index changed during the search; try again");
+  }
+  res.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace gongkai::server

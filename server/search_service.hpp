@@ -1,0 +1,52 @@
+// Search over a release's Xapian index: parameter validation, the tiered Chinese query
+// (phrases → all terms → any term), title-aware reranking, facets and snippets.
+// Xapian objects are not thread-safe: each thread keeps its own database handle per release.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "release.hpp"
+
+namespace gongkai::server {
+
+struct SearchParams {
+  std::string q;
+  std::string section, department, category, year, validity;
+  std::string sort = "relevance";  // relevance | date
+  int page = 1;
+  int per_page = 10;
+};
+
+// Validates raw query parameters; on failure returns nullopt and sets `error` (a 400 message).
+std::optional<SearchParams> parse_search_params(const std::multimap<std::string, std::string>& params, std::string& error);
+
+struct SearchHit {
+  std::string url, title, section, department, category, published, index_no, doc_no, validity;
+  std::string snippet;  // HTML: escaped text with <mark> runs
+};
+
+struct SearchResult {
+  std::string query;
+  std::size_t total = 0;
+  int page = 1, per_page = 10;
+  double took_ms = 0;
+  int tier = 0;  // 0 exact/phrase, 1 all terms, 2 any term, 3 single characters
+  std::vector<SearchHit> hits;
+  std::map<std::string, std::map<std::string, std::size_t>> facets;  // section/department/category/year/validity
+};
+
+class SearchUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws SearchUnavailable when the release has no usable index (missing, or another analyser).
+SearchResult run_search(const Release& release, const SearchParams& params);
+
+// Snippet of about `length` characters around the best match of `query` in `text`.
+std::string make_snippet(const std::string& text, const std::string& query, std::size_t length = 120);
+
+}  // namespace gongkai::server
