@@ -606,7 +606,7 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }
-    const std::string rel = fs::relative(it->path(), root).generic_string();
+    const std::string rel = it->path().lexically_relative(root).generic_string();
     if (it->is_symlink()) {
       std::error_code ec;
       const fs::path target = fs::canonical(it->path(), ec);

@@ -30,6 +30,23 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
+// cmark counts columns in bytes; staff count characters.
+int char_column(const std::string& text, int line, int byte_column) {
+  std::size_t pos = 0;
+  for (int l = 1; l < line && pos != std::string::npos; ++l) {
+    pos = text.find('\n', pos);
+    if (pos != std::string::npos) ++pos;
+  }
+  if (pos == std::string::npos || byte_column <= 0) return byte_column;
+  const std::size_t end = std::min(text.size(), pos + static_cast<std::size_t>(byte_column - 1));
+  int col = 1;
+  while (pos < end) {
+    next_code_point(text, pos);
+    ++col;
+  }
+  return col;
+}
+
 void append_separator(std::string& text) {
   if (!text.empty() && text.back() != '\n') text += '\n';
 }
@@ -117,6 +134,7 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
           column = cmark_node_get_start_column(p);
         }
         const int file_line = line + in.first_line - 1;
+        column = char_column(*in.markdown, line, column);
         const auto target = resolve_relative(in.source, percent_decode(path));
         std::string why;
         std::optional<std::string> published;

@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "server_fixture.hpp"
+#include "support.hpp"
+
+using namespace gongkai;
+using gongkai::test::TempDir;
+
+namespace {
+
+struct ServedExample {
+  TempDir dir;
+  std::unique_ptr<test::RunningServer> server;
+  ServedExample() {
+    const auto r = test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
+    REQUIRE(r.exit_code == 0);
+    server::ServerOptions o;
+    o.output_dir = dir / "out";
+    o.threads = 4;
+    o.release_poll_ms = 0;
+    server = std::make_unique<test::RunningServer>(o);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("server: static files with content types, index.html for folders, and a redirect to the slash") {
+  ServedExample s;
+  auto c = s.server->client();
+  struct Case {
+    const char* path;
+    int status;
+    const char* type;
+  };
+  const Case cases[] = {
+      {"/", 200, "text/html; charset=utf-8"},
+      {"/disclosure/", 200, "text/html; charset=utf-8"},
+      {"/static/style.css", 200, "text/css; charset=utf-8"},
+      {"/index.xml", 200, "application/rss+xml; charset=utf-8"},
+      {"/feed.json", 200, "application/json; charset=utf-8"},
+      {"/sitemap.xml", 200, "application/xml; charset=utf-8"},
+      {"/robots.txt", 200, "text/plain; charset=utf-8"},
+      {"/responsibilities/zhdd.csv", 200, "text/csv; charset=utf-8"},
+      {"/no/such/page/", 404, "text/html; charset=utf-8"},
+  };
+  for (const auto& cs : cases) {
+    INFO(cs.path);
+    auto res = c.Get(cs.path);
+    REQUIRE(res);
+    CHECK(res->status == cs.status);
+    CHECK(res->get_header_value("Content-Type") == cs.type);
+    CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
+    CHECK(res->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+  }
+  auto res = c.Get("/disclosure");
+  REQUIRE(res);
+  CHECK(res->status == 301);
+  CHECK(res->get_header_value("Location") == "/disclosure/");
+  res = c.Get("/no/such/page/");
+  CHECK(res->body.find("抱歉，您访问的页面不存在") != std::string::npos);
+}
+
+TEST_CASE("server: ETag and 304, and gzip when asked") {
+  ServedExample s;
+  auto c = s.server->client();
+  auto first = c.Get("/");
+  REQUIRE(first);
+  const std::string etag = first->get_header_value("ETag");
+  REQUIRE_FALSE(etag.empty());
+  auto again = c.Get("/", {{"If-None-Match", etag}});
+  REQUIRE(again);
+  CHECK(again->status == 304);
+  CHECK(again->body.empty());
+  auto other = c.Get("/", {{"If-None-Match", "\"something-else\""}});
+  CHECK(other->status == 200);
+
+  httplib::Client raw("127.0.0.1", s.server->port());
+  raw.set_decompress(false);
+  auto gz = raw.Get("/", {{"Accept-Encoding", "gzip"}});
+  REQUIRE(gz);
+  CHECK(gz->get_header_value("Content-Encoding") == "gzip");
+  CHECK(gz->body.size() < first->body.size());
+}
+
+TEST_CASE("server: no path ever escapes the site folder") {
+  ServedExample s;
+  // A symlink inside the site that points outside it.
+  test::write_text(s.dir / "secret.txt", "TOP SECRET");
+  std::filesystem::create_symlink(s.dir / "secret.txt", s.dir / "out/current/site/leak.txt");
+  auto c = s.server->client();
+  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/%2E%2E/etc/passwd", "/static/..%2f..%2f..%2fsecret.txt",
+                           "/..%5c..%5csecret.txt", "/static%5c..%5c..%5csecret.txt", "/leak.txt", "//etc/passwd",
+                           "/%00/etc/passwd", "/static/style.css%00.html", "/%c0%ae%c0%ae/secret.txt", "/.well-known/../../secret.txt",
+                           "/etc/passwd", "/release.json", "/../release.json"}) {
+    INFO(path);
+    auto res = c.Get(path);
+    REQUIRE(res);
+    CHECK((res->status == 404 || res->status == 400));
+    CHECK(res->body.find("TOP SECRET") == std::string::npos);
+    CHECK(res->body.find("root:") == std::string::npos);
+    CHECK(res->body.find("build_id") == std::string::npos);
+  }
+}
+
+TEST_CASE("server: /healthz names the release and picks up a new one without a restart") {
+  ServedExample s;
+  auto c = s.server->client();
+  auto res = c.Get("/healthz");
+  REQUIRE(res);
+  auto j = nlohmann::json::parse(res->body);
+  CHECK(j["status"] == "ok");
+  const std::string first = j["release"];
+  CHECK(j["documents"].get<int>() > 40);
+
+  const auto r = test::build_site(GONGKAI_EXAMPLE_CONTENT, s.dir / "out", "2026-12-05T10:00:00+08:00");
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.release_id != first);
+  res = c.Get("/healthz");
+  j = nlohmann::json::parse(res->body);
+  CHECK(j["release"] == r.release_id);
+}
+
+TEST_CASE("server: other methods are refused, never a 500") {
+  ServedExample s;
+  auto c = s.server->client();
+  auto res = c.Post("/", "x", "text/plain");
+  REQUIRE(res);
+  CHECK(res->status == 405);
+  res = c.Post("/", std::string(200 * 1024, 'x'), "text/plain");
+  REQUIRE(res);
+  CHECK(res->status == 413);
+}
+
+TEST_CASE("server: with nothing published it answers 503 and a clear message") {
+  TempDir dir;
+  server::ServerOptions o;
+  o.output_dir = dir.path();
+  test::RunningServer srv(o);
+  auto c = srv.client();
+  auto res = c.Get("/");
+  REQUIRE(res);
+  CHECK(res->status == 503);
+  res = c.Get("/healthz");
+  CHECK(res->status == 503);
+}
