@@ -233,7 +233,7 @@ BuildResult build(const BuildOptions& o) {
       server.write_to(tmp / "server");
       timer.done("write", std::to_string(r.files) + " files");
       if (o.write_index) {
-        r.documents = write_search_index(content, tmp / "search");
+        r.documents = write_search_index(content, tmp / "search", o.threads);
         timer.done("index", std::to_string(r.documents) + " documents");
       }
       write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages));

@@ -8,6 +8,7 @@
 namespace gongkai::gen {
 
 // Writes a new database at `dir`; returns the number of documents. Throws on I/O errors.
-std::size_t write_search_index(const Content& content, const std::filesystem::path& dir);
+// Writes with `threads` parallel writers into shards, then compacts them into one database.
+std::size_t write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2);
 
 }  // namespace gongkai::gen

@@ -11,7 +11,7 @@ namespace {
 
 const char* k_usage =
     "usage: gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
-    "                     [--check] [--build-id ID] [--themes DIR] [--no-index]\n"
+    "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
     "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
@@ -21,6 +21,7 @@ const char* k_usage =
     "  --now TIME      the build's clock, e.g. 2022-03-15T10:00:00+08:00 (default: SOURCE_DATE_EPOCH or now)\n"
     "  --base-url URL  overrides base_url of site.toml\n"
     "  --quiet         print only errors and warnings\n"
+    "  --verbose       print a line per stage even when stderr is not a terminal\n"
     "  --check         validate everything, publish nothing\n"
     "  --build-id ID   name of the release folder (default: <time>-<digest>)\n"
     "  --themes DIR    folder holding themes (default: themes/ beside the content folder)\n"
@@ -33,7 +34,7 @@ const char* k_usage =
 int main(int argc, char** argv) {
   using namespace gongkai;
   gen::BuildOptions o;
-  bool quiet = false;
+  bool quiet = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--base-url") {
       o.base_url = value("--base-url");
+    } else if (a == "--verbose" || a == "-v") {
+      verbose = true;
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a == "--check") {
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!quiet && ::isatty(STDERR_FILENO)) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (verbose || (!quiet && ::isatty(STDERR_FILENO))) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
 
   const gen::BuildResult r = gen::build(o);
   for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";

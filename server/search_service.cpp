@@ -308,16 +308,10 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
         if (!qkey.empty() && r.key == qkey) r.tier = 3;
         else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
         else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
-        if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits
-          for (auto ti = doc.termlist_begin(); ti != doc.termlist_end(); ++ti) {
-            const std::string term = *ti;
-            if ((starts_with(term, sch::k_prefix_doc_no) && term.substr(2) == qkey) ||
-                (starts_with(term, sch::k_prefix_index_no) && term.substr(2) == qkey)) {
-              r.tier = 3;
-              break;
-            }
-            if (term > "XJ") break;
-          }
+        if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits (the index has no termlists)
+          const auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
+          if (j.is_object() && (sch::title_key(j.value("doc_no", "")) == qkey || sch::title_key(j.value("index_no", "")) == qkey))
+            r.tier = 3;
         }
         ranked_docs.push_back(std::move(r));
       }
