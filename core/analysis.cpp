@@ -71,6 +71,98 @@ std::vector<std::string> chunk_unigrams(const Chunk& c) {
   return out;
 }
 
+std::vector<std::string> chunk_pieces(const Chunk& c) {
+  if (!c.cjk || c.text.size() <= 2) return chunk_terms(c);
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  for (; i + 2 <= c.text.size(); i += 2) out.push_back(to_utf8(c.text.substr(i, 2)));
+  if (i < c.text.size()) out.push_back(to_utf8(c.text.substr(c.text.size() - 2, 2)));
+  return out;
+}
+
+namespace {
+int digit_value(char32_t cp) {
+  switch (cp) {
+    case U'零': case U'〇': return 0;
+    case U'一': return 1;
+    case U'二': case U'两': return 2;
+    case U'三': return 3;
+    case U'四': return 4;
+    case U'五': return 5;
+    case U'六': return 6;
+    case U'七': return 7;
+    case U'八': return 8;
+    case U'九': return 9;
+    default: return -1;
+  }
+}
+int unit_value(char32_t cp) {
+  switch (cp) {
+    case U'十': return 10;
+    case U'百': return 100;
+    case U'千': return 1000;
+    case U'万': return 10000;
+    default: return 0;
+  }
+}
+bool counter_after(char32_t cp) {
+  static const std::u32string k_counters = U"条款项章节编岁周年月日天元次个名人倍份";
+  return k_counters.find(cp) != std::u32string::npos;
+}
+}  // namespace
+
+long long chinese_number(std::u32string_view run) {
+  if (run.empty()) return -1;
+  long long total = 0, section = 0, digit = 0;
+  bool any_unit = false;
+  for (char32_t cp : run) {
+    const int d = digit_value(cp);
+    if (d >= 0) {
+      digit = d;
+      continue;
+    }
+    const int u = unit_value(cp);
+    if (!u) return -1;
+    any_unit = true;
+    if (u == 10000) {
+      total = (total + section + digit) * 10000;
+      section = 0;
+    } else {
+      section += (digit == 0 && u == 10 ? 1 : digit) * u;  // 十二 = 12
+    }
+    digit = 0;
+  }
+  if (!any_unit && run.size() > 1) {  // 二〇二一 = 2021: digit by digit
+    long long v = 0;
+    for (char32_t cp : run) v = v * 10 + digit_value(cp);
+    return v;
+  }
+  return total + section + digit;
+}
+
+std::vector<std::string> numeral_terms(const Chunk& c) {
+  std::vector<std::string> out;
+  if (!c.cjk) return out;
+  const auto& t = c.text;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    if (digit_value(t[i]) < 0 && !unit_value(t[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < t.size() && (digit_value(t[j]) >= 0 || unit_value(t[j]))) ++j;
+    const bool ordinal = i > 0 && t[i - 1] == U'第';
+    const bool counted = j < t.size() && counter_after(t[j]);
+    if ((ordinal || counted) && j - i <= 12) {
+      const long long v = chinese_number(t.substr(i, j - i));
+      if (v >= 0) out.push_back(std::to_string(v));
+    }
+    i = j;
+  }
+  return out;
+}
+
 std::string title_key(std::string_view title) {
   std::u32string s = to_u32(normalize_for_search(title));
   std::u32string out;
@@ -85,11 +177,11 @@ std::vector<std::string> everyday_synonyms(const std::string& chunk) {
   // A small built-in vocabulary of what villagers type and what the documents say.
   static const std::map<std::string, std::vector<std::string>> k_table = {
       {"打架", {"殴打", "斗殴"}},         {"打人", {"殴打"}},           {"家暴", {"家庭暴力"}},
-      {"假货", {"欺诈", "假冒"}},         {"买到假货", {"欺诈"}},       {"工资", {"劳动报酬"}},
+      {"假货", {"假冒", "欺诈", "消费者权益"}}, {"买到假货", {"消费者权益", "欺诈"}},       {"工资", {"劳动报酬"}},
       {"欠薪", {"拖欠工资", "劳动报酬"}}, {"拖欠工资", {"劳动报酬"}},   {"低保", {"最低生活保障"}},
       {"离婚", {"解除婚姻"}},             {"盖房", {"建设", "宅基地"}}, {"罚钱", {"罚款"}},
       {"打官司", {"诉讼"}},               {"告状", {"诉讼", "信访"}},   {"上访", {"信访"}},
-      {"酒驾", {"饮酒后驾驶"}},           {"醉驾", {"醉酒驾驶"}},       {"偷东西", {"盗窃"}},
+      {"酒驾", {"饮酒后驾驶", "醉酒驾驶"}},           {"醉驾", {"醉酒驾驶"}},       {"偷东西", {"盗窃"}},
       {"骗钱", {"诈骗"}},                 {"养老金", {"养老保险"}},     {"看病", {"医疗"}},
       {"医保", {"医疗保障", "医疗保险"}}, {"工伤", {"工伤保险"}},       {"拆迁", {"征收"}},
       {"占地", {"征收", "占用"}},         {"污染", {"环境污染"}},       {"乱扔垃圾", {"垃圾"}},

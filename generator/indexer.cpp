@@ -30,6 +30,7 @@ void index_text(Xapian::Document& doc, std::string_view text, bool title) {
       doc.add_term(t, title ? 3 : 1);
       if (title) doc.add_term(std::string(sch::k_prefix_title) + t);
     }
+    for (const std::string& n : sch::numeral_terms(c)) doc.add_term(n);
     if (c.cjk && c.text.size() > 1) {
       for (const std::string& u : sch::chunk_unigrams(c)) {
         doc.add_term(u);
@@ -58,6 +59,7 @@ Xapian::Document make_document(const DocFields& f) {
   if (!f.category.empty()) doc.add_boolean_term(std::string(sch::k_prefix_category) + f.category);
   const std::string year = std::to_string(f.published.year());
   doc.add_boolean_term(std::string(sch::k_prefix_year) + year);
+  doc.add_term(year);  // "安全生产法 2021" means the 2021 version
   doc.add_boolean_term(std::string(sch::k_prefix_validity) + f.validity);
   if (!f.doc_no.empty()) doc.add_boolean_term(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + sch::title_key(f.doc_no), 240));
   if (!f.index_no.empty()) doc.add_boolean_term(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + sch::title_key(f.index_no), 240));

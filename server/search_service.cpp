@@ -45,58 +45,65 @@ Xapian::Database& thread_database(const Release& r) {
   return *db;
 }
 
-Xapian::Query chunk_phrase(const std::vector<std::string>& terms) {
+Xapian::Query and_of(const std::vector<std::string>& terms) {
   if (terms.size() == 1) return Xapian::Query(terms[0]);
-  return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), static_cast<Xapian::termcount>(terms.size()));
+  return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
 }
 
 struct QueryPlan {
-  std::vector<std::vector<std::string>> chunks;  // terms of each chunk
-  std::vector<std::vector<std::string>> synonyms;  // per chunk: phrases (as terms) of official words
-  std::vector<std::string> unigrams;
-  std::vector<std::string> title_terms;
+  struct ChunkPlan {
+    std::vector<std::string> bigrams;   // all overlapping bigrams (or the word, or the single character)
+    std::vector<std::string> pieces;    // non-overlapping pieces (relaxed requirement)
+    std::vector<std::string> unigrams;  // single characters (most relaxed)
+    std::vector<std::vector<std::string>> synonyms;  // official words (as their bigrams)
+  };
+  std::vector<ChunkPlan> chunks;
+  std::vector<std::string> boost_terms;  // every bigram/word of query and synonyms
+  std::vector<std::string> title_terms;  // the same with the title prefix
 };
 
 QueryPlan plan_query(const std::string& q) {
   QueryPlan p;
   for (const auto& c : sch::chunks(q)) {
-    auto terms = sch::chunk_terms(c);
-    if (terms.empty()) continue;
-    p.chunks.push_back(terms);
-    std::vector<std::string> syn;
-    for (const std::string& s : sch::everyday_synonyms(to_utf8(c.text))) syn.push_back(s);
-    p.synonyms.push_back(syn);
-    for (const auto& u : sch::chunk_unigrams(c)) p.unigrams.push_back(u);
-    for (const auto& t : terms) p.title_terms.push_back(std::string(sch::k_prefix_title) + t);
+    QueryPlan::ChunkPlan cp;
+    cp.bigrams = sch::chunk_terms(c);
+    if (cp.bigrams.empty()) continue;
+    cp.pieces = sch::chunk_pieces(c);
+    cp.unigrams = c.cjk ? sch::chunk_unigrams(c) : cp.bigrams;
+    for (const std::string& s : sch::everyday_synonyms(to_utf8(c.text)))
+      for (const auto& sc : sch::chunks(s)) cp.synonyms.push_back(sch::chunk_terms(sc));
+    for (const auto& t : cp.bigrams) p.boost_terms.push_back(t);
+    for (const auto& syn : cp.synonyms)
+      for (const auto& t : syn) p.boost_terms.push_back(t);
+    p.chunks.push_back(std::move(cp));
   }
+  for (const auto& t : p.boost_terms) p.title_terms.push_back(std::string(sch::k_prefix_title) + t);
   return p;
 }
 
-Xapian::Query chunk_query(const QueryPlan& p, std::size_t i, bool phrase) {
-  Xapian::Query q = phrase ? chunk_phrase(p.chunks[i]) : Xapian::Query(Xapian::Query::OP_AND, p.chunks[i].begin(), p.chunks[i].end());
-  for (const std::string& s : p.synonyms[i]) {
-    for (const auto& c : sch::chunks(s)) q = Xapian::Query(Xapian::Query::OP_OR, q, chunk_phrase(sch::chunk_terms(c)));
-  }
+// A chunk's requirement at a tier, OR-ed with its everyday-word synonyms.
+Xapian::Query chunk_query(const QueryPlan::ChunkPlan& c, int tier) {
+  Xapian::Query q = tier == 0 ? and_of(c.pieces) : and_of(c.unigrams);
+  for (const auto& syn : c.synonyms) q = Xapian::Query(Xapian::Query::OP_OR, q, and_of(syn));
   return q;
 }
 
+// Tiers, strictest first: 0 every chunk's words (its two-character pieces; a run of the
+// whole chunk is preferred by the ranking boost, not required), 1 every character in any
+// order, 2 any word, 3 any character.
+constexpr int k_last_tier = 3;
+
 Xapian::Query tier_query(const QueryPlan& p, int tier) {
   std::vector<Xapian::Query> parts;
-  switch (tier) {
-    case 0:
-      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, true));
-      return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
-    case 1:
-      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, false));
-      return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
-    case 2:
-      for (std::size_t i = 0; i < p.chunks.size(); ++i) parts.push_back(chunk_query(p, i, false));
-      for (const auto& c : p.chunks)
-        for (const auto& t : c) parts.push_back(Xapian::Query(t));
-      return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
-    default:
-      return Xapian::Query(Xapian::Query::OP_OR, p.unigrams.begin(), p.unigrams.end());
+  if (tier <= 1) {
+    for (const auto& c : p.chunks) parts.push_back(chunk_query(c, tier));
+    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
   }
+  for (const auto& c : p.chunks) {
+    parts.push_back(chunk_query(c, tier == 2 ? 0 : 1));
+    for (const auto& t : tier == 2 ? c.pieces : c.unigrams) parts.emplace_back(t);
+  }
+  return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
 Xapian::Query filter_query(const SearchParams& sp) {
@@ -259,9 +266,7 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       text_query = Xapian::Query::MatchAll;
       res.tier = 0;
     } else {
-      const int last_tier = plan.unigrams.empty() ? 2 : 3;
-      for (int tier = 0; tier <= last_tier; ++tier) {
-        if (tier == 3 && plan.unigrams.empty()) break;
+      for (int tier = 0; tier <= k_last_tier; ++tier) {
         Xapian::Query q = tier_query(plan, tier);
         if (!exact.empty()) q = Xapian::Query(Xapian::Query::OP_OR, q, exact);
         enquire.set_query(with_filter(q));
@@ -271,11 +276,14 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
         if (probe.size() > 0) break;
       }
     }
-    // Title terms raise documents whose title holds the query.
+    // Every bigram of the query (so a run beats its words apart) and the title terms (so a
+    // title match beats a body match) raise the documents the tier admits.
     Xapian::Query ranked = text_query;
-    if (!plan.title_terms.empty()) {
+    if (!plan.boost_terms.empty()) {
+      Xapian::Query body(Xapian::Query::OP_OR, plan.boost_terms.begin(), plan.boost_terms.end());
       Xapian::Query title(Xapian::Query::OP_OR, plan.title_terms.begin(), plan.title_terms.end());
-      ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0));
+      ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query,
+                             Xapian::Query(Xapian::Query::OP_OR, body, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0)));
     }
     enquire.set_query(with_filter(ranked));
 
@@ -298,8 +306,9 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
     } else {
       Xapian::MSet mset = enquire.get_mset(0, std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page)), 1000);
       res.total = mset.get_matches_estimated();
-      std::vector<std::string> chunk_keys;
-      for (const auto& c : sch::chunks(sp.q)) chunk_keys.push_back(to_utf8(c.text));
+      std::vector<std::string> chunk_keys;  // the query's Chinese words, for "title holds them all"
+      for (const auto& c : sch::chunks(sp.q))
+        if (c.cjk && c.text.size() > 1) chunk_keys.push_back(to_utf8(c.text));
       std::vector<Ranked> ranked_docs;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
         const Xapian::Document doc = it.get_document();

@@ -33,7 +33,7 @@ struct SearchResult {
   std::size_t total = 0;
   int page = 1, per_page = 10;
   double took_ms = 0;
-  int tier = 0;  // 0 exact/phrase, 1 all terms, 2 any term, 3 single characters
+  int tier = 0;  // 0 all words, 1 all characters in any order, 2 any word, 3 any character
   std::vector<SearchHit> hits;
   std::map<std::string, std::map<std::string, std::size_t>> facets;  // section/department/category/year/validity
 };

@@ -21,6 +21,15 @@ std::vector<Chunk> chunks_normalized(std::u32string_view normalized);
 // for words, the word itself (at most 64 bytes).
 std::vector<std::string> chunk_terms(const Chunk& c);
 std::vector<std::string> chunk_unigrams(const Chunk& c);
+// Non-overlapping two-character pieces covering a CJK chunk (遗产继承 → 遗产, 继承; an odd
+// length ends with an overlapping pair: 行政复议法 → 行政, 复议, 议法). The relaxed query
+// requires these, so words of a compound may stand apart in the text.
+std::vector<std::string> chunk_pieces(const Chunk& c);
+// Arabic values of Chinese numerals that count something (第二十四条 → 24, 十二周岁 → 12,
+// 六十日 → 60), indexed as extra terms so 24 finds 第二十四条.
+std::vector<std::string> numeral_terms(const Chunk& c);
+// Value of a run of Chinese numerals (一…九, 十, 百, 千, 万, 零, 两, 〇); -1 if not a number.
+long long chinese_number(std::u32string_view run);
 
 // A title or query reduced to a comparison key: normalised, without spaces and punctuation,
 // without a leading 中华人民共和国, with 《》 removed.

@@ -1,0 +1,245 @@
+#include <catch2/catch.hpp>
+
+#include <xapian.h>
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "gongkai/text.hpp"
+#include "search_service.hpp"
+#include "server_fixture.hpp"
+#include "support.hpp"
+
+using namespace gongkai;
+using gongkai::test::TempDir;
+
+namespace {
+
+server::Release release_of(const std::filesystem::path& out) {
+  server::Release r;
+  r.root = std::filesystem::canonical(out / "current");
+  r.id = r.root.filename().string();
+  r.site = r.root / "site";
+  r.search_db = r.root / "search";
+  return r;
+}
+
+server::SearchResult search(const server::Release& r, const std::string& q, std::multimap<std::string, std::string> extra = {}) {
+  extra.emplace("q", q);
+  std::string error;
+  auto sp = server::parse_search_params(extra, error);
+  REQUIRE(sp);
+  return server::run_search(r, *sp);
+}
+
+struct QualityCase {
+  std::string kind, query;
+  std::vector<std::string> expected;  // URLs
+};
+
+std::vector<QualityCase> load_queries() {
+  std::ifstream in(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws-queries.tsv");
+  std::vector<QualityCase> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto cols = split(line, '\t');
+    REQUIRE(cols.size() == 3);
+    QualityCase c{cols[0], cols[1], {}};
+    for (const auto& stem : split(cols[2], '|')) c.expected.push_back("/disclosure/laws/" + stem + "/");
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("search quality: realistic queries over real laws find what a careful person expects") {
+  TempDir dir;
+  const auto built = test::build_site(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws", dir / "out");
+  REQUIRE(built.exit_code == 0);
+  const auto rel = release_of(dir / "out");
+  const auto cases = load_queries();
+  REQUIRE(cases.size() >= 40);
+  double rr_sum = 0;
+  int hit3 = 0, zero = 0;
+  std::map<std::string, std::pair<double, int>> by_kind;
+  for (const auto& c : cases) {
+    const auto res = search(rel, c.query);
+    int rank = 0;
+    for (std::size_t i = 0; i < res.hits.size() && i < 10 && !rank; ++i)
+      for (const auto& e : c.expected)
+        if (res.hits[i].url == e) rank = static_cast<int>(i) + 1;
+    if (res.hits.empty()) ++zero;
+    const double rr = rank ? 1.0 / rank : 0.0;
+    rr_sum += rr;
+    if (rank && rank <= 3) ++hit3;
+    by_kind[c.kind].first += rr;
+    by_kind[c.kind].second += 1;
+    if (rank != 1) {
+      std::ostringstream top;
+      for (std::size_t i = 0; i < res.hits.size() && i < 3; ++i) top << " [" << (i + 1) << "] " << res.hits[i].title << " " << res.hits[i].published;
+      WARN("query " << c.query << ": expected at rank " << rank << "; top:" << top.str());
+    }
+  }
+  const double mrr = rr_sum / static_cast<double>(cases.size());
+  const double h3 = static_cast<double>(hit3) / static_cast<double>(cases.size());
+  std::ostringstream summary;
+  summary << "queries=" << cases.size() << " MRR@10=" << mrr << " hit@3=" << h3 << " zero=" << zero;
+  for (const auto& [k, v] : by_kind) summary << " " << k << "=" << v.first / v.second;
+  WARN(summary.str());
+  CHECK(mrr >= 0.85);
+  CHECK(h3 >= 0.90);
+  CHECK(zero == 0);
+}
+
+TEST_CASE("search: snippets are escaped, cut on characters, and merge adjacent marks") {
+  const std::string text = "第一条 <b>为了</b>规范行政处罚的设定和实施，保障和监督行政机关有效实施行政管理。" + std::string(300, 'x');
+  const std::string s = server::make_snippet(text, "行政处罚");
+  CHECK(s.find("<mark>行政处罚</mark>") != std::string::npos);
+  CHECK(s.find("&lt;b&gt;") != std::string::npos);
+  CHECK(s.find("<b>") == std::string::npos);
+  CHECK(valid_utf8(s));
+  CHECK(s.find("<mark>行政</mark><mark>") == std::string::npos);
+  // A match far into the text moves the window there.
+  const std::string far = std::string(600, 'a') + "宅基地使用权" + std::string(600, 'b');
+  const std::string s2 = server::make_snippet(far, "宅基地");
+  CHECK(s2.rfind("…", 0) == 0);
+  CHECK(s2.find("<mark>宅基地</mark>") != std::string::npos);
+  CHECK(to_u32(s2).size() < 200);
+}
+
+TEST_CASE("search: parameters are validated with a message") {
+  struct Case {
+    std::multimap<std::string, std::string> params;
+    const char* error;
+  };
+  const std::vector<Case> bad = {
+      {{{"section", "blog"}}, "section must be one of disclosure, notices, consultations, responsibilities, pages"},
+      {{{"year", "21"}}, "year must be four digits, such as 2021"},
+      {{{"validity", "yes"}}, "validity must be one of 有效, 失效, 废止"},
+      {{{"sort", "random"}}, "sort must be relevance or date"},
+      {{{"page", "0"}}, "page must be from 1 to 1000"},
+      {{{"page", "-1"}}, "page must be a whole number from 1 to 1000"},
+      {{{"per_page", "51"}}, "per_page must be from 1 to 50"},
+      {{{"q", std::string(2000, 'a')}}, "parameter q is too long (at most 1000 bytes)"},
+      {{{"q", "\xE9\x82"}}, "parameter q is not valid UTF-8"},
+      {{{"q", "a"}, {"q", "b"}}, "parameter q is given more than once"},
+  };
+  for (const auto& c : bad) {
+    INFO(c.error);
+    std::string error;
+    CHECK_FALSE(server::parse_search_params(c.params, error));
+    CHECK(error == c.error);
+  }
+  std::string error;
+  auto ok = server::parse_search_params({{"q", " 行政处罚 "}, {"page", "2"}, {"utm_source", "x"}}, error);
+  REQUIRE(ok);
+  CHECK(ok->q == "行政处罚");
+  CHECK(ok->page == 2);
+}
+
+TEST_CASE("search: exact 文号 and 索引号 lookups, filters, facets and date sort over the example town") {
+  TempDir dir;
+  const auto built = test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
+  REQUIRE(built.exit_code == 0);
+  const auto rel = release_of(dir / "out");
+
+  auto res = search(rel, "蓟邦政发〔2022〕1号");
+  REQUIRE_FALSE(res.hits.empty());
+  CHECK(res.hits[0].title == "邦均镇2021年法治政府建设情况报告");
+  res = search(rel, "蓟邦政发[2021]5号");  // ASCII brackets as people type them
+  REQUIRE_FALSE(res.hits.empty());
+  CHECK(res.hits[0].title == "邦均镇行政执法公示制度");
+  const std::string index_no = res.hits[0].index_no;
+  res = search(rel, index_no);
+  REQUIRE_FALSE(res.hits.empty());
+  CHECK(res.hits[0].index_no == index_no);
+
+  // The version in force ranks above the superseded one.
+  res = search(rel, "行政执法公示制度");
+  REQUIRE(res.hits.size() >= 2);
+  CHECK(res.hits[0].validity == "有效");
+  CHECK(res.hits[1].validity == "失效");
+
+  res = search(rel, "行政处罚", {{"section", "responsibilities"}});
+  REQUIRE_FALSE(res.hits.empty());
+  for (const auto& h : res.hits) CHECK(h.section == "responsibilities");
+  CHECK(res.facets["section"].size() == 1);
+
+  res = search(rel, "", {{"department", "zhdd"}, {"sort", "date"}, {"per_page", "50"}});
+  REQUIRE(res.hits.size() > 20);
+  for (std::size_t i = 1; i < res.hits.size(); ++i) CHECK(res.hits[i - 1].published >= res.hits[i].published);
+  CHECK(res.facets["department"].at("综合执法大队") == res.total);
+
+  // Full-width and spaced input, and nonsense: relaxed, never an error.
+  CHECK_FALSE(search(rel, "行政　处罚").hits.empty());
+  CHECK_NOTHROW(search(rel, "AND OR NOT \"( ) * ~ NEAR"));
+  CHECK(search(rel, "zzqqxxyy").hits.empty());
+}
+
+TEST_CASE("search: the HTTP API and the search page, including every bad input") {
+  TempDir dir;
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  test::RunningServer srv(o);
+  auto c = srv.client();
+  auto res = c.Get("/api/search?q=%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A&per_page=3");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->get_header_value("Content-Type") == "application/json; charset=utf-8");
+  auto j = nlohmann::json::parse(res->body);
+  CHECK(j["query"] == "行政处罚");
+  CHECK(j["results"].size() == 3);
+  CHECK(j["total"].get<int>() > 10);
+  CHECK(j.contains("took_ms"));
+  CHECK(j["facets"].contains("year"));
+  for (const auto& r : j["results"]) CHECK(r["snippet"].get<std::string>().find("<mark>") != std::string::npos);
+
+  for (const char* bad : {"/api/search?page=abc", "/api/search?section=x", "/api/search?q=%E9%82", "/api/search?per_page=1000"}) {
+    INFO(bad);
+    res = c.Get(bad);
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(nlohmann::json::parse(res->body).contains("error"));
+  }
+  // XSS probes come back escaped, on the page and in the API.
+  const std::string probe = "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%27%3E";
+  res = c.Get("/search?q=" + probe);
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body.find("<script>alert(1)") == std::string::npos);
+  CHECK(res->body.find("&lt;script&gt;alert(1)") != std::string::npos);
+  res = c.Get("/search?q=%E5%AE%85%E5%9F%BA%E5%9C%B0%E7%A1%AE%E6%9D%83xyzzy");
+  REQUIRE(res);
+  CHECK(res->body.find("站内搜索") != std::string::npos);
+  res = c.Get("/search?q=%E4%BD%8E%E4%BF%9D");  // 低保
+  CHECK(res->status == 200);
+  CHECK(res->body.find("class=\"hits\"") != std::string::npos);
+  res = c.Get("/search?q=" + std::string(3000, 'a'));
+  CHECK(res->status == 400);
+  res = c.Get("/search?q=zzqqxxyy");
+  CHECK(res->body.find("没有找到") != std::string::npos);
+}
+
+TEST_CASE("search: an index built with another analyser is refused with 503, not silence") {
+  TempDir dir;
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  {
+    const auto search = std::filesystem::canonical(dir / "out/current") / "search";
+    std::filesystem::remove_all(search);
+    Xapian::WritableDatabase db(search.string(), Xapian::DB_CREATE);
+    db.set_metadata("gongkai.analyzer", "some-other-analyser");
+    db.commit();
+  }
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  test::RunningServer srv(o);
+  auto res = srv.client().Get("/api/search?q=abc");
+  REQUIRE(res);
+  CHECK(res->status == 503);
+  CHECK(res->body.find("another version") != std::string::npos);
+}
