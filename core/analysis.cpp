@@ -163,6 +163,42 @@ std::vector<std::string> numeral_terms(const Chunk& c) {
   return out;
 }
 
+namespace {
+const std::u32string k_provinces[] = {U"北京", U"天津", U"上海", U"重庆", U"河北", U"山西", U"辽宁", U"吉林", U"黑龙江",
+                                      U"江苏", U"浙江", U"安徽", U"福建", U"江西", U"山东", U"河南", U"湖北", U"湖南",
+                                      U"广东", U"海南", U"四川", U"贵州", U"云南", U"陕西", U"甘肃", U"青海", U"台湾",
+                                      U"内蒙古", U"广西", U"西藏", U"宁夏", U"新疆"};
+
+std::u32string cjk_only(std::string_view s) {
+  std::u32string out;
+  for (char32_t cp : to_u32(s))
+    if (is_cjk(cp)) out += cp;
+  return out;
+}
+}  // namespace
+
+std::string locality_of(std::string_view organization) {
+  const std::u32string org = cjk_only(organization);
+  for (const auto& p : k_provinces)
+    if (org.rfind(p, 0) == 0) return to_utf8(p);
+  const auto pos = org.find_first_of(U"省市县");
+  return pos != std::u32string::npos && pos >= 2 && pos <= 4 ? to_utf8(org.substr(0, pos)) : "";
+}
+
+bool is_local_title(std::string_view title, std::string_view own_locality) {
+  const std::u32string t = cjk_only(title);
+  const std::u32string own = to_u32(own_locality);
+  if (!own.empty() && t.rfind(own, 0) == 0) return false;
+  for (const auto& p : k_provinces)
+    if (t.rfind(p, 0) == 0) return true;
+  if (t.rfind(U"城市", 0) == 0 || t.rfind(U"中华", 0) == 0) return false;
+  for (std::size_t n = 2; n <= 3 && n < t.size(); ++n) {
+    const char32_t unit = t[n];
+    if (unit == U'市' || unit == U'县' || unit == U'州' || unit == U'盟') return true;
+  }
+  return false;
+}
+
 std::string title_key(std::string_view title) {
   std::u32string s = to_u32(normalize_for_search(title));
   std::u32string out;

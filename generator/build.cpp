@@ -10,6 +10,8 @@
 #include <set>
 
 #include "gongkai/fs.hpp"
+#include "gongkai/hash.hpp"
+#include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 #include "index_no.hpp"
 #include "indexer.hpp"
@@ -30,6 +32,8 @@ namespace gongkai::gen {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr const char* k_generator_version = "0.1.0";
 
 class StageTimer {
  public:
@@ -112,7 +116,7 @@ void render_markdown_stage(Content& c, const std::string& prefix, Diagnostics& d
 
 std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages) {
   nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"documents", documents}, {"pages", pages},
-                      {"generator", "gongkai-build 0.1.0"}};
+                      {"generator", std::string("gongkai-build ") + k_generator_version}};
   return j.dump(2) + "\n";
 }
 
@@ -215,7 +219,9 @@ BuildResult build(const BuildOptions& o) {
   fs::path tmp;
   try {
     fs::create_directories(releases);
-    const std::string id = o.build_id.empty() ? now.compact() + "-" + out.digest().substr(0, 10) : o.build_id;
+    // The id names the site's bytes and the index format: a new analyser makes a new release.
+    const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);
+    const std::string id = o.build_id.empty() ? now.compact() + "-" + digest.substr(0, 10) : o.build_id;
     r.release_id = id;
     const fs::path final_dir = releases / id;
     if (!fs::exists(final_dir)) {

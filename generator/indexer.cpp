@@ -47,7 +47,7 @@ struct DocFields {
   std::string text;
 };
 
-Xapian::Document make_document(const DocFields& f) {
+Xapian::Document make_document(const DocFields& f, const std::string& locality) {
   Xapian::Document doc;
   index_text(doc, f.title, true);
   index_text(doc, f.text, false);
@@ -74,9 +74,10 @@ Xapian::Document make_document(const DocFields& f) {
   doc.add_value(sch::k_slot_title_key, key);
   nlohmann::json data = {{"url", f.url}, {"title", f.title}, {"section", f.section}, {"department", f.department},
                          {"category", f.category}, {"published", f.published.date()}, {"index_no", f.index_no},
-                         {"doc_no", f.doc_no}, {"validity", f.validity},
-                         {"text", truncate_utf8_bytes(f.text, k_stored_text)}};
-  doc.set_data(data.dump());
+                         {"doc_no", f.doc_no}, {"validity", f.validity}};
+  doc.set_data(data.dump() + "\n" + truncate_utf8_bytes(f.text, k_stored_text));
+  if (sch::is_local_title(f.title, locality)) doc.add_value(sch::k_slot_local, "1");
+  doc.add_value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
   return doc;
 }
 
@@ -87,6 +88,7 @@ std::size_t write_search_index(const Content& c, const std::filesystem::path& di
     const Department* d = c.site.department(id);
     return d ? d->name : id;
   };
+  const std::string locality = sch::locality_of(c.site.organization.name);
   std::vector<DocFields> docs;
   for (const Item& it : c.items) {
     if (it.draft) continue;
@@ -147,7 +149,7 @@ std::size_t write_search_index(const Content& c, const std::filesystem::path& di
         Xapian::WritableDatabase db(shard_path(s).string(),
                                     Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
         db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
-        for (std::size_t i = s * k_shard_size; i < docs.size() && i < (s + 1) * k_shard_size; ++i) db.add_document(make_document(docs[i]));
+        for (std::size_t i = s * k_shard_size; i < docs.size() && i < (s + 1) * k_shard_size; ++i) db.add_document(make_document(docs[i], locality));
         db.commit();
       }
     } catch (...) {

@@ -125,6 +125,7 @@ struct Ranked {
   double score;
   int tier;  // 3 exact title / doc no, 2 title contains query, 1 title contains a chunk, 0 other
   bool valid;
+  bool local;  // another locality's rule: below national ones of the same tier
   double published;
   std::string key;
 };
@@ -312,14 +313,16 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       std::vector<Ranked> ranked_docs;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
         const Xapian::Document doc = it.get_document();
-        Ranked r{*it, it.get_weight(), 0, doc.get_value(sch::k_slot_validity) == "有效",
+        const bool local = doc.get_value(sch::k_slot_local) == "1";
+        Ranked r{*it, it.get_weight() * (local ? 0.6 : 1.0), 0, doc.get_value(sch::k_slot_validity) == "有效", local,
                  Xapian::sortable_unserialise(doc.get_value(sch::k_slot_published)), doc.get_value(sch::k_slot_title_key)};
         if (!qkey.empty() && r.key == qkey) r.tier = 3;
         else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
         else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
-        if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits (the index has no termlists)
-          const auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
-          if (j.is_object() && (sch::title_key(j.value("doc_no", "")) == qkey || sch::title_key(j.value("index_no", "")) == qkey))
+        if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits
+          const std::string keys = doc.get_value(sch::k_slot_exact_keys);
+          const auto sep = keys.find('\x1f');
+          if (sep != std::string::npos && ((sep > 0 && keys.compare(0, sep, qkey) == 0 && sep == qkey.size()) || keys.substr(sep + 1) == qkey))
             r.tier = 3;
         }
         ranked_docs.push_back(std::move(r));
@@ -328,6 +331,7 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       std::stable_sort(ranked_docs.begin(), ranked_docs.end(), [](const Ranked& a, const Ranked& b) {
         if (a.tier != b.tier) return a.tier > b.tier;
         if (a.valid != b.valid) return a.valid;
+        if (a.tier >= 1 && a.local != b.local) return !a.local;
         if (a.tier >= 2 && a.key.size() != b.key.size()) return a.key.size() < b.key.size();  // the closest title
         if (a.score != b.score) return a.score > b.score;
         return a.published > b.published;
@@ -360,8 +364,11 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
     }
     for (Xapian::docid did : order) {
       const Xapian::Document doc = db.get_document(did);
-      const auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
+      const std::string data = doc.get_data();
+      const auto nl = data.find('\n');
+      const auto j = nlohmann::json::parse(data.substr(0, nl), nullptr, false);
       if (!j.is_object()) continue;
+      const std::string text = nl == std::string::npos ? "" : data.substr(nl + 1);
       SearchHit h;
       h.url = j.value("url", "");
       h.title = j.value("title", "");
@@ -372,7 +379,7 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       h.index_no = j.value("index_no", "");
       h.doc_no = j.value("doc_no", "");
       h.validity = j.value("validity", "");
-      h.snippet = make_snippet(j.value("text", ""), sp.q);
+      h.snippet = make_snippet(text, sp.q);
       res.hits.push_back(std::move(h));
     }
   } catch (const Xapian::DatabaseModifiedError&) {

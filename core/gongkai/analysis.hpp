@@ -35,6 +35,13 @@ long long chinese_number(std::u32string_view run);
 // without a leading 中华人民共和国, with 《》 removed.
 std::string title_key(std::string_view title);
 
+// True when a title names a province, city or county (a local regulation such as
+// 河南省实施《…》办法 or 济南市城市市容管理条例), unless it names `own_locality` (the site's own
+// province or city, e.g. 天津). National laws and regulations rank above other places' rules.
+bool is_local_title(std::string_view title, std::string_view own_locality);
+// The locality of an organisation name: 天津市蓟州区邦均镇人民政府 → 天津.
+std::string locality_of(std::string_view organization);
+
 // Per-character folding used for snippet matching (full-width ASCII, case, ideographic space).
 char32_t fold_char(char32_t cp);
 

@@ -6,7 +6,8 @@ namespace gongkai::search {
 
 // Recorded in the index as metadata; the server refuses an index built with another analyser.
 inline constexpr const char* k_analyzer_key = "gongkai.analyzer";
-inline constexpr const char* k_analyzer = "gongkai-cjk-ngram-2";
+// Names the analyser and the document layout together; bump it when either changes.
+inline constexpr const char* k_analyzer = "gongkai-cjk-5";
 
 // Term prefixes (Xapian convention: upper-case, boolean terms start with X).
 inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL
@@ -28,8 +29,11 @@ inline constexpr unsigned k_slot_category = 3;    // category name
 inline constexpr unsigned k_slot_year = 4;
 inline constexpr unsigned k_slot_validity = 5;
 inline constexpr unsigned k_slot_title_key = 6;   // normalised title (version grouping)
+inline constexpr unsigned k_slot_exact_keys = 7;  // normalised 文号 '\x1f' 索引号 (exact-lookup rerank)
+inline constexpr unsigned k_slot_local = 8;       // "1" when the title names another locality (地方性法规)
 
-// Term positions: the title starts at 1, the body after this gap (phrases never span them).
-inline constexpr unsigned k_body_position = 1000;
+// Document data: one line of JSON with the display fields, a newline, then the plain text
+// (for snippets), so the server parses only the short header.
+
 
 }  // namespace gongkai::search
