@@ -167,6 +167,9 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
     content.site.base_url = o.base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
   }
+  const DateTime now = build_clock(o.now);
+  for (Item& it : content.items)  // future-dated items wait for a build on or after their date
+    if (it.has_published && now < it.published) it.scheduled = true;
   timer.done("load", std::to_string(content.items.size()) + " files, " + std::to_string(content.lists.size()) + " responsibility lists");
   assign_index_numbers(content, prefix, diags);
   render_markdown_stage(content, prefix, diags);
@@ -182,7 +185,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   Theme theme;
   if (!theme.load(themes / content.site.theme, diags)) return false;
   RenderOptions ro;
-  ro.now = build_clock(o.now);
+  ro.now = now;
   ro.content_dir = o.content_dir;
   render_site(content, theme, ro, out);
   timer.done("render", std::to_string(out.size()) + " files");

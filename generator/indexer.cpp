@@ -91,7 +91,7 @@ std::size_t write_search_index(const Content& c, const std::filesystem::path& di
   const std::string locality = sch::locality_of(c.site.organization.name);
   std::vector<DocFields> docs;
   for (const Item& it : c.items) {
-    if (it.draft) continue;
+    if (!it.is_public()) continue;
     DocFields f;
     f.id = it.url;
     f.url = it.url;

@@ -67,7 +67,7 @@ class SiteRenderer {
   SiteRenderer(const Content& c, const Theme& theme, const RenderOptions& opt, OutputTree& out)
       : m_c(c), m_theme(theme), m_opt(opt), m_out(out) {
     for (const Item& it : c.items) {
-      if (it.draft) continue;
+      if (!it.is_public()) continue;
       m_by_section[it.section].push_back(&it);
     }
     for (auto& [s, v] : m_by_section) std::sort(v.begin(), v.end(), newer_first);

@@ -243,3 +243,24 @@ TEST_CASE("loader: BOM, CRLF line endings and invalid UTF-8") {
   CHECK(test::diagnostic_lines(r) == std::vector<std::string>{
       "content/disclosure/bad.md:2:10: error: file is not valid UTF-8; save it as UTF-8 (文件须为UTF-8编码)"});
 }
+
+TEST_CASE("loader: a future-dated item is held back until a build on or after its date") {
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  test::write_fixture(dir / "content", R"(=== disclosure/2022/later.md ===
++++
+title = "定时发布的公告"
+department = "dzb"
+category = "fzzf"
+published = 2022-04-01T09:00:00+08:00
++++
+正文。
+)");
+  auto r = test::build_site(dir / "content", dir / "output", "2022-03-31T23:00:00+08:00");
+  REQUIRE(r.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "output/current/site/disclosure/2022/later/index.html"));
+  CHECK(test::read_text(dir / "output/current/site/index.xml").find("定时发布的公告") == std::string::npos);
+  r = test::build_site(dir / "content", dir / "output", "2022-04-01T09:00:00+08:00");
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::filesystem::exists(dir / "output/current/site/disclosure/2022/later/index.html"));
+}

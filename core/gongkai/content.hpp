@@ -105,6 +105,7 @@ struct Item {
   std::vector<std::string> tags;
   std::string summary;
   bool draft = false;
+  bool scheduled = false;  // published after the build's now: held back until a later build
   std::optional<Penalty> penalty;
 
   // notices (普法宣传)
@@ -130,6 +131,8 @@ struct Item {
   std::string html;         // rendered body
   std::string text;         // plain text of the body (search, summaries)
   std::vector<Attachment> attachments;  // attachments the body links
+
+  bool is_public() const { return !draft && !scheduled; }
 };
 
 struct ResponsibilityItem {
