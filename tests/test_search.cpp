@@ -58,7 +58,7 @@ std::vector<QualityCase> load_queries() {
 
 TEST_CASE("search quality: realistic queries over real laws find what a careful person expects") {
   TempDir dir;
-  const auto built = test::build_site(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws", dir / "out");
+  const auto built = test::build_site(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws", dir / "out", "2026-01-01T00:00:00+08:00");
   REQUIRE(built.exit_code == 0);
   const auto rel = release_of(dir / "out");
   const auto cases = load_queries();
