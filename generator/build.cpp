@@ -114,8 +114,9 @@ void render_markdown_stage(Content& c, const std::string& prefix, Diagnostics& d
   }
 }
 
-std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages) {
-  nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"documents", documents}, {"pages", pages},
+std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages,
+                         const std::string& base_url) {
+  nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"base_url", base_url}, {"documents", documents}, {"pages", pages},
                       {"generator", std::string("gongkai-build ") + k_generator_version}};
   return j.dump(2) + "\n";
 }
@@ -245,7 +246,7 @@ BuildResult build(const BuildOptions& o) {
         r.documents = write_search_index(content, tmp / "search", o.threads);
         timer.done("index", std::to_string(r.documents) + " documents");
       }
-      write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages));
+      write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
       fs::rename(tmp, final_dir);
       tmp.clear();
     }

@@ -414,6 +414,13 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
           f.error(*f.get("validity"), "validity \"" + *v + "\" is not one of " + k_validity_values);
         else item.validity = *v;
       }
+      // Any disclosure item may also go on the LED screens (led text and a display window).
+      item.led = f.string("led", false, "LED文字").value_or("");
+      item.display_from = f.datetime("display_from", false, "展示开始");
+      item.display_until = f.datetime("display_until", false, "展示结束");
+      item.priority = f.integer("priority", "优先级").value_or(0);
+      if (!item.led.empty() && !item.display_until)
+        f.warning(*f.get("led"), "an LED text without display_until is never shown; add display_until (LED展示须设结束时间)");
       if (const toml::table* pt = f.table("penalty", "行政处罚结果")) {
         Fields pf(*pt, path, offset, f.line(*f.get("penalty")), diags);
         Penalty pen;

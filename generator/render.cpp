@@ -8,6 +8,7 @@
 #include <set>
 
 #include "feeds.hpp"
+#include "led_export.hpp"
 #include "gongkai/text.hpp"
 
 namespace gongkai::gen {
@@ -89,6 +90,7 @@ class SiteRenderer {
     render_not_found();
     render_search_shell();
     write_feeds(m_c, m_by_section, m_opt.now, m_out);
+    write_led(m_c, m_opt.now, m_out);
   }
 
  private:

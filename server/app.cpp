@@ -112,6 +112,13 @@ struct App::Impl {
     routes();
   }
 
+  DateTime now() const {
+    if (opt.clock) return opt.clock();
+    if (opt.now) return *opt.now;
+    const auto t = std::chrono::system_clock::now().time_since_epoch();
+    return DateTime::from_epoch(std::chrono::duration_cast<std::chrono::seconds>(t).count());
+  }
+
   std::shared_ptr<const Release> release_or_503(httplib::Response& res) {
     auto r = releases.current();
     if (!r) text_error(res, 503, "网站尚未发布 (no release has been published yet)");
@@ -138,6 +145,24 @@ struct App::Impl {
     http.Get("/search", [this](const httplib::Request& req, httplib::Response& res) { search_page(req, res); });
     http.Get("/prefs/elder", [](const httplib::Request& req, httplib::Response& res) { elder_toggle(req, res); });
     http.Get("/prefs/mode.css", [](const httplib::Request& req, httplib::Response& res) { mode_css(req, res); });
+    http.Get("/led/v1/screens.json", [this](const httplib::Request& req, httplib::Response& res) {
+      auto r = release_or_503(res);
+      if (!r) return;
+      send_cached(req, res, led_screens_json(r->led), "application/json; charset=utf-8", "public, max-age=60");
+    });
+    http.Get(R"(/led/v1/feed\.(txt|json|rss))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto r = release_or_503(res);
+      if (!r) return;
+      int status = 400;
+      std::string error;
+      const auto lr = parse_led_params(r->led, req.params, status, error);
+      if (!lr) return text_error(res, status, error);
+      const LedResponse out = led_feed(r->led, *lr, req.matches[1], now(), r->base_url);
+      send_cached(req, res, out.body, out.content_type, "public, max-age=5");
+    });
+    http.Get(R"(/led/.*)", [](const httplib::Request&, httplib::Response& res) {
+      text_error(res, 404, "unknown LED path; see /led/v1/screens.json");
+    });
     http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
     for (const char* m : {"/.*"}) {
       http.Post(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });

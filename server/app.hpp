@@ -3,6 +3,7 @@
 // every failure becomes a 4xx with a message, or 503 when the release cannot answer.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@ struct ServerOptions {
   std::filesystem::path output_dir = "output";
   int threads = 8;
   std::optional<DateTime> now;   // fixed clock (tests, previews); wall clock when empty
+  std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
   int release_poll_ms = 200;
   std::filesystem::path config_file;  // secrets (WeChat); never from the content folder

@@ -46,11 +46,13 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
   if (fs::exists(r->root / "server" / "search_results.mustache"))
     r->search_results_template = read_file(r->root / "server" / "search_results.mustache");
   if (fs::exists(r->site / "404.html")) r->not_found_page = read_file(r->site / "404.html");
+  if (fs::exists(r->root / "server" / "led.json")) r->led = parse_led_data(read_file(r->root / "server" / "led.json"));
   if (fs::exists(r->root / "release.json")) {
     const auto j = nlohmann::json::parse(read_file(r->root / "release.json"), nullptr, false);
     if (j.is_object()) {
       r->documents = j.value("documents", std::size_t{0});
       r->build_now = j.value("now", std::string());
+      r->base_url = j.value("base_url", std::string());
       if (j.contains("build_id")) r->id = j.value("build_id", r->id);
     }
   }

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "led_feed.hpp"
+
 namespace gongkai::server {
 
 struct Release {
@@ -21,6 +23,8 @@ struct Release {
   std::string search_results_template;  // theme's search_results.mustache
   std::size_t documents = 0;
   std::string build_now;            // the build's clock (ISO 8601)
+  std::string base_url;             // the site's absolute base URL
+  LedData led;                      // screen profiles and LED items
 };
 
 class ReleaseManager {

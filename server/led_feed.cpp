@@ -1,0 +1,217 @@
+#include "led_feed.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "gongkai/text.hpp"
+
+namespace gongkai::server {
+
+namespace {
+
+std::optional<DateTime> parse_time(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key)) return std::nullopt;
+  auto dt = DateTime::parse(j.at(key).get<std::string>());
+  if (!dt) throw std::runtime_error(std::string("bad time in led.json: ") + key);
+  return dt;
+}
+
+bool parse_int(const std::string& s, int lo, int hi, int& out) {
+  if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
+  const int v = std::stoi(s);
+  if (v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+LedData parse_led_data(const std::string& text) {
+  LedData d;
+  const auto j = nlohmann::json::parse(text);
+  for (const auto& s : j.at("screens")) {
+    LedScreenProfile p;
+    p.id = s.at("id");
+    p.charset = s.at("charset");
+    p.mode = s.at("mode");
+    p.width = s.at("width");
+    p.height = s.at("height");
+    p.font = s.at("font");
+    p.cols = s.at("cols");
+    p.rows = s.at("rows");
+    d.screens.push_back(p);
+  }
+  for (const auto& i : j.at("items")) {
+    led::LedItem it;
+    it.id = i.at("id");
+    it.title = i.at("title");
+    it.text = i.at("text");
+    it.priority = i.at("priority");
+    it.published = *DateTime::parse(i.at("published").get<std::string>());
+    it.from = parse_time(i, "display_from");
+    it.until = parse_time(i, "display_until");
+    if (it.until && i.value("until_date_only", false)) it.until->has_time = false;
+    d.items.push_back(it);
+  }
+  return d;
+}
+
+std::optional<LedRequest> parse_led_params(const LedData& data, const std::multimap<std::string, std::string>& params,
+                                           int& status, std::string& error) {
+  status = 400;
+  static const char* k_known[] = {"screen", "charset", "fallback", "mode", "cols", "rows", "width", "height", "font", "limit", "eol"};
+  std::map<std::string, std::string> p;
+  for (const auto& [k, v] : params) {
+    if (std::find_if(std::begin(k_known), std::end(k_known), [&](const char* x) { return k == x; }) == std::end(k_known)) continue;
+    if (p.count(k)) {
+      error = "parameter " + k + " is given more than once";
+      return std::nullopt;
+    }
+    if (!valid_utf8(v) || v.size() > 64) {
+      error = "parameter " + k + " is not valid";
+      return std::nullopt;
+    }
+    p[k] = v;
+  }
+  LedRequest r;
+  if (auto it = p.find("screen"); it != p.end()) {
+    for (const auto& s : data.screens)
+      if (s.id == it->second) r.screen = s;
+    if (!r.screen) {
+      status = 404;
+      error = "unknown screen \"" + it->second + "\"; see /led/v1/screens.json";
+      return std::nullopt;
+    }
+    r.layout.cols = r.screen->cols;
+    r.layout.rows = r.screen->rows;
+    r.layout.mode = r.screen->mode;
+    r.layout.charset = r.screen->charset;
+  }
+  if (auto it = p.find("charset"); it != p.end()) {
+    std::string cs = it->second;
+    std::transform(cs.begin(), cs.end(), cs.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (cs == "utf8") cs = "utf-8";
+    if (!led::known_charset(cs)) {
+      error = "charset must be one of utf-8, gbk, gb18030, gb2312";
+      return std::nullopt;
+    }
+    r.layout.charset = cs;
+  }
+  if (auto it = p.find("mode"); it != p.end()) {
+    if (it->second != "lines" && it->second != "marquee" && it->second != "pages") {
+      error = "mode must be one of lines, marquee, pages";
+      return std::nullopt;
+    }
+    r.layout.mode = it->second;
+  }
+  if (auto it = p.find("fallback"); it != p.end()) {
+    const std::u32string f = to_u32(it->second);
+    if (f.size() != 1 || f[0] < 0x20 || f[0] == 0x7F) {
+      error = "fallback must be one visible character";
+      return std::nullopt;
+    }
+    r.layout.fallback = it->second;
+  }
+  const bool has_geometry = p.count("width") || p.count("height") || p.count("font");
+  if (has_geometry) {
+    int w = r.screen ? r.screen->width : 0, h = r.screen ? r.screen->height : 0, f = r.screen ? r.screen->font : 16;
+    if ((p.count("width") && !parse_int(p["width"], 8, 4096, w)) || (p.count("height") && !parse_int(p["height"], 8, 4096, h)) ||
+        (p.count("font") && !parse_int(p["font"], 8, 256, f))) {
+      error = "width and height must be 8 to 4096 px, font 8 to 256 px";
+      return std::nullopt;
+    }
+    if (!w || !h || f > h || f / 2 > w) {
+      error = "the font does not fit the screen (give width, height and font)";
+      return std::nullopt;
+    }
+    r.layout.cols = w / (f / 2);
+    r.layout.rows = h / f;
+  }
+  if (p.count("cols") && !parse_int(p["cols"], 2, 512, r.layout.cols)) {
+    error = "cols must be from 2 to 512";
+    return std::nullopt;
+  }
+  if (p.count("rows") && !parse_int(p["rows"], 1, 64, r.layout.rows)) {
+    error = "rows must be from 1 to 64";
+    return std::nullopt;
+  }
+  if (auto it = p.find("limit"); it != p.end()) {
+    int l = 0;
+    if (!parse_int(it->second, 1, 100, l)) {
+      error = "limit must be from 1 to 100";
+      return std::nullopt;
+    }
+    r.limit = static_cast<std::size_t>(l);
+  }
+  if (auto it = p.find("eol"); it != p.end()) {
+    if (it->second != "crlf" && it->second != "lf") {
+      error = "eol must be crlf or lf";
+      return std::nullopt;
+    }
+    r.layout.crlf = it->second == "crlf";
+  }
+  return r;
+}
+
+LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format, const DateTime& now,
+                     const std::string& base_url) {
+  auto items = led::current_items(data.items, now);
+  if (items.size() > req.limit) items.resize(req.limit);
+  const led::Layout& layout = req.layout;
+  const std::string cs = led::content_type_charset(layout.charset);
+  const std::u32string fallback = to_u32(layout.fallback);
+  if (format == "txt") return {led::encode(led::render_text(items, layout), layout.charset), "text/plain; charset=" + cs};
+  if (format == "json") {
+    nlohmann::json j = {{"as_of", now.iso8601()}, {"cols", layout.cols}, {"rows", layout.rows}, {"mode", layout.mode},
+                        {"charset", layout.charset}, {"items", nlohmann::json::array()}};
+    if (req.screen) j["screen"] = req.screen->id;
+    for (const auto& it : items) {
+      const std::u32string text = led::apply_charset(led::clean_text(it.text), layout.charset, fallback);
+      nlohmann::json x = {{"id", it.id}, {"title", it.title}, {"text", to_utf8(text)}, {"priority", it.priority},
+                          {"url", base_url.empty() ? it.id : base_url + it.id.substr(1)},
+                          {"lines", led::wrap(text, layout.cols)}};
+      if (it.from) x["display_from"] = it.from->iso8601();
+      if (it.until) x["display_until"] = it.until->iso8601();
+      j["items"].push_back(x);
+    }
+    return {j.dump(), "application/json; charset=utf-8"};  // JSON is UTF-8 by definition
+  }
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto rss = doc.append_child("rss");
+  rss.append_attribute("version") = "2.0";
+  auto ch = rss.append_child("channel");
+  ch.append_child("title").text() = "LED";
+  ch.append_child("link").text() = (base_url.empty() ? "/" : base_url).c_str();
+  ch.append_child("description").text() = "LED screen feed";
+  ch.append_child("lastBuildDate").text() = now.rfc822().c_str();
+  ch.append_child("ttl").text() = "1";
+  for (const auto& it : items) {
+    const std::string text = to_utf8(led::apply_charset(led::clean_text(it.text), layout.charset, fallback));
+    auto x = ch.append_child("item");
+    x.append_child("title").text() = text.c_str();
+    x.append_child("link").text() = (base_url.empty() ? it.id : base_url + it.id.substr(1)).c_str();
+    x.append_child("guid").text() = it.id.c_str();
+    x.append_child("description").text() = text.c_str();
+    x.append_child("pubDate").text() = (it.from ? *it.from : it.published).rfc822().c_str();
+  }
+  std::ostringstream ss;
+  doc.save(ss, "  ", pugi::format_default, pugi::encoding_utf8);
+  return {ss.str(), "application/rss+xml; charset=utf-8"};
+}
+
+std::string led_screens_json(const LedData& data) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& s : data.screens)
+    arr.push_back({{"id", s.id}, {"width", s.width}, {"height", s.height}, {"font", s.font}, {"charset", s.charset},
+                   {"mode", s.mode}, {"cols", s.cols}, {"rows", s.rows},
+                   {"feed", "/led/v1/feed.txt?screen=" + s.id}});
+  return nlohmann::json({{"screens", arr}}).dump();
+}
+
+}  // namespace gongkai::server
