@@ -233,14 +233,16 @@ BuildResult build(const BuildOptions& o) {
       fs::remove_all(tmp);
       fs::create_directories(tmp / "site");
       fs::create_directories(tmp / "server");
-      OutputTree site, server;
+      OutputTree site, server, wechat;
       for (const auto& [p, b] : out.files()) {
         if (starts_with(p, k_server_prefix)) server.add(p.substr(std::string(k_server_prefix).size()), b);
+        else if (starts_with(p, k_wechat_prefix)) wechat.add(p.substr(std::string(k_wechat_prefix).size()), b);
         else site.add(p, b);
       }
       for (const auto& [p, src] : out.copies()) site.copy(p, src);
       site.write_to(tmp / "site");
       server.write_to(tmp / "server");
+      wechat.write_to(tmp / "wechat");
       timer.done("write", std::to_string(r.files) + " files");
       if (o.write_index) {
         r.documents = write_search_index(content, tmp / "search", o.threads);

@@ -39,6 +39,7 @@ struct BuildResult {
 
 // Paths under this prefix in the OutputTree are published beside the site, not in it.
 inline constexpr const char* k_server_prefix = "_server/";
+inline constexpr const char* k_wechat_prefix = "_wechat/";  // WeChat article exports
 
 // Loads, validates and renders into `out` without publishing. Used by build() and tests.
 // Returns false when diagnostics hold errors.

@@ -9,6 +9,7 @@
 
 #include "feeds.hpp"
 #include "led_export.hpp"
+#include "wechat_export.hpp"
 #include "gongkai/text.hpp"
 
 namespace gongkai::gen {
@@ -91,6 +92,8 @@ class SiteRenderer {
     render_search_shell();
     write_feeds(m_c, m_by_section, m_opt.now, m_out);
     write_led(m_c, m_opt.now, m_out);
+    write_server_lists();
+    write_wechat_articles(m_c, m_out);
   }
 
  private:
@@ -541,6 +544,25 @@ class SiteRenderer {
     }
     d.set("departments", depts);
     emit(url, "responsibilities", d, title, "responsibilities");
+  }
+
+  // Lists the server answers WeChat menu clicks with (it never reads content files).
+  void write_server_lists() {
+    std::vector<const Item*> latest;
+    for (Section s : {Section::disclosure, Section::notices, Section::consultations})
+      latest.insert(latest.end(), m_by_section[s].begin(), m_by_section[s].end());
+    std::sort(latest.begin(), latest.end(), newer_first);
+    nlohmann::json arr = nlohmann::json::array();
+    for (std::size_t i = 0; i < latest.size() && i < 20; ++i)
+      arr.push_back({{"title", latest[i]->title}, {"url", latest[i]->url}, {"summary", truncate_chars(latest[i]->summary, 80)},
+                     {"published", latest[i]->published.date()}});
+    nlohmann::json j = {{"title", m_c.site.title}, {"latest", arr}};
+    for (const Item* p : m_menu_pages)
+      if (p->title.find("指南") != std::string::npos) {
+        j["guide"] = {{"title", p->title}, {"url", p->url}, {"summary", truncate_chars(p->summary, 80)}};
+        break;
+      }
+    m_out.add("_server/wechat.json", j.dump(1) + "\n");
   }
 
   void render_not_found() {

@@ -14,6 +14,7 @@
 #include "release.hpp"
 #include "search_service.hpp"
 #include "static_files.hpp"
+#include "wechat.hpp"
 
 namespace gongkai::server {
 
@@ -75,9 +76,11 @@ std::string section_label(const std::string& s) {
 struct App::Impl {
   ServerOptions opt;
   ReleaseManager releases;
+  WechatService wechat;
   httplib::Server http;
 
-  explicit Impl(ServerOptions o) : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms)) {
+  explicit Impl(ServerOptions o)
+      : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms)), wechat(opt.wechat) {
     const int threads = std::max(1, opt.threads);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     http.set_payload_max_length(k_max_body);
@@ -163,6 +166,15 @@ struct App::Impl {
     http.Get(R"(/led/.*)", [](const httplib::Request&, httplib::Response& res) {
       text_error(res, 404, "unknown LED path; see /led/v1/screens.json");
     });
+    auto wechat_handler = [this](const httplib::Request& req, httplib::Response& res) {
+      auto r = releases.current();
+      const WechatReply reply = wechat.handle({req.method, req.params, req.body}, r.get(), now());
+      res.status = reply.status;
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(reply.body, reply.content_type);
+    };
+    http.Get("/wechat", wechat_handler);
+    http.Post("/wechat", wechat_handler);
     http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
     for (const char* m : {"/.*"}) {
       http.Post(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gongkai/datetime.hpp"
+#include "wechat.hpp"
 
 namespace httplib {
 class Server;
@@ -23,7 +24,7 @@ struct ServerOptions {
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
   int release_poll_ms = 200;
-  std::filesystem::path config_file;  // secrets (WeChat); never from the content folder
+  WechatConfig wechat;            // secrets: environment or --config, never the content folder
 };
 
 class App {

@@ -19,6 +19,8 @@ const char* k_usage =
     "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --threads N         worker threads (default: 8)\n"
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
+    "  --config FILE       TOML with [wechat] token, appid, aes_key and [wechat.menu]\n"
+    "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"
     "  --access-log        log every request to stderr\n";
 
 gongkai::server::App* g_app = nullptr;
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   using namespace gongkai;
   server::ServerOptions o;
   std::string listen = "127.0.0.1:8080";
+  std::string config_file;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (a == "--config") {
-      o.config_file = value("--config");
+      config_file = value("--config");
     } else if (a == "--access-log") {
       o.access_log = true;
     } else {
@@ -82,6 +85,12 @@ int main(int argc, char** argv) {
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
+  try {
+    o.wechat = server::load_wechat_config(config_file);
+  } catch (const std::exception& e) {
+    std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";
+    return 2;
+  }
   try {
     server::App app(o);
     const int bound = app.bind(host, port);

@@ -47,6 +47,15 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
     r->search_results_template = read_file(r->root / "server" / "search_results.mustache");
   if (fs::exists(r->site / "404.html")) r->not_found_page = read_file(r->site / "404.html");
   if (fs::exists(r->root / "server" / "led.json")) r->led = parse_led_data(read_file(r->root / "server" / "led.json"));
+  if (fs::exists(r->root / "server" / "wechat.json")) {
+    const auto j = nlohmann::json::parse(read_file(r->root / "server" / "wechat.json"));
+    r->site_title = j.value("title", "");
+    auto entry = [](const nlohmann::json& e) {
+      return ListEntry{e.value("title", ""), e.value("url", ""), e.value("summary", ""), e.value("published", "")};
+    };
+    for (const auto& e : j.value("latest", nlohmann::json::array())) r->wechat_latest.push_back(entry(e));
+    if (j.contains("guide")) r->wechat_guide = entry(j["guide"]);
+  }
   if (fs::exists(r->root / "release.json")) {
     const auto j = nlohmann::json::parse(read_file(r->root / "release.json"), nullptr, false);
     if (j.is_object()) {

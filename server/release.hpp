@@ -13,6 +13,10 @@
 
 namespace gongkai::server {
 
+struct ListEntry {
+  std::string title, url, summary, published;
+};
+
 struct Release {
   std::string id;                   // build id (folder name)
   std::filesystem::path root;       // canonical OUTPUT/releases/<id>
@@ -25,6 +29,9 @@ struct Release {
   std::string build_now;            // the build's clock (ISO 8601)
   std::string base_url;             // the site's absolute base URL
   LedData led;                      // screen profiles and LED items
+  std::string site_title;
+  std::vector<ListEntry> wechat_latest;  // newest items, for the WeChat menu
+  ListEntry wechat_guide;                // 政府信息公开指南
 };
 
 class ReleaseManager {
