@@ -34,6 +34,10 @@ target_link_libraries(dep::openssl INTERFACE OpenSSL::Crypto)
 pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 add_library(dep::qrencode ALIAS PkgConfig::QRENCODE)
 
+# libgit2 (libgit2-dev): 权责清单 history from the content folder's git history
+pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
+add_library(dep::git2 ALIAS PkgConfig::LIBGIT2)
+
 # pugixml (libpugixml-dev): WeChat XML
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 add_library(dep::pugixml ALIAS PkgConfig::PUGIXML)

@@ -18,6 +18,8 @@
 #include "loader.hpp"
 #include "markdown.hpp"
 #include "render.hpp"
+#include "history.hpp"
+#include "statutory.hpp"
 #include "theme.hpp"
 
 #ifndef GONGKAI_SOURCE_THEMES
@@ -55,7 +57,7 @@ class StageTimer {
 };
 
 // Renders every Markdown body, resolving relative links to published URLs.
-void render_markdown_stage(Content& c, const std::string& prefix, Diagnostics& diags) {
+void render_markdown_stage(Content& c, const std::string& prefix, const std::map<int, YearReport>& reports, Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
   for (const Item& it : c.items) by_source[it.source] = &it;
   const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
@@ -83,13 +85,14 @@ void render_markdown_stage(Content& c, const std::string& prefix, Diagnostics& d
   };
   for (Item& it : c.items) {
     if (it.draft) continue;
+    const std::string markdown = expand_shortcodes_before(it.markdown);
     MarkdownInput in;
-    in.markdown = &it.markdown;
+    in.markdown = &markdown;
     in.source = it.source;
     in.display_path = prefix + it.source;
     in.first_line = it.body_line;
     MarkdownOutput out = render_markdown(in, resolve, diags);
-    it.html = std::move(out.html);
+    it.html = expand_shortcodes_after(out.html, reports);
     it.text = std::move(out.text);
     if (it.summary.empty()) it.summary = truncate_chars(out.first_paragraph, 200);
     std::set<std::string> seen;
@@ -173,7 +176,10 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
     if (it.has_published && now < it.published) it.scheduled = true;
   timer.done("load", std::to_string(content.items.size()) + " files, " + std::to_string(content.lists.size()) + " responsibility lists");
   assign_index_numbers(content, prefix, diags);
-  render_markdown_stage(content, prefix, diags);
+  const auto reports = annual_reports(content);
+  render_markdown_stage(content, prefix, reports, diags);
+  privacy_check(content, o.content_dir, prefix, diags);
+  if (!diags.has_errors()) freshness_check(content, now, prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
     for (Attachment& a : it.attachments) {
       std::error_code ec;
@@ -188,7 +194,9 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   RenderOptions ro;
   ro.now = now;
   ro.content_dir = o.content_dir;
+  if (o.git_history) ro.history = list_history(content, o.content_dir);
   render_site(content, theme, ro, out);
+  for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
   timer.done("render", std::to_string(out.size()) + " files");
   return true;
 }

@@ -24,6 +24,7 @@ struct BuildOptions {
   std::string build_id;               // release folder name; default: <now>-<digest>
   bool check_only = false;            // validate everything, publish nothing
   bool write_index = true;            // the Xapian index
+  bool git_history = true;            // 权责清单 history from the content folder's git repository
   int threads = 2;                    // parallel workers (rendering, indexing)
   int keep_releases = 5;              // releases kept for rollback (at least 2)
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing

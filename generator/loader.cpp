@@ -355,6 +355,20 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
     }
     lf.warn_unknown("[led]");
   }
+  if (const toml::table* ar = f.table("annual_report", "年度报告统计规则")) {
+    Fields af(*ar, path, 0, f.line(*f.get("annual_report")), diags);
+    if (auto v = af.strings("rule_tags", "规章标签")) site.rules.rule_tags = *v;
+    if (auto v = af.strings("normative_tags", "规范性文件标签")) site.rules.normative_tags = *v;
+    if (auto v = af.strings("normative_categories", "规范性文件分类")) site.rules.normative_categories = *v;
+    af.warn_unknown("[annual_report]");
+  }
+  if (const toml::table* in = f.table("inspection", "网站检查规则")) {
+    Fields inf(*in, path, 0, f.line(*f.get("inspection")), diags);
+    if (auto v = inf.strings("policy_categories", "政策类栏目")) site.rules.policy_categories = *v;
+    if (auto v = inf.integer("news_days", "动态类栏目更新期限")) site.rules.news_days = *v;
+    if (auto v = inf.integer("policy_days", "政策类栏目更新期限")) site.rules.policy_days = *v;
+    inf.warn_unknown("[inspection]");
+  }
   f.warn_unknown("site.toml");
 }
 
@@ -388,6 +402,17 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
   item.summary = f.string("summary", false, "摘要").value_or("");
   item.draft = f.boolean("draft", "草稿").value_or(false);
   if (auto tags = f.strings("tags", "标签")) item.tags = *tags;
+  if (const toml::table* pv = f.table("privacy", "个人信息例外")) {
+    Fields pvf(*pv, path, offset, f.line(*f.get("privacy")), diags);
+    if (auto allow = pvf.strings("allow", "允许的类型: id_number, mobile, bank_card")) {
+      for (const auto& a : *allow)
+        if (a != "id_number" && a != "mobile" && a != "bank_card")
+          pvf.error(*pvf.get("allow"), "privacy allow \"" + a + "\" is not one of id_number, mobile, bank_card");
+      item.privacy_allow = *allow;
+    }
+    item.privacy_reason = pvf.string("reason", true, "理由").value_or("");
+    pvf.warn_unknown("[privacy]");
+  }
   const bool dated = item.section != Section::pages;
   if (auto p = f.datetime("published", dated, "发布日期")) {
     item.published = *p;
@@ -413,6 +438,22 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
         if (*v != "有效" && *v != "失效" && *v != "废止")
           f.error(*f.get("validity"), "validity \"" + *v + "\" is not one of " + k_validity_values);
         else item.validity = *v;
+      }
+      item.repealed = f.datetime("repealed", false, "废止日期");
+      if (const toml::table* dt = f.table("decision", "行政决定")) {
+        Fields df(*dt, path, offset, f.line(*f.get("decision")), diags);
+        Decision dec;
+        if (auto t = df.string("type", true, "决定类型: 行政许可 或 行政强制")) {
+          if (*t != "行政许可" && *t != "行政强制") df.error(*df.get("type"), "decision type \"" + *t + "\" is not one of 行政许可, 行政强制 (行政处罚 uses [penalty])");
+          dec.type = *t;
+        }
+        if (auto c = df.integer("count", "决定数")) {
+          if (*c < 1) df.error(*df.get("count"), "count must be at least 1");
+          dec.count = *c;
+        }
+        dec.decided = df.datetime("decided", false, "决定日期");
+        df.warn_unknown("[decision]");
+        item.decision = dec;
       }
       // Any disclosure item may also go on the LED screens (led text and a display window).
       item.led = f.string("led", false, "LED文字").value_or("");
@@ -441,6 +482,15 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
           pen.confiscated = *conf;
         }
         pen.decided = pf.datetime("decided", false, "决定日期");
+        if (auto w = pf.datetime("withdrawn", false, "撤销日期")) {
+          Withdrawal wd;
+          wd.date = *w;
+          wd.reason = pf.string("withdrawn_reason", false, "撤销理由").value_or("");
+          if (wd.reason.empty()) pf.error(*pf.get("withdrawn"), "a withdrawn penalty needs withdrawn_reason (撤销须说明理由)");
+          pen.withdrawn = wd;
+        } else if (pf.get("withdrawn_reason")) {
+          pf.error(*pf.get("withdrawn_reason"), "withdrawn_reason without withdrawn = <date>");
+        }
         pf.warn_unknown("[penalty]");
         item.penalty = pen;
       }

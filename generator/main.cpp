@@ -11,7 +11,7 @@ namespace {
 
 const char* k_usage =
     "usage: gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
-    "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index]\n"
+    "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] [--no-history]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
     "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
@@ -26,6 +26,7 @@ const char* k_usage =
     "  --build-id ID   name of the release folder (default: <time>-<digest>)\n"
     "  --themes DIR    folder holding themes (default: themes/ beside the content folder)\n"
     "  --no-index      skip the search index\n"
+    "  --no-history    do not read the 权责清单 history from git\n"
     "\n"
     "Exit codes: 0 built (warnings allowed), 1 content errors, 2 usage or environment problem.\n";
 
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--themes") {
       o.themes_dir = value("--themes");
+    } else if (a == "--no-history") {
+      o.git_history = false;
     } else if (a == "--no-index") {
       o.write_index = false;
     } else {

@@ -69,7 +69,8 @@ class SiteRenderer {
   SiteRenderer(const Content& c, const Theme& theme, const RenderOptions& opt, OutputTree& out)
       : m_c(c), m_theme(theme), m_opt(opt), m_out(out) {
     for (const Item& it : c.items) {
-      if (!it.is_public()) continue;
+      if (it.is_public() && it.withdrawn()) m_withdrawn.push_back(&it);
+      if (!it.listed()) continue;
       m_by_section[it.section].push_back(&it);
     }
     for (auto& [s, v] : m_by_section) std::sort(v.begin(), v.end(), newer_first);
@@ -103,6 +104,7 @@ class SiteRenderer {
   OutputTree& m_out;
   std::map<Section, std::vector<const Item*>> m_by_section;
   std::vector<const Item*> m_menu_pages;
+  std::vector<const Item*> m_withdrawn;  // withdrawn penalties: their page stays, with the reason
 
   std::string dept_name(const std::string& id) const {
     const Department* d = m_c.site.department(id);
@@ -331,6 +333,7 @@ class SiteRenderer {
     for (const auto& [y, v] : by_year)
       emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra);
     for (const Item* it : items) render_item(*it);
+    for (const Item* it : m_withdrawn) render_item(*it);
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {
@@ -380,6 +383,11 @@ class SiteRenderer {
       p.set("confiscated", money(it.penalty->confiscated));
       p.set("decided", it.penalty->decided ? it.penalty->decided->date() : "");
       d.set("penalty", p);
+      if (it.penalty->withdrawn) {
+        d.set("withdrawn", true);
+        d.set("withdrawn_date", it.penalty->withdrawn->date.date());
+        d.set("withdrawn_reason", it.penalty->withdrawn->reason);
+      }
     }
     switch (it.section) {
       case Section::disclosure: break;
@@ -471,6 +479,8 @@ class SiteRenderer {
       d.set("count", std::to_string(l.items.size()));
       d.set("rows", rows_data(all, &l));
       d.set("csv_url", "/responsibilities/" + l.department + ".csv");
+      d.set("history_url", "/responsibilities/" + l.department + "/history/");
+      render_history(l, name);
       d.set("json_url", "/responsibilities/" + l.department + ".json");
       emit("/responsibilities/" + l.department + "/", "responsibility", d, name + "权责清单", "responsibilities", "", name);
     }
@@ -484,6 +494,51 @@ class SiteRenderer {
         if (p.second->type == t.name) sel.push_back(p);
       emit_combined(std::string("/responsibilities/type/") + t.slug + "/", sel, t.name, std::string("权责清单：") + t.name);
     }
+  }
+
+  void render_history(const ResponsibilityList& l, const std::string& name) {
+    data d;
+    d.set("department", name);
+    d.set("department_url", "/responsibilities/" + l.department + "/");
+    list versions;
+    auto it = m_opt.history.find(l.department);
+    if (it != m_opt.history.end()) {
+      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+        data x;
+        x.set("date", v->date.date());
+        x.set("commit", v->commit);
+        x.set("message", v->message);
+        x.set("items", std::to_string(v->items));
+        list changes;
+        int added = 0, removed = 0, changed = 0;
+        for (const auto& c : v->changes) {
+          data y;
+          y.set("label", c.kind == "added" ? "新增" : c.kind == "removed" ? "取消" : "调整");
+          y.set("kind", c.kind);
+          y.set("code", c.code);
+          y.set("name", c.name);
+          list fields;
+          for (const auto& f : c.fields) {
+            data z;
+            z.set("field", f.field);
+            z.set("before", f.before);
+            z.set("after", f.after);
+            fields.push_back(z);
+          }
+          y.set("fields", fields);
+          y.set("has_fields", !c.fields.empty());
+          changes.push_back(y);
+          (c.kind == "added" ? added : c.kind == "removed" ? removed : changed)++;
+        }
+        x.set("changes", changes);
+        x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
+        versions.push_back(x);
+      }
+    }
+    d.set("versions", versions);
+    d.set("has_versions", !versions.empty());
+    d.set("updated", l.updated.date());
+    emit("/responsibilities/" + l.department + "/history/", "responsibility_history", d, name + "权责清单调整记录", "responsibilities", "", name);
   }
 
   list rows_data(const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
@@ -543,6 +598,23 @@ class SiteRenderer {
       depts.push_back(x);
     }
     d.set("departments", depts);
+    // Recent adjustments: the newest version of each list that the history knows.
+    list recent;
+    for (const auto& l : m_c.lists) {
+      auto h = m_opt.history.find(l.department);
+      if (h == m_opt.history.end() || h->second.size() < 2) continue;
+      const ListVersion& v = h->second.back();
+      int added = 0, removed = 0, changed = 0;
+      for (const auto& c : v.changes) (c.kind == "added" ? added : c.kind == "removed" ? removed : changed)++;
+      data x;
+      x.set("department", dept_name(l.department));
+      x.set("date", v.date.date());
+      x.set("url", "/responsibilities/" + l.department + "/history/");
+      x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
+      recent.push_back(x);
+    }
+    d.set("recent", recent);
+    d.set("has_recent", !recent.empty());
     emit(url, "responsibilities", d, title, "responsibilities");
   }
 

@@ -7,6 +7,7 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
+#include "history.hpp"
 #include "output.hpp"
 #include "theme.hpp"
 
@@ -17,6 +18,7 @@ constexpr int k_page_size = 20;  // items per list page
 struct RenderOptions {
   DateTime now;                          // the build's clock (statuses, "current" notices)
   std::filesystem::path content_dir;     // to copy attachments
+  ListHistory history;                   // 权责清单 versions from git (may be empty)
 };
 
 // Renders the site into out (paths relative to the site root). Content must be valid.

