@@ -6,11 +6,13 @@
 #include <string>
 
 #include "build.hpp"
+#include "scaffold.hpp"
 
 namespace {
 
 const char* k_usage =
-    "usage: gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
+    "usage: gongkai-build new disclosure|notice|consultation|page PATH --title TITLE [--content DIR]\n"
+    "       gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
     "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] [--no-history]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
@@ -34,6 +36,28 @@ const char* k_usage =
 
 int main(int argc, char** argv) {
   using namespace gongkai;
+  if (argc >= 2 && std::string(argv[1]) == "new") {
+    // gongkai-build new KIND PATH --title "…" [--content DIR]
+    std::string kind, path, title, content = "content";
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--title" && i + 1 < argc) title = argv[++i];
+      else if (a == "--content" && i + 1 < argc) content = argv[++i];
+      else if (kind.empty()) kind = a;
+      else if (path.empty()) path = a;
+      else {
+        std::cerr << "gongkai-build new: unexpected argument " << a << "\n";
+        return 2;
+      }
+    }
+    if (kind.empty() || path.empty()) {
+      std::cerr << "usage: gongkai-build new disclosure|notice|consultation|page PATH --title \"标题\" [--content DIR]\n";
+      return 2;
+    }
+    const auto r = gen::scaffold(content, kind, path, title, gen::build_clock(std::nullopt));
+    (r.exit_code == 0 ? std::cout : std::cerr) << "gongkai-build new: " << r.message << "\n";
+    return r.exit_code;
+  }
   gen::BuildOptions o;
   bool quiet = false, verbose = false;
   for (int i = 1; i < argc; ++i) {

@@ -137,6 +137,36 @@ struct App::Impl {
   }
 
   void routes() {
+    if (opt.preview) {
+      http.Get("/_preview/reload.js", [](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_content("// gongkai preview: reload when the site is rebuilt\n"
+                        "(function () { var es = new EventSource('/_preview/events');\n"
+                        "  es.onmessage = function () { location.reload(); }; })();\n",
+                        "text/javascript; charset=utf-8");
+      });
+      http.Get("/_preview/preview.css", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(".preview-diagnostics{background:#fff3f3;border:3px solid #a61b1b;color:#222;padding:8px 16px;font:14px/1.6 monospace;}"
+                        ".preview-diagnostics li{white-space:pre-wrap;}",
+                        "text/css; charset=utf-8");
+      });
+      http.Get("/_preview/events", [this](const httplib::Request&, httplib::Response& res) {
+        PreviewState* state = opt.preview;
+        const std::uint64_t start = state->wait(~0ULL, std::chrono::milliseconds(0));
+        res.set_header("Cache-Control", "no-store");
+        res.set_chunked_content_provider("text/event-stream", [state, start](size_t, httplib::DataSink& sink) {
+          const std::uint64_t g = state->wait(start, std::chrono::seconds(15));
+          if (state->stopping) return false;
+          const std::string msg = g != start ? "data: reload\n\n" : ": keep-alive\n\n";
+          if (!sink.write(msg.data(), msg.size())) return false;
+          if (g != start) {
+            sink.done();
+            return true;
+          }
+          return true;
+        });
+      });
+    }
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       auto r = releases.current();
       nlohmann::json j = {{"status", r ? "ok" : "no-release"}, {"release", r ? r->id : ""}, {"documents", r ? r->documents : 0}};
@@ -201,6 +231,17 @@ struct App::Impl {
     }
     const std::string type = content_type_for(target->file);
     const bool immutable_asset = starts_with(req.path, "/static/");
+    if (opt.preview && starts_with(type, "text/html")) {
+      std::string banner;
+      {
+        std::lock_guard<std::mutex> lock(opt.preview->mutex);
+        banner = opt.preview->banner_html;
+      }
+      body = inject_preview(std::move(body), banner);
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(body, type);
+      return;
+    }
     send_cached(req, res, std::move(body), type, immutable_asset ? "public, max-age=3600" : "public, no-cache");
   }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gongkai/datetime.hpp"
+#include "preview.hpp"
 #include "wechat.hpp"
 
 namespace httplib {
@@ -24,6 +25,7 @@ struct ServerOptions {
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
   int release_poll_ms = 200;
+  PreviewState* preview = nullptr;  // set by --watch: reload script, diagnostics, /_preview/events
   WechatConfig wechat;            // secrets: environment or --config, never the content folder
 };
 

@@ -4,13 +4,19 @@
 #include <iostream>
 #include <string>
 
+#include <unistd.h>
+
+#include <memory>
+
 #include "app.hpp"
+#include "build.hpp"
+#include "preview.hpp"
 
 namespace {
 
 const char* k_usage =
     "usage: gongkai-serve [--output DIR] [--listen HOST:PORT] [--threads N] [--config FILE] [--now ISO8601]\n"
-    "                     [--access-log]\n"
+    "                     [--access-log] [--watch CONTENT_DIR]\n"
     "\n"
     "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz.\n"
     "A new release is picked up without a restart.\n"
@@ -21,7 +27,9 @@ const char* k_usage =
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
     "  --config FILE       TOML with [wechat] token, appid, aes_key and [wechat.menu]\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"
-    "  --access-log        log every request to stderr\n";
+    "  --access-log        log every request to stderr\n"
+    "  --watch DIR         preview: build DIR, rebuild on every change, reload open pages\n"
+    "  --themes DIR        themes folder for --watch (default: themes/ beside DIR)\n";
 
 gongkai::server::App* g_app = nullptr;
 
@@ -35,7 +43,7 @@ int main(int argc, char** argv) {
   using namespace gongkai;
   server::ServerOptions o;
   std::string listen = "127.0.0.1:8080";
-  std::string config_file;
+  std::string config_file, watch, themes;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -70,6 +78,10 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--config") {
       config_file = value("--config");
+    } else if (a == "--watch") {
+      watch = value("--watch");
+    } else if (a == "--themes") {
+      themes = value("--themes");
     } else if (a == "--access-log") {
       o.access_log = true;
     } else {
@@ -91,6 +103,23 @@ int main(int argc, char** argv) {
     std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";
     return 2;
   }
+  std::unique_ptr<server::Preview> preview;
+  std::filesystem::path preview_output;
+  if (!watch.empty()) {
+    if (!std::filesystem::is_directory(watch)) {
+      std::cerr << "gongkai-serve: --watch " << watch << " is not a folder\n";
+      return 2;
+    }
+    if (o.output_dir == "output") {  // preview builds go to a scratch folder unless --output is given
+      char tmpl[] = "/tmp/gongkai-preview-XXXXXX";
+      if (!::mkdtemp(tmpl)) return 2;
+      o.output_dir = preview_output = tmpl;
+    }
+    preview = std::make_unique<server::Preview>(watch, o.output_dir, themes.empty() ? gen::find_themes_dir(watch) : std::filesystem::path(themes));
+    preview->start();
+    o.preview = &preview->state();
+    o.release_poll_ms = 0;
+  }
   try {
     server::App app(o);
     const int bound = app.bind(host, port);
@@ -103,7 +132,10 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::cerr << "gongkai-serve: listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
               << bound << "/ serving " << o.output_dir.string() << "/current\n";
-    return app.run() ? 0 : 2;
+    const bool ok = app.run();
+    if (preview) preview->stop();
+    if (!preview_output.empty()) std::filesystem::remove_all(preview_output);
+    return ok ? 0 : 2;
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: " << e.what() << "\n";
     return 2;
