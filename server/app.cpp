@@ -29,6 +29,20 @@ const char* k_csp =
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+// JSON with <, > and & escaped (\u003c …), so no echoed input reads as markup anywhere.
+std::string safe_json(const nlohmann::json& j) {
+  const std::string raw = j.dump();
+  std::string out;
+  out.reserve(raw.size());
+  for (char c : raw) {
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else out += c;
+  }
+  return out;
+}
+
 void text_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
@@ -38,7 +52,7 @@ void text_error(httplib::Response& res, int status, const std::string& message) 
 void json_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(nlohmann::json({{"error", message}}).dump(), "application/json; charset=utf-8");
+  res.set_content(safe_json(nlohmann::json({{"error", message}})), "application/json; charset=utf-8");
 }
 
 std::string etag_of(std::string_view body) {
@@ -266,7 +280,7 @@ struct App::Impl {
                         {"per_page", result.per_page}, {"took_ms", std::round(result.took_ms * 100) / 100},
                         {"results", hits}, {"facets", result.facets}};
     res.set_header("Cache-Control", "no-cache");
-    res.set_content(j.dump(), "application/json; charset=utf-8");
+    res.set_content(safe_json(j), "application/json; charset=utf-8");
   }
 
   void search_page(const httplib::Request& req, httplib::Response& res) {

@@ -64,7 +64,8 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
   status = 400;
   static const char* k_known[] = {"screen", "charset", "fallback", "mode", "cols", "rows", "width", "height", "font", "limit", "eol"};
   std::map<std::string, std::string> p;
-  for (const auto& [k, v] : params) {
+  for (const auto& [key, v] : params) {
+    const std::string k = key;  // (a structured binding cannot be captured by clang 14)
     if (std::find_if(std::begin(k_known), std::end(k_known), [&](const char* x) { return k == x; }) == std::end(k_known)) continue;
     if (p.count(k)) {
       error = "parameter " + k + " is given more than once";
@@ -82,7 +83,10 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
       if (s.id == it->second) r.screen = s;
     if (!r.screen) {
       status = 404;
-      error = "unknown screen \"" + it->second + "\"; see /led/v1/screens.json";
+      const bool plain = it->second.size() <= 32 && std::all_of(it->second.begin(), it->second.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_';
+      });
+      error = (plain ? "unknown screen \"" + it->second + "\"" : std::string("unknown screen")) + "; see /led/v1/screens.json";
       return std::nullopt;
     }
     r.layout.cols = r.screen->cols;
@@ -177,7 +181,13 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
       if (it.until) x["display_until"] = it.until->iso8601();
       j["items"].push_back(x);
     }
-    return {j.dump(), "application/json; charset=utf-8"};  // JSON is UTF-8 by definition
+    std::string body;
+    for (char c : j.dump()) {  // no raw markup characters in JSON
+      if (c == '<') body += "\\u003c";
+      else if (c == '>') body += "\\u003e";
+      else body += c;
+    }
+    return {body, "application/json; charset=utf-8"};  // JSON is UTF-8 by definition
   }
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);

@@ -1,0 +1,151 @@
+// End-to-end tests of the example site served by gongkai-serve, in Debian's headless Chromium
+// (playwright-core with executablePath), with axe-core accessibility checks.
+// Run by run.sh: BUILD_DIR and SOURCE_DIR come from the environment. Loopback only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const build = process.env.BUILD_DIR, src = process.env.SOURCE_DIR;
+let work, server, browser, base;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'gongkai-browser-'));
+  const b = spawnSync(`${build}/generator/gongkai-build`, ['--content', `${src}/content`, '--themes', `${src}/themes`,
+    '--output', `${work}/out`, '--now', '2026-11-26T10:00:00+08:00', '--quiet']);
+  assert.equal(b.status, 0, b.stderr.toString());
+  server = spawn(`${build}/server/gongkai-serve`, ['--output', `${work}/out`, '--listen', '127.0.0.1:0', '--now', '2026-11-26T10:00:00+08:00']);
+  base = await new Promise((resolve, reject) => {
+    let err = '';
+    server.stderr.on('data', (d) => {
+      err += d;
+      const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', () => reject(new Error('gongkai-serve exited: ' + err)));
+    setTimeout(() => reject(new Error('gongkai-serve did not start')), 10000);
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function page(options = {}) {
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 }, ...options });
+  context._gongkaiNoJs = options.javaScriptEnabled === false;
+  return context.newPage();
+}
+
+// axe-core: no serious or critical violations.
+// Pages tested without JavaScript are checked in a JavaScript-enabled twin (same URL, cookies).
+async function accessible(p, name) {
+  if (p.context()._gongkaiNoJs) {
+    const twin = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    await twin.addCookies(await p.context().cookies());
+    const q = await twin.newPage();
+    await q.goto(p.url());
+    p = q;
+  }
+  await p.addScriptTag({ content: axeSource });
+  const result = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), [], `${name} has accessibility violations`);
+}
+
+test('home page: sections, current notices, open consultation, search box; accessible', async () => {
+  const p = await page();
+  const res = await p.goto(base + '/');
+  assert.equal(res.status(), 200);
+  assert.match(await p.title(), /蓟州区邦均镇人民政府/);
+  assert.ok(await p.locator('h2:has-text("政府信息公开")').count());
+  assert.ok(await p.locator('.badge.open').count(), 'an open consultation is marked');
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement.className), 'skip-link');
+  await accessible(p, 'home');
+});
+
+test('catalogue: facets and pagination links work; an item shows its statutory metadata', async () => {
+  const p = await page();
+  await p.goto(base + '/disclosure/');
+  await p.click('text=行政执法');
+  assert.match(p.url(), /\/disclosure\/category\/xzzf\/$/);
+  assert.ok((await p.locator('.list-items li').count()) >= 20);
+  await accessible(p, 'catalogue');
+  await p.goto(base + '/disclosure/2022/fzzf-report-2021/');
+  for (const label of ['索引号', '发布机构', '主题分类', '成文日期', '发布日期', '文号', '有效性'])
+    assert.ok(await p.locator(`th:has-text("${label}")`).count(), label);
+  assert.ok(await p.locator('td:has-text("蓟邦政发〔2022〕1号")').count());
+  await accessible(p, 'item');
+});
+
+test('权责清单: filtering by type works without JavaScript', async () => {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(base + '/responsibilities/');
+  await p.click('.filters a:has-text("行政强制")');
+  assert.match(p.url(), /\/responsibilities\/type\/qz\/$/);
+  const types = await p.locator('table.duties tbody tr td:nth-child(4)').allTextContents();
+  assert.ok(types.length >= 2);
+  for (const t of types) assert.equal(t, '行政强制');
+  await accessible(p, 'responsibilities');
+});
+
+test('search works without and with JavaScript, with snippets and facets', async () => {
+  for (const javaScriptEnabled of [false, true]) {
+    const p = await page({ javaScriptEnabled });
+    await p.goto(base + '/');
+    await p.fill('#home-q', '行政处罚');
+    await p.press('#home-q', 'Enter');
+    await p.waitForURL(/\/search\?q=/);
+    assert.ok((await p.locator('ol.hits li').count()) >= 5, `results (js=${javaScriptEnabled})`);
+    assert.ok(await p.locator('ol.hits mark').count());
+    assert.equal(await p.inputValue('#search-q'), '行政处罚');
+    await p.click('aside.side a:has-text("权责清单")');
+    assert.match(p.url(), /section=responsibilities/);
+    await accessible(p, 'search');
+  }
+});
+
+test('elderly mode (长者模式) is remembered and works without JavaScript', async () => {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(base + '/notices/');
+  const before = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  await p.click('a.elder-on');
+  assert.match(p.url(), /\/notices\/$/);
+  await p.goto(base + '/disclosure/');
+  const size = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  assert.ok(size >= 24, `root font ${size}px is at least 18pt`);
+  assert.ok(size > before);
+  const lh = await p.evaluate(() => parseFloat(getComputedStyle(document.body).lineHeight) / parseFloat(getComputedStyle(document.body).fontSize));
+  assert.ok(lh >= 1.3);
+  await accessible(p, 'elderly mode');
+  await p.click('a.elder-off');
+  const after = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  assert.equal(after, before);
+});
+
+test("a notice's print view fills A4 with the town, department, date and a QR code", async () => {
+  const p = await page();
+  await p.goto(base + '/notices/2021/xzcff/');
+  await p.click('text=打印张贴版');
+  assert.match(p.url(), /\/print\/$/);
+  assert.ok(await p.locator('.sheet .org:has-text("天津市蓟州区邦均镇人民政府")').count());
+  assert.ok(await p.locator('.sheet .sign:has-text("司法所")').count());
+  assert.ok(await p.locator('.sheet .qr svg path').count());
+  const pdf = await p.pdf({ format: 'A4' });
+  assert.ok(pdf.length > 1000);
+  await accessible(p, 'print view');
+});
