@@ -194,6 +194,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   RenderOptions ro;
   ro.now = now;
   ro.content_dir = o.content_dir;
+  ro.threads = o.threads;
   if (o.git_history) ro.history = list_history(content, o.content_dir);
   render_site(content, theme, ro, out);
   for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));

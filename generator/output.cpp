@@ -22,6 +22,11 @@ bool OutputTree::copy(const std::string& path, const fs::path& source) {
   return true;
 }
 
+void OutputTree::merge(OutputTree&& other) {
+  m_files.merge(other.m_files);
+  m_copies.merge(other.m_copies);
+}
+
 bool OutputTree::contains(const std::string& path) const { return m_files.count(path) || m_copies.count(path); }
 
 const std::string* OutputTree::bytes(const std::string& path) const {

@@ -14,6 +14,8 @@ class OutputTree {
   bool add(const std::string& path, std::string bytes);
   bool copy(const std::string& path, const std::filesystem::path& source);
   bool contains(const std::string& path) const;
+  // Moves every file of `other` in (a worker's pages); paths must not collide.
+  void merge(OutputTree&& other);
   const std::string* bytes(const std::string& path) const;
 
   const std::map<std::string, std::string>& files() const { return m_files; }

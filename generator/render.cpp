@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "feeds.hpp"
 #include "led_export.hpp"
@@ -87,7 +89,7 @@ class SiteRenderer {
     render_disclosure();
     render_simple_section(Section::notices, "普法宣传", "notices");
     render_simple_section(Section::consultations, "重大行政决策公开征求意见", "consultations");
-    for (const Item* it : m_by_section[Section::pages]) render_item(*it);
+    render_items_parallel();
     render_responsibilities();
     render_not_found();
     render_search_shell();
@@ -98,6 +100,42 @@ class SiteRenderer {
   }
 
  private:
+  // Item pages are most of a site: they are rendered on every core, each worker with its own
+  // theme (mustache templates are not thread-safe) and output tree, merged in path order.
+  void render_items_parallel() {
+    std::vector<const Item*> items;
+    for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
+      items.insert(items.end(), m_by_section[s].begin(), m_by_section[s].end());
+    items.insert(items.end(), m_withdrawn.begin(), m_withdrawn.end());
+    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(m_opt.threads), items.size() / 200 + 1));
+    if (workers <= 1) {
+      for (const Item* it : items) render_item(*it);
+      return;
+    }
+    std::vector<OutputTree> trees(workers - 1);
+    std::vector<std::thread> pool;
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    for (std::size_t w = 1; w < workers; ++w) {
+      pool.emplace_back([&, w] {
+        try {
+          Theme theme;
+          Diagnostics ignored;
+          theme.load(m_theme.dir(), ignored);
+          SiteRenderer r(m_c, theme, m_opt, trees[w - 1]);
+          for (std::size_t i = w; i < items.size(); i += workers) r.render_item(*items[i]);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          failure = std::current_exception();
+        }
+      });
+    }
+    for (std::size_t i = 0; i < items.size(); i += workers) render_item(*items[i]);
+    for (auto& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
+    for (auto& t : trees) m_out.merge(std::move(t));
+  }
+
   const Content& m_c;
   const Theme& m_theme;
   const RenderOptions& m_opt;
@@ -332,8 +370,6 @@ class SiteRenderer {
       emit_list("/disclosure/department/" + dp.id + "/", by_dept[dp.id], "发布机构：" + dp.name, "disclosure", extra);
     for (const auto& [y, v] : by_year)
       emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra);
-    for (const Item* it : items) render_item(*it);
-    for (const Item* it : m_withdrawn) render_item(*it);
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {
@@ -346,7 +382,6 @@ class SiteRenderer {
       extra.set("current_notices", current);
     }
     emit_list("/" + column + "/", items, heading, column, extra);
-    for (const Item* it : items) render_item(*it);
   }
 
   data attachments_data(const Item& it) const {
@@ -408,8 +443,9 @@ class SiteRenderer {
         d.set("display_until", it.display_until ? it.display_until->date() : "");
         d.set("has_window", it.display_from || it.display_until);
         d.set("on_display", notice_on_display(it, m_opt.now));
-        d.set("broadcast", it.broadcast);
-        d.set("has_broadcast", !it.broadcast.empty());
+        // The read-aloud script for the village broadcast: the notice's own, or its body as plain text.
+        d.set("broadcast", it.broadcast.empty() ? it.text : it.broadcast);
+        d.set("has_broadcast", !it.broadcast.empty() || !it.text.empty());
         d.set("print_url", it.url + "print/");
         render_print(it, d);
         break;

@@ -19,6 +19,7 @@ struct RenderOptions {
   DateTime now;                          // the build's clock (statuses, "current" notices)
   std::filesystem::path content_dir;     // to copy attachments
   ListHistory history;                   // 权责清单 versions from git (may be empty)
+  int threads = 2;                       // item pages are rendered on this many cores
 };
 
 // Renders the site into out (paths relative to the site root). Content must be valid.
