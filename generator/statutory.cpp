@@ -227,34 +227,42 @@ bool masked_party(const std::string& cell) {
   return false;
 }
 
-// In penalty items, a Markdown table column headed 当事人/被处罚人 names people only masked.
+// In penalty items, a party (当事人) in a Markdown table names people only masked: either a
+// column headed 当事人 (one row per decision) or a row labelled 当事人 (a key–value table).
+bool party_label(const std::string& cell) {
+  const std::string h = trim(cell);
+  return h == "当事人" || h == "被处罚人" || h == "当事人姓名" || h == "行政相对人" || h == "当事人名称";
+}
+
 void party_check(const Item& it, const std::string& path, Diagnostics& diags) {
-  int header_col = -1;
+  int header_col = -1, row = -1;
   int line = it.body_line;
+  auto report = [&](const std::string& raw, const std::string& cell) {
+    if (masked_party(cell)) return;
+    const std::size_t byte = raw.find(trim(cell));
+    int col = 1;
+    for (std::size_t p = 0; p < byte && p < raw.size();) {
+      next_code_point(raw, p);
+      ++col;
+    }
+    diags.error(path, line, col, "party \"" + trim(cell) + "\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)");
+  };
   for (const std::string& raw : split(it.markdown, '\n')) {
     const std::string l = trim(raw);
     if (!starts_with(l, "|")) {
-      header_col = -1;
+      header_col = row = -1;
       ++line;
       continue;
     }
+    ++row;
     auto cells = split(l.substr(1, l.size() > 1 && l.back() == '|' ? l.size() - 2 : l.size() - 1), '|');
-    if (header_col < 0) {
-      for (std::size_t k = 0; k < cells.size(); ++k) {
-        const std::string h = trim(cells[k]);
-        if (h == "当事人" || h == "被处罚人" || h == "当事人姓名" || h == "行政相对人") header_col = static_cast<int>(k);
-      }
-    } else if (static_cast<std::size_t>(header_col) < cells.size() && l.find("---") == std::string::npos) {
-      const std::string cell = cells[static_cast<std::size_t>(header_col)];
-      if (!masked_party(cell)) {
-        const std::size_t byte = raw.find(trim(cell));
-        int col = 1;
-        for (std::size_t p = 0; p < byte && p < raw.size();) {
-          next_code_point(raw, p);
-          ++col;
-        }
-        diags.error(path, line, col, "party \"" + trim(cell) + "\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)");
-      }
+    const bool separator = l.find("---") != std::string::npos;
+    if (row == 0) {
+      for (std::size_t k = 0; k < cells.size(); ++k)
+        if (party_label(cells[k])) header_col = static_cast<int>(k);
+    } else if (!separator) {
+      if (cells.size() >= 2 && party_label(cells[0])) report(raw, cells[1]);
+      else if (header_col >= 0 && static_cast<std::size_t>(header_col) < cells.size()) report(raw, cells[static_cast<std::size_t>(header_col)]);
     }
     ++line;
   }

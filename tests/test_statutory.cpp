@@ -130,6 +130,11 @@ fine = 500
 | 1 | 王某某 | 罚款 |
 | 2 | 张三 | 罚款 |
 | 3 | 某某商贸有限公司 | 罚款 |
+
+| 项目 | 内容 |
+| --- | --- |
+| 当事人 | 李四 |
+| 违法事实 | 露天焚烧秸秆 |
 )");
   const auto r = test::build_site(dir / "content", dir / "out");
   CHECK(r.exit_code == 1);
@@ -140,7 +145,8 @@ fine = 500
       "content/disclosure/p.md:10:11: error: unmasked resident ID number: mask it (1101**********1234) or allow it under [privacy] with a reason (身份证号须脱敏)",
       "content/disclosure/p.md:10:34: error: unmasked mobile number: mask it (138****1234) or allow it under [privacy] with a reason (手机号须脱敏)",
       "content/disclosure/p.md:11:6: error: unmasked bank card number: mask it (6222********1234) or allow it under [privacy] with a reason (银行卡号须脱敏)",
-      "content/disclosure/p.md:18:7: error: party \"张三\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"});
+      "content/disclosure/p.md:18:7: error: party \"张三\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)",
+      "content/disclosure/p.md:23:9: error: party \"李四\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"});
   CHECK_FALSE(std::filesystem::exists(dir / "out/current"));
 }
 
