@@ -40,10 +40,12 @@ void OutputTree::write_to(const fs::path& dir) const {
     fs::create_directories(p.parent_path(), ec);
     if (ec) throw std::runtime_error("cannot create " + p.parent_path().string() + ": " + ec.message());
   };
+  // `dir` is a private folder that is renamed into place whole, so files are written directly
+  // (no temporary file and rename each).
   for (const auto& [rel, bytes] : m_files) {
     const fs::path p = dir / rel;
     ensure_parent(p);
-    write_file_atomic(p, bytes);
+    write_file(p, bytes);
   }
   for (const auto& [rel, src] : m_copies) {
     const fs::path p = dir / rel;
