@@ -20,7 +20,7 @@ namespace gongkai::server {
 
 struct ServerOptions {
   std::filesystem::path output_dir = "output";
-  int threads = 8;
+  int threads = 64;  // httplib serves a keep-alive connection on one thread: idle ones are cheap
   std::optional<DateTime> now;   // fixed clock (tests, previews); wall clock when empty
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;

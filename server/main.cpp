@@ -23,7 +23,7 @@ const char* k_usage =
     "\n"
     "  --output DIR        output folder of gongkai-build (default: output)\n"
     "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
-    "  --threads N         worker threads (default: 8)\n"
+    "  --threads N         worker threads, one per open connection (default: 64)\n"
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
     "  --config FILE       TOML with [wechat] token, appid, aes_key and [wechat.menu]\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"

@@ -19,7 +19,8 @@ namespace sch = gongkai::search;
 namespace {
 
 constexpr std::size_t k_max_query_bytes = 1000;
-constexpr Xapian::doccount k_rerank = 200;  // results reranked by title rules
+constexpr Xapian::doccount k_rerank = 100;  // results reranked by title rules
+constexpr Xapian::doccount k_facet_sample = 300;  // documents the facet counts are taken from (counts are scaled)
 
 // One Xapian handle per thread and release; reopened when the release changes.
 Xapian::Database& thread_database(const Release& r) {
@@ -301,11 +302,11 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
     const bool by_date = sp.sort == "date" || plan.chunks.empty();
     if (by_date) {
       enquire.set_sort_by_value_then_relevance(sch::k_slot_published, true);
-      Xapian::MSet mset = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 1000);
+      Xapian::MSet mset = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), k_facet_sample);
       res.total = mset.get_matches_estimated();
       for (auto it = mset.begin(); it != mset.end(); ++it) order.push_back(*it);
     } else {
-      Xapian::MSet mset = enquire.get_mset(0, std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page)), 1000);
+      Xapian::MSet mset = enquire.get_mset(0, std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page)), k_facet_sample);
       res.total = mset.get_matches_estimated();
       std::vector<std::string> chunk_keys;  // the query's Chinese words, for "title holds them all"
       for (const auto& c : sch::chunks(sp.q))
@@ -358,9 +359,13 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       }
     }
     for (std::size_t i = 0; i < facet_slots.size(); ++i) {
+      // Facets are counted over the documents the matcher examined (at least k_facet_sample);
+      // for larger result sets they are scaled to the estimated total ("约").
       auto& m = res.facets[facet_slots[i].first];
+      const Xapian::doccount seen = spies[i]->get_total();
+      const double scale = seen > 0 && res.total > seen ? static_cast<double>(res.total) / seen : 1.0;
       for (auto it = spies[i]->values_begin(); it != spies[i]->values_end(); ++it)
-        if (!(*it).empty()) m[*it] = it.get_termfreq();
+        if (!(*it).empty()) m[*it] = static_cast<std::size_t>(it.get_termfreq() * scale + 0.5);
     }
     for (Xapian::docid did : order) {
       const Xapian::Document doc = db.get_document(did);
