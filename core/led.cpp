@@ -163,8 +163,9 @@ std::vector<std::string> wrap(const std::u32string& text, int cols) {
       continue;
     }
     // A new line; closing punctuation takes the previous token along (禁则).
+    // (Only when both fit on the new line: an exact width beats the rule on very narrow screens.)
     std::vector<std::u32string> carry;
-    if (is_closing(tok[0]) && lines.back().size() > 1) {
+    if (is_closing(tok[0]) && lines.back().size() > 1 && width(lines.back().back()) + w <= cols) {
       carry.push_back(lines.back().back());
       lines.back().pop_back();
     }

@@ -1,4 +1,5 @@
 // LED parameters and text of any bytes: validation, cleaning, wrapping, charsets.
+#include "fuzz_support.hpp"
 #include "gongkai/led.hpp"
 #include "gongkai/text.hpp"
 #include "led_feed.hpp"
@@ -14,16 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   item.text = text;
   item.until = gongkai::DateTime::parse("2030-01-01");
   d.items.push_back(item);
-  std::multimap<std::string, std::string> params;
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    std::size_t amp = query.find('&', start);
-    if (amp == std::string::npos) amp = query.size();
-    const std::string pair = query.substr(start, amp - start);
-    const auto eq = pair.find('=');
-    params.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
-    start = amp + 1;
-  }
+  const auto params = fuzz::query_params(query);
   int status = 0;
   std::string error;
   if (auto req = gongkai::server::parse_led_params(d, params, status, error)) {

@@ -15,16 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return r;
   }();
   const std::string input(reinterpret_cast<const char*>(data), size);
-  std::multimap<std::string, std::string> params;
-  std::size_t start = 0;
-  while (start <= input.size()) {
-    std::size_t amp = input.find('&', start);
-    if (amp == std::string::npos) amp = input.size();
-    const std::string pair = input.substr(start, amp - start);
-    const auto eq = pair.find('=');
-    params.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
-    start = amp + 1;
-  }
+  const auto params = fuzz::query_params(input);
   std::string error;
   if (auto sp = gongkai::server::parse_search_params(params, error)) {
     try {

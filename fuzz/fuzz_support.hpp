@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "build.hpp"
@@ -29,6 +30,21 @@ width = 64
 height = 16
 charset = "gb2312"
 )";
+
+// "a=1&b=2" -> {a: 1, b: 2} (no decoding: the fuzzer supplies raw values).
+inline std::multimap<std::string, std::string> query_params(const std::string& query) {
+  std::multimap<std::string, std::string> params;
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    std::size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(start, amp - start);
+    const auto eq = pair.find('=');
+    params.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
+    start = amp + 1;
+  }
+  return params;
+}
 
 inline void write(const std::filesystem::path& p, const std::string& s) {
   std::filesystem::create_directories(p.parent_path());
