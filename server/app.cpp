@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "json_text.hpp"
 
 #include <httplib.h>
 
@@ -12,6 +13,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
 #include "release.hpp"
+#include "search_cache.hpp"
 #include "search_service.hpp"
 #include "static_files.hpp"
 #include "wechat.hpp"
@@ -28,20 +30,6 @@ constexpr const char* k_search_marker = "<!--gongkai:search-->";
 const char* k_csp =
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-
-// JSON with <, > and & escaped (\u003c …), so no echoed input reads as markup anywhere.
-std::string safe_json(const nlohmann::json& j) {
-  const std::string raw = j.dump();
-  std::string out;
-  out.reserve(raw.size());
-  for (char c : raw) {
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
-  }
-  return out;
-}
 
 void text_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
@@ -94,7 +82,7 @@ struct App::Impl {
   httplib::Server http;
 
   explicit Impl(ServerOptions o)
-      : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms)), wechat(opt.wechat) {
+      : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms), opt.search_cache), wechat(opt.wechat) {
     const int threads = std::max(1, opt.threads);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
     http.set_payload_max_length(k_max_body);
@@ -266,22 +254,21 @@ struct App::Impl {
     if (!sp) return json_error(res, 400, error);
     auto r = releases.current();
     if (!r) return json_error(res, 503, "no release has been published yet");
-    SearchResult result;
+    SearchAnswerTimed a;
     try {
-      result = run_search(*r, *sp);
+      a = search_answer(*r, *sp);
     } catch (const SearchUnavailable& e) {
       return json_error(res, 503, e.what());
     }
-    nlohmann::json hits = nlohmann::json::array();
-    for (const auto& h : result.hits)
-      hits.push_back({{"url", h.url}, {"title", h.title}, {"section", h.section}, {"department", h.department},
-                      {"category", h.category}, {"published", h.published}, {"index_no", h.index_no},
-                      {"doc_no", h.doc_no}, {"validity", h.validity}, {"snippet", h.snippet}});
-    nlohmann::json j = {{"query", result.query}, {"total", result.total}, {"page", result.page},
-                        {"per_page", result.per_page}, {"took_ms", std::round(result.took_ms * 100) / 100},
-                        {"results", hits}, {"facets", result.facets}};
+    // The cached body ends with '}': took_ms (this request's time) goes last.
+    const std::string& body = a.answer->api_json;
+    char took[48];
+    std::snprintf(took, sizeof took, ",\"took_ms\":%.2f}", std::round(a.took_ms * 100) / 100);
+    std::string out;
+    out.reserve(body.size() + sizeof took);
+    out.append(body, 0, body.size() - 1).append(took);
     res.set_header("Cache-Control", "no-cache");
-    res.set_content(safe_json(j), "application/json; charset=utf-8");
+    res.set_content(std::move(out), "application/json; charset=utf-8");
   }
 
   void search_page(const httplib::Request& req, httplib::Response& res) {

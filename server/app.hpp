@@ -25,6 +25,7 @@ struct ServerOptions {
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
   int release_poll_ms = 200;
+  std::size_t search_cache = 4096;  // answers kept per release (0: compute every search)
   PreviewState* preview = nullptr;  // set by --watch: reload script, diagnostics, /_preview/events
   WechatConfig wechat;            // secrets: environment or --config, never the content folder
 };

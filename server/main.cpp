@@ -16,7 +16,7 @@ namespace {
 
 const char* k_usage =
     "usage: gongkai-serve [--output DIR] [--listen HOST:PORT] [--threads N] [--config FILE] [--now ISO8601]\n"
-    "                     [--access-log] [--watch CONTENT_DIR]\n"
+    "                     [--search-cache N] [--access-log] [--watch CONTENT_DIR]\n"
     "\n"
     "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz.\n"
     "A new release is picked up without a restart.\n"
@@ -24,6 +24,7 @@ const char* k_usage =
     "  --output DIR        output folder of gongkai-build (default: output)\n"
     "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
     "  --threads N         worker threads, one per open connection (default: 64)\n"
+    "  --search-cache N    search answers kept per release (default: 4096; 0 computes each one)\n"
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
     "  --config FILE       TOML with [wechat] token, appid, aes_key and [wechat.menu]\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"
@@ -69,6 +70,15 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.threads = static_cast<int>(n);
+    } else if (a == "--search-cache") {
+      const std::string v = value("--search-cache");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (!end || *end || v.empty() || n < 0 || n > 1000000) {
+        std::cerr << "gongkai-serve: --search-cache must be from 0 to 1000000\n";
+        return 2;
+      }
+      o.search_cache = static_cast<std::size_t>(n);
     } else if (a == "--now") {
       const std::string v = value("--now");
       o.now = DateTime::parse(v);

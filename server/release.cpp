@@ -6,13 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "gongkai/fs.hpp"
+#include "search_cache.hpp"
 
 namespace gongkai::server {
 
 namespace fs = std::filesystem;
 
-ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds poll)
-    : m_output(std::move(output_dir)), m_poll(poll) {}
+ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds poll, std::size_t search_cache)
+    : m_output(std::move(output_dir)), m_poll(poll), m_search_cache(search_cache) {}
 
 std::shared_ptr<const Release> ReleaseManager::current() {
   std::lock_guard<std::mutex> lock(m_mutex);
@@ -42,6 +43,7 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
   r->id = r->root.filename().string();
   r->site = fs::canonical(r->root / "site");
   r->search_db = r->root / "search";
+  r->search = std::make_shared<SearchState>(m_search_cache);
   if (fs::exists(r->root / "server" / "search.html")) r->search_shell = read_file(r->root / "server" / "search.html");
   if (fs::exists(r->root / "server" / "search_results.mustache"))
     r->search_results_template = read_file(r->root / "server" / "search_results.mustache");

@@ -13,6 +13,8 @@
 
 namespace gongkai::server {
 
+struct SearchState;
+
 struct ListEntry {
   std::string title, url, summary, published;
 };
@@ -32,12 +34,15 @@ struct Release {
   std::string site_title;
   std::vector<ListEntry> wechat_latest;  // newest items, for the WeChat menu
   ListEntry wechat_guide;                // 政府信息公开指南
+  std::shared_ptr<SearchState> search;  // answer cache and document table of this release
 };
 
 class ReleaseManager {
  public:
+  // `search_cache` answers are kept per release (0: none).
   explicit ReleaseManager(std::filesystem::path output_dir,
-                          std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+                          std::chrono::milliseconds poll = std::chrono::milliseconds(200),
+                          std::size_t search_cache = 4096);
   // The current release, or nullptr when nothing has been published yet.
   std::shared_ptr<const Release> current();
 
@@ -46,6 +51,7 @@ class ReleaseManager {
 
   std::filesystem::path m_output;
   std::chrono::milliseconds m_poll;
+  std::size_t m_search_cache;
   std::mutex m_mutex;
   std::shared_ptr<const Release> m_current;
   std::string m_link_target;

@@ -6,11 +6,16 @@
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <array>
+#include <functional>
 #include <set>
+#include <unordered_map>
 
 #include "gongkai/analysis.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
+#include "json_text.hpp"
+#include "search_cache.hpp"
 
 namespace gongkai::server {
 
@@ -240,7 +245,69 @@ std::string make_snippet(const std::string& text, const std::string& query, std:
   return out;
 }
 
-SearchResult run_search(const Release& release, const SearchParams& sp) {
+namespace {
+
+// The ranking and facet fields of every document, read from the value streams.
+std::shared_ptr<const DocTable> load_table(Xapian::Database& db) {
+  auto t = std::make_shared<DocTable>();
+  const std::size_t n = static_cast<std::size_t>(db.get_lastdocid()) + 1;
+  t->published.assign(n, 0);
+  t->valid.assign(n, 0);
+  t->local.assign(n, 0);
+  t->title_key.assign(n, {});
+  t->exact_keys.assign(n, {});
+  auto each = [&](unsigned slot, const std::function<void(std::size_t, const std::string&)>& f) {
+    for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it)
+      if (it.get_docid() < n) f(it.get_docid(), *it);
+  };
+  each(sch::k_slot_published, [&](std::size_t d, const std::string& v) { t->published[d] = Xapian::sortable_unserialise(v); });
+  each(sch::k_slot_local, [&](std::size_t d, const std::string& v) { t->local[d] = v == "1"; });
+  each(sch::k_slot_title_key, [&](std::size_t d, const std::string& v) { t->title_key[d] = v; });
+  each(sch::k_slot_exact_keys, [&](std::size_t d, const std::string& v) { t->exact_keys[d] = v; });
+  const std::array<unsigned, k_facet_families> slots = {sch::k_slot_section, sch::k_slot_department, sch::k_slot_category,
+                                                        sch::k_slot_year, sch::k_slot_validity};
+  for (std::size_t f = 0; f < k_facet_families; ++f) {
+    t->facet[f].assign(n, 0);
+    t->facet_names[f] = {""};
+    std::unordered_map<std::string, std::uint32_t> ids;
+    each(slots[f], [&](std::size_t d, const std::string& v) {
+      auto [it, fresh] = ids.emplace(v, static_cast<std::uint32_t>(t->facet_names[f].size()));
+      if (fresh) t->facet_names[f].push_back(v);
+      t->facet[f][d] = it->second;
+    });
+  }
+  each(sch::k_slot_validity, [&](std::size_t d, const std::string& v) { t->valid[d] = v == "有效"; });
+  return t;
+}
+
+std::shared_ptr<const DocTable> table_of(SearchState& state, Xapian::Database& db) {
+  std::lock_guard<std::mutex> lock(state.table_mutex);
+  if (!state.table) state.table = load_table(db);
+  return state.table;
+}
+
+// Counts facet values of the documents the matcher examines, from the document table.
+class TableFacetSpy : public Xapian::MatchSpy {
+ public:
+  explicit TableFacetSpy(const DocTable& t) : m_t(t) {
+    for (std::size_t f = 0; f < k_facet_families; ++f) counts[f].assign(t.facet_names[f].size(), 0);
+  }
+  void operator()(const Xapian::Document& doc, double) override {
+    const Xapian::docid did = doc.get_docid();
+    if (did >= m_t.published.size()) return;
+    ++total;
+    for (std::size_t f = 0; f < k_facet_families; ++f) ++counts[f][m_t.facet[f][did]];
+  }
+  std::array<std::vector<std::size_t>, k_facet_families> counts;
+  std::size_t total = 0;
+
+ private:
+  const DocTable& m_t;
+};
+
+const std::array<const char*, k_facet_families> k_facet_names = {"section", "department", "category", "year", "validity"};
+
+SearchResult compute_search(const Release& release, const SearchParams& sp, SearchState& state) {
   const auto t0 = std::chrono::steady_clock::now();
   SearchResult res;
   res.query = sp.q;
@@ -248,6 +315,8 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
   res.per_page = sp.per_page;
   Xapian::Database& db = thread_database(release);
   try {
+    const std::shared_ptr<const DocTable> table_ptr = table_of(state, db);
+    const DocTable& table = *table_ptr;
     Xapian::Enquire enquire(db);
     const Xapian::Query filter = filter_query(sp);
     const QueryPlan plan = plan_query(sp.q);
@@ -262,68 +331,57 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       exact = Xapian::Query(Xapian::Query::OP_OR, ex.begin(), ex.end());
     }
     auto with_filter = [&](const Xapian::Query& q) { return filter.empty() ? q : Xapian::Query(Xapian::Query::OP_FILTER, q, filter); };
-
-    Xapian::Query text_query;
-    if (plan.chunks.empty()) {
-      text_query = Xapian::Query::MatchAll;
-      res.tier = 0;
-    } else {
-      for (int tier = 0; tier <= k_last_tier; ++tier) {
-        Xapian::Query q = tier_query(plan, tier);
-        if (!exact.empty()) q = Xapian::Query(Xapian::Query::OP_OR, q, exact);
-        enquire.set_query(with_filter(q));
-        Xapian::MSet probe = enquire.get_mset(0, 1);
-        text_query = q;
-        res.tier = tier;
-        if (probe.size() > 0) break;
-      }
-    }
     // Every bigram of the query (so a run beats its words apart) and the title terms (so a
     // title match beats a body match) raise the documents the tier admits.
-    Xapian::Query ranked = text_query;
-    if (!plan.boost_terms.empty()) {
+    auto boosted = [&](const Xapian::Query& text_query) {
+      if (plan.boost_terms.empty()) return text_query;
       Xapian::Query body(Xapian::Query::OP_OR, plan.boost_terms.begin(), plan.boost_terms.end());
       Xapian::Query title(Xapian::Query::OP_OR, plan.title_terms.begin(), plan.title_terms.end());
-      ranked = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query,
-                             Xapian::Query(Xapian::Query::OP_OR, body, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0)));
-    }
-    enquire.set_query(with_filter(ranked));
+      return Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query,
+                           Xapian::Query(Xapian::Query::OP_OR, body, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0)));
+    };
 
-    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
-    const std::vector<std::pair<std::string, unsigned>> facet_slots = {
-        {"section", sch::k_slot_section}, {"department", sch::k_slot_department}, {"category", sch::k_slot_category},
-        {"year", sch::k_slot_year}, {"validity", sch::k_slot_validity}};
-    for (const auto& [name, slot] : facet_slots) {
-      spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(slot));
-      enquire.add_matchspy(spies.back().get());
-    }
     const Xapian::doccount offset = static_cast<Xapian::doccount>((sp.page - 1) * sp.per_page);
-    std::vector<Xapian::docid> order;
     const bool by_date = sp.sort == "date" || plan.chunks.empty();
+    if (by_date) enquire.set_sort_by_value_then_relevance(sch::k_slot_published, true);
+    const Xapian::doccount want =
+        by_date ? static_cast<Xapian::doccount>(sp.per_page) : std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page));
+    // The strictest tier that matches anything answers; each tier is one pass of the matcher.
+    std::unique_ptr<TableFacetSpy> spy;
+    Xapian::MSet mset;
+    const int last_tier = plan.chunks.empty() ? 0 : k_last_tier;
+    for (int tier = 0; tier <= last_tier; ++tier) {
+      Xapian::Query q = plan.chunks.empty() ? Xapian::Query::MatchAll : tier_query(plan, tier);
+      if (!plan.chunks.empty() && !exact.empty()) q = Xapian::Query(Xapian::Query::OP_OR, q, exact);
+      enquire.set_query(with_filter(boosted(q)));
+      enquire.clear_matchspies();
+      spy = std::make_unique<TableFacetSpy>(table);
+      enquire.add_matchspy(spy.get());
+      mset = enquire.get_mset(by_date ? offset : 0, want, k_facet_sample);
+      res.tier = tier;
+      if (mset.size() > 0 || mset.get_matches_upper_bound() > 0) break;
+    }
+    res.total = mset.get_matches_estimated();
+    std::vector<Xapian::docid> order;
     if (by_date) {
-      enquire.set_sort_by_value_then_relevance(sch::k_slot_published, true);
-      Xapian::MSet mset = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), k_facet_sample);
-      res.total = mset.get_matches_estimated();
       for (auto it = mset.begin(); it != mset.end(); ++it) order.push_back(*it);
     } else {
-      Xapian::MSet mset = enquire.get_mset(0, std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page)), k_facet_sample);
-      res.total = mset.get_matches_estimated();
       std::vector<std::string> chunk_keys;  // the query's Chinese words, for "title holds them all"
       for (const auto& c : sch::chunks(sp.q))
         if (c.cjk && c.text.size() > 1) chunk_keys.push_back(to_utf8(c.text));
       std::vector<Ranked> ranked_docs;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
-        const Xapian::Document doc = it.get_document();
-        const bool local = doc.get_value(sch::k_slot_local) == "1";
-        Ranked r{*it, it.get_weight() * (local ? 0.6 : 1.0), 0, doc.get_value(sch::k_slot_validity) == "有效", local,
-                 Xapian::sortable_unserialise(doc.get_value(sch::k_slot_published)), doc.get_value(sch::k_slot_title_key)};
+        const Xapian::docid did = *it;
+        if (did >= table.published.size()) continue;
+        const bool local = table.local[did];
+        Ranked r{did, it.get_weight() * (local ? 0.6 : 1.0), 0, table.valid[did] != 0, local, table.published[did], table.title_key[did]};
         if (!qkey.empty() && r.key == qkey) r.tier = 3;
         else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
         else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
         if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits
-          const std::string keys = doc.get_value(sch::k_slot_exact_keys);
+          const std::string& keys = table.exact_keys[did];
           const auto sep = keys.find('\x1f');
-          if (sep != std::string::npos && ((sep > 0 && keys.compare(0, sep, qkey) == 0 && sep == qkey.size()) || keys.substr(sep + 1) == qkey))
+          if (sep != std::string::npos && ((sep > 0 && keys.compare(0, sep, qkey) == 0 && sep == qkey.size()) || keys.compare(sep + 1, std::string::npos, qkey) == 0))
             r.tier = 3;
         }
         ranked_docs.push_back(std::move(r));
@@ -354,18 +412,19 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
       for (std::size_t i = offset; i < ranked_docs.size() && i < offset + static_cast<std::size_t>(sp.per_page); ++i)
         order.push_back(ranked_docs[i].did);
       if (offset >= ranked_docs.size() && offset < res.total) {  // deep pages: plain BM25 order
+        enquire.clear_matchspies();
         Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page));
         for (auto it = deep.begin(); it != deep.end(); ++it) order.push_back(*it);
       }
     }
-    for (std::size_t i = 0; i < facet_slots.size(); ++i) {
-      // Facets are counted over the documents the matcher examined (at least k_facet_sample);
-      // for larger result sets they are scaled to the estimated total ("约").
-      auto& m = res.facets[facet_slots[i].first];
-      const Xapian::doccount seen = spies[i]->get_total();
-      const double scale = seen > 0 && res.total > seen ? static_cast<double>(res.total) / seen : 1.0;
-      for (auto it = spies[i]->values_begin(); it != spies[i]->values_end(); ++it)
-        if (!(*it).empty()) m[*it] = static_cast<std::size_t>(it.get_termfreq() * scale + 0.5);
+    // Facets are counted over the documents the matcher examined (at least k_facet_sample);
+    // for larger result sets they are scaled to the estimated total ("约").
+    const double scale = spy->total > 0 && res.total > spy->total ? static_cast<double>(res.total) / spy->total : 1.0;
+    for (std::size_t f = 0; f < k_facet_families; ++f) {
+      auto& m = res.facets[k_facet_names[f]];
+      for (std::size_t v = 1; v < spy->counts[f].size(); ++v)
+        if (spy->counts[f][v] > 0 && !table.facet_names[f][v].empty())
+          m[table.facet_names[f][v]] = static_cast<std::size_t>(static_cast<double>(spy->counts[f][v]) * scale + 0.5);
     }
     for (Xapian::docid did : order) {
       const Xapian::Document doc = db.get_document(did);
@@ -390,9 +449,45 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
   } catch (const Xapian::DatabaseModifiedError&) {
     db.reopen();
     throw SearchUnavailable("the index changed during the search; try again");
+  } catch (const Xapian::Error& e) {
+    throw SearchUnavailable("search index unavailable: " + e.get_msg());
   }
   res.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+std::string api_json_of(const SearchResult& result) {
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& h : result.hits)
+    hits.push_back({{"url", h.url}, {"title", h.title}, {"section", h.section}, {"department", h.department},
+                    {"category", h.category}, {"published", h.published}, {"index_no", h.index_no},
+                    {"doc_no", h.doc_no}, {"validity", h.validity}, {"snippet", h.snippet}});
+  nlohmann::json j = {{"query", result.query}, {"total", result.total}, {"page", result.page},
+                      {"per_page", result.per_page}, {"results", hits}, {"facets", result.facets}};
+  return safe_json(j);
+}
+
+}  // namespace
+
+SearchAnswerTimed search_answer(const Release& release, const SearchParams& sp) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<SearchState> state = release.search;
+  if (!state) state = std::make_shared<SearchState>(0);  // a Release made by hand: nothing shared
+  auto answer = state->cache.get(SearchCache::key_of(sp), [&] {
+    auto a = std::make_shared<SearchAnswer>();
+    auto r = std::make_shared<SearchResult>(compute_search(release, sp, *state));
+    a->api_json = api_json_of(*r);
+    a->result = std::move(r);
+    return std::shared_ptr<const SearchAnswer>(std::move(a));
+  });
+  return {answer, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+SearchResult run_search(const Release& release, const SearchParams& sp) {
+  const SearchAnswerTimed a = search_answer(release, sp);
+  SearchResult r = *a.answer->result;
+  r.took_ms = a.took_ms;
+  return r;
 }
 
 }  // namespace gongkai::server

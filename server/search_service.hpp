@@ -44,7 +44,15 @@ class SearchUnavailable : public std::runtime_error {
 };
 
 // Throws SearchUnavailable when the release has no usable index (missing, or another analyser).
+// Answers come from the release's cache when the same parameters were asked before.
 SearchResult run_search(const Release& release, const SearchParams& params);
+
+struct SearchAnswer;
+struct SearchAnswerTimed {
+  std::shared_ptr<const SearchAnswer> answer;  // result and its JSON body (see search_cache.hpp)
+  double took_ms = 0;                          // this request's time, cached or not
+};
+SearchAnswerTimed search_answer(const Release& release, const SearchParams& params);
 
 // Snippet of about `length` characters around the best match of `query` in `text`.
 std::string make_snippet(const std::string& text, const std::string& query, std::size_t length = 120);

@@ -6,8 +6,11 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <atomic>
+#include <thread>
 
 #include "gongkai/text.hpp"
+#include "search_cache.hpp"
 #include "search_service.hpp"
 #include "server_fixture.hpp"
 #include "support.hpp"
@@ -242,4 +245,97 @@ TEST_CASE("search: an index built with another analyser is refused with 503, not
   REQUIRE(res);
   CHECK(res->status == 503);
   CHECK(res->body.find("another version") != std::string::npos);
+}
+
+TEST_CASE("search cache: bounded LRU, one computation per question, errors not kept") {
+  server::SearchCache cache(16);  // 16 shards: one answer per shard
+  std::atomic<int> computed{0};
+  auto answer_of = [&](const std::string& text) {
+    return [&, text] {
+      ++computed;
+      auto r = std::make_shared<server::SearchResult>();
+      r->query = text;
+      auto a = std::make_shared<server::SearchAnswer>();
+      a->result = r;
+      a->api_json = "{\"q\":\"" + text + "\"}";
+      return std::shared_ptr<const server::SearchAnswer>(a);
+    };
+  };
+  CHECK(cache.get("a", answer_of("a"))->result->query == "a");
+  CHECK(cache.get("a", answer_of("other"))->result->query == "a");  // kept
+  CHECK(computed == 1);
+  for (int i = 0; i < 200; ++i) cache.get("k" + std::to_string(i), answer_of("k"));
+  CHECK(cache.size() <= 16);  // bounded
+
+  // Many threads asking the same new question: computed once, everyone gets the answer.
+  computed = 0;
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  auto slow = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return answer_of("slow")();
+  };
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] { right += cache.get("slow", slow)->result->query == "slow"; });
+  for (auto& t : threads) t.join();
+  CHECK(computed == 1);
+  CHECK(right == 8);
+
+  // A failure reaches the caller and is not remembered: the next try computes again.
+  CHECK_THROWS_AS(cache.get("bad", []() -> std::shared_ptr<const server::SearchAnswer> { throw server::SearchUnavailable("x"); }),
+                  server::SearchUnavailable);
+  computed = 0;
+  CHECK(cache.get("bad", answer_of("ok"))->result->query == "ok");
+  CHECK(computed == 1);
+
+  // Disabled: computed every time.
+  server::SearchCache none(0);
+  computed = 0;
+  none.get("a", answer_of("a"));
+  none.get("a", answer_of("a"));
+  CHECK(computed == 2);
+
+  // Keys cannot be forged by a value holding what would be a separator.
+  server::SearchParams p1, p2;
+  p1.q = "a";
+  p1.section = "b";
+  p2.q = "a1:b";
+  CHECK(server::SearchCache::key_of(p1) != server::SearchCache::key_of(p2));
+  p2 = p1;
+  p2.page = 2;
+  CHECK(server::SearchCache::key_of(p1) != server::SearchCache::key_of(p2));
+}
+
+TEST_CASE("search cache: a cached answer is the computed one, and a new release starts afresh") {
+  TempDir dir;
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  server::ServerOptions cached_opt, fresh_opt;
+  cached_opt.output_dir = fresh_opt.output_dir = dir / "out";
+  cached_opt.release_poll_ms = 0;
+  fresh_opt.search_cache = 0;
+  test::RunningServer cached(cached_opt), fresh(fresh_opt);
+  auto without_took = [](const std::string& body) {
+    auto j = nlohmann::json::parse(body);
+    REQUIRE(j.contains("took_ms"));
+    j.erase("took_ms");
+    return j;
+  };
+  for (const char* path : {"/api/search?q=%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A", "/api/search?q=%E4%BD%8E%E4%BF%9D&page=2&per_page=3",
+                           "/api/search?department=zhdd&sort=date", "/api/search?q=zzqqxxyy"}) {
+    INFO(path);
+    auto a = cached.client().Get(path), b = cached.client().Get(path), c = fresh.client().Get(path);
+    REQUIRE((a && b && c));
+    CHECK(a->status == 200);
+    CHECK(without_took(a->body) == without_took(b->body));
+    CHECK(without_took(a->body) == without_took(c->body));
+  }
+  // Publish a release with a new item: the cached server answers from the new index.
+  auto before = nlohmann::json::parse(cached.client().Get("/api/search?q=rattus2026")->body);
+  CHECK(before["total"] == 0);
+  std::filesystem::copy(GONGKAI_EXAMPLE_CONTENT, dir / "content", std::filesystem::copy_options::recursive);
+  test::write_text(dir / "content/disclosure/2026/autumn-rats.md",
+                   "+++\ntitle = \"邦均镇秋季灭鼠工作安排\"\npublished = 2026-11-20\ndepartment = \"dzb\"\ncategory = \"zcwj\"\n+++\n\n秋季灭鼠（rattus2026）工作安排如下。\n");
+  REQUIRE(test::build_site(dir / "content", dir / "out", "2026-11-26T11:00:00+08:00").exit_code == 0);
+  auto after = nlohmann::json::parse(cached.client().Get("/api/search?q=rattus2026")->body);
+  CHECK(after["total"].get<int>() >= 1);
 }

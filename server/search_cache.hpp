@@ -1,0 +1,87 @@
+// Per-release search state.
+//
+// SearchCache: answers already computed for one release, keyed by the normalised parameters.
+// A township's searches repeat (the same few hundred words most days) and a published release
+// never changes, so an answer stays right until the next release — which gets a new, empty
+// cache with its Release object. Bounded LRU, sharded so threads rarely contend; concurrent
+// requests for the same uncached answer compute it once and share it.
+//
+// DocTable: the ranking and facet fields of every document (from the index's value streams),
+// read once per release, so reranking and facet counting touch memory instead of the disk.
+#pragma once
+#include <array>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gongkai::server {
+
+struct SearchParams;
+struct SearchResult;
+
+// A computed answer: the result and its /api/search JSON body without took_ms.
+struct SearchAnswer {
+  std::shared_ptr<const SearchResult> result;
+  std::string api_json;
+};
+
+class SearchCache {
+ public:
+  // `capacity` answers in all (0 disables the cache).
+  explicit SearchCache(std::size_t capacity);
+  ~SearchCache();
+  std::size_t capacity() const { return m_capacity; }
+  std::size_t size();
+
+  // The cached answer for `key`, or compute() once (other threads asking meanwhile wait for it).
+  // An exception from compute() reaches every waiter and nothing is cached.
+  std::shared_ptr<const SearchAnswer> get(const std::string& key,
+                                          const std::function<std::shared_ptr<const SearchAnswer>()>& compute);
+
+  // The key of a parameter set: every field that changes the answer, unambiguously joined.
+  static std::string key_of(const SearchParams& p);
+
+ private:
+  struct Pending;
+  struct Shard {
+    std::mutex mutex;
+    std::list<std::pair<std::string, std::shared_ptr<const SearchAnswer>>> lru;  // front = newest
+    std::unordered_map<std::string, decltype(lru)::iterator> index;
+    std::unordered_map<std::string, std::shared_ptr<Pending>> pending;
+  };
+  Shard& shard_of(const std::string& key);
+
+  std::size_t m_capacity;
+  std::size_t m_per_shard;
+  std::vector<std::unique_ptr<Shard>> m_shards;
+};
+
+// Facet families in the order of the value slots section, department, category, year, validity.
+inline constexpr std::size_t k_facet_families = 5;
+
+struct DocTable {
+  // Indexed by Xapian docid (0 unused).
+  std::vector<double> published;
+  std::vector<std::uint8_t> valid;  // validity 有效
+  std::vector<std::uint8_t> local;  // another locality's rule
+  std::vector<std::string> title_key, exact_keys;
+  std::array<std::vector<std::uint32_t>, k_facet_families> facet;  // value id per document (0: none)
+  std::array<std::vector<std::string>, k_facet_families> facet_names;  // value id → value ("" at 0)
+};
+
+// Everything a release's searches share.
+struct SearchState {
+  explicit SearchState(std::size_t cache_capacity) : cache(cache_capacity) {}
+  SearchCache cache;
+  std::mutex table_mutex;
+  std::shared_ptr<const DocTable> table;  // loaded by the first search
+};
+
+}  // namespace gongkai::server
