@@ -18,6 +18,7 @@
 #include "indexer.hpp"
 #include "loader.hpp"
 #include "markdown.hpp"
+#include "parallel.hpp"
 #include "render.hpp"
 #include "history.hpp"
 #include "statutory.hpp"
@@ -58,7 +59,8 @@ class StageTimer {
 };
 
 // Renders every Markdown body, resolving relative links to published URLs.
-void render_markdown_stage(Content& c, const std::string& prefix, const std::map<int, YearReport>& reports, Diagnostics& diags) {
+void render_markdown_stage(Content& c, const std::string& prefix, const std::map<int, YearReport>& reports, int threads,
+                           Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
   for (const Item& it : c.items) by_source[it.source] = &it;
   const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
@@ -84,15 +86,18 @@ void render_markdown_stage(Content& c, const std::string& prefix, const std::map
     why = "no such file in the content folder";
     return std::nullopt;
   };
-  for (Item& it : c.items) {
-    if (it.draft) continue;
+  // Bodies are rendered on every core; each worker has its own diagnostics.
+  std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
+  parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
+    Item& it = c.items[i];
+    if (it.draft) return;
     const std::string markdown = expand_shortcodes_before(it.markdown);
     MarkdownInput in;
     in.markdown = &markdown;
     in.source = it.source;
     in.display_path = prefix + it.source;
     in.first_line = it.body_line;
-    MarkdownOutput out = render_markdown(in, resolve, diags);
+    MarkdownOutput out = render_markdown(in, resolve, worker_diags[w]);
     it.html = expand_shortcodes_after(out.html, reports);
     it.text = std::move(out.text);
     if (it.summary.empty()) it.summary = truncate_chars(out.first_paragraph, 200);
@@ -105,7 +110,8 @@ void render_markdown_stage(Content& c, const std::string& prefix, const std::map
       a.name = fs::path(t).filename().string();
       it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
     }
-  }
+  });
+  for (const Diagnostics& d : worker_diags) diags.merge(d);
   for (auto& l : c.lists) {
     for (auto& r : l.items) {
       MarkdownInput in;
@@ -161,13 +167,14 @@ DateTime build_clock(const std::optional<DateTime>& given) {
   return DateTime::from_epoch(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
 
-bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags) {
+bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags,
+                const std::function<void(const Content&)>& before_render) {
   StageTimer timer(o);
   const std::string prefix = o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix;
   const fs::path themes = o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir;
   markdown_init();
 
-  content = load_content({o.content_dir, prefix, themes}, diags);
+  content = load_content({o.content_dir, prefix, themes, o.threads}, diags);
   if (!o.base_url.empty()) {
     content.site.base_url = o.base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
@@ -178,7 +185,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   timer.done("load", std::to_string(content.items.size()) + " files, " + std::to_string(content.lists.size()) + " responsibility lists");
   assign_index_numbers(content, prefix, diags);
   const auto reports = annual_reports(content);
-  render_markdown_stage(content, prefix, reports, diags);
+  render_markdown_stage(content, prefix, reports, o.threads, diags);
   privacy_check(content, o.content_dir, prefix, diags);
   if (!diags.has_errors()) freshness_check(content, now, prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
@@ -192,10 +199,12 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
 
   Theme theme;
   if (!theme.load(themes / content.site.theme, diags)) return false;
+  if (before_render) before_render(content);
   RenderOptions ro;
   ro.now = now;
   ro.content_dir = o.content_dir;
   ro.threads = o.threads;
+  ro.wechat_days = o.wechat_days;
   if (o.git_history) ro.history = list_history(content, o.content_dir);
   render_site(content, theme, ro, out);
   for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
@@ -203,80 +212,114 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   return true;
 }
 
+namespace {
+
+// The previous release, whose unchanged files the new one shares (hard links).
+struct Previous {
+  fs::path root;
+  std::shared_ptr<const Manifest> manifest;
+};
+
+Previous previous_release(const fs::path& output_dir) {
+  Previous p;
+  std::error_code ec;
+  const fs::path current = fs::canonical(output_dir / "current", ec);
+  if (ec || !fs::exists(current / "files.sha256")) return p;
+  try {
+    p.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(current / "files.sha256")));
+    p.root = current;
+  } catch (const std::exception&) {
+    p = {};
+  }
+  return p;
+}
+
+std::size_t html_pages(const OutputTree& out) {
+  std::size_t n = 0;
+  for (const std::string& p : out.paths())
+    if (ends_with(p, ".html") && !starts_with(p, k_server_prefix) && !starts_with(p, k_wechat_prefix)) ++n;
+  return n;
+}
+
+}  // namespace
+
 BuildResult build(const BuildOptions& o) {
   BuildResult r;
   Content content;
-  OutputTree out;
-  try {
-    if (!fs::is_directory(o.content_dir)) {
+  if (!fs::is_directory(o.content_dir)) {
+    r.exit_code = 2;
+    r.environment_error = "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
+    return r;
+  }
+  if (o.check_only) {
+    OutputTree out = OutputTree::discarding();
+    try {
+      if (!build_tree(o, content, out, r.diagnostics)) r.exit_code = 1;
+    } catch (const std::exception& e) {
       r.exit_code = 2;
-      r.environment_error = "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
-      return r;
+      r.environment_error = e.what();
     }
-    if (!build_tree(o, content, out, r.diagnostics)) {
+    r.files = out.size();
+    r.pages = html_pages(out);
+    return r;
+  }
+
+  // Files go straight into a private folder that is renamed into place whole once complete;
+  // a failed build removes it and leaves `current` as it was.
+  const DateTime now = build_clock(o.now);
+  const fs::path releases = o.output_dir / "releases";
+  fs::path tmp;
+  std::future<std::size_t> index;
+  auto discard = [&] {
+    if (index.valid()) {
+      try { index.get(); } catch (...) {}
+    }
+    std::error_code ec;
+    if (!tmp.empty()) fs::remove_all(tmp, ec);
+  };
+  try {
+    fs::create_directories(releases);
+    tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp / "site");
+    fs::create_directories(tmp / "server");
+    const Previous prev = previous_release(o.output_dir);
+    OutputTree out = OutputTree::on_disk(tmp, prev.root, prev.manifest);
+    StageTimer timer(o);
+    // The index is written on its own threads while the pages are rendered and written.
+    const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
+      if (o.write_index) index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads); });
+    });
+    if (!ok) {
+      discard();
       r.exit_code = 1;
       return r;
     }
-  } catch (const std::exception& e) {
-    r.exit_code = 2;
-    r.environment_error = e.what();
-    return r;
-  }
-  for (const auto& [p, b] : out.files())
-    if (ends_with(p, ".html")) ++r.pages;
-  r.files = out.size();
-  if (o.check_only) return r;
-
-  const DateTime now = build_clock(o.now);
-  StageTimer timer(o);
-  const fs::path releases = o.output_dir / "releases";
-  fs::path tmp;
-  try {
-    fs::create_directories(releases);
+    r.files = out.size();
+    r.pages = html_pages(out);
+    if (index.valid()) {
+      r.documents = index.get();
+      timer.done("index", std::to_string(r.documents) + " documents (written alongside)");
+    }
     // The id names the site's bytes and the index format: a new analyser makes a new release.
     const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);
     const std::string id = o.build_id.empty() ? now.compact() + "-" + digest.substr(0, 10) : o.build_id;
     r.release_id = id;
     const fs::path final_dir = releases / id;
-    if (!fs::exists(final_dir)) {
-      tmp = releases / (".tmp-" + id + "-" + std::to_string(::getpid()));
-      fs::remove_all(tmp);
-      fs::create_directories(tmp / "site");
-      fs::create_directories(tmp / "server");
-      OutputTree site, server, wechat;
-      for (const auto& [p, b] : out.files()) {
-        if (starts_with(p, k_server_prefix)) server.add(p.substr(std::string(k_server_prefix).size()), b);
-        else if (starts_with(p, k_wechat_prefix)) wechat.add(p.substr(std::string(k_wechat_prefix).size()), b);
-        else site.add(p, b);
-      }
-      for (const auto& [p, src] : out.copies()) site.copy(p, src);
-      // The index is written while the files go to disk: one is CPU-bound, the other I/O-bound.
-      std::future<std::size_t> index;
-      if (o.write_index)
-        index = std::async(std::launch::async, [&] { return write_search_index(content, tmp / "search", o.threads); });
-      try {
-        site.write_to(tmp / "site");
-        server.write_to(tmp / "server");
-        wechat.write_to(tmp / "wechat");
-      } catch (...) {
-        if (index.valid()) index.wait();
-        throw;
-      }
-      timer.done("write", std::to_string(r.files) + " files");
-      if (index.valid()) {
-        r.documents = index.get();
-        timer.done("index", std::to_string(r.documents) + " documents (written alongside)");
-      }
+    if (fs::exists(final_dir)) {  // the same bytes were published before
+      discard();
+    } else {
+      write_file(tmp / "files.sha256", out.manifest_text());
       write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
       fs::rename(tmp, final_dir);
-      tmp.clear();
     }
+    tmp.clear();
     replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
     prune_releases(releases, id, o.keep_releases);
-    timer.done("publish", "current -> releases/" + id);
+    timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +
+                              " files shared with the previous release)");
   } catch (const std::exception& e) {
-    std::error_code ec;
-    if (!tmp.empty()) fs::remove_all(tmp, ec);
+    discard();
     r.exit_code = 2;
     r.environment_error = std::string("cannot publish: ") + e.what() + " (发布失败，原网站保持不变)";
   }

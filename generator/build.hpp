@@ -26,6 +26,7 @@ struct BuildOptions {
   bool write_index = true;            // the Xapian index
   bool git_history = true;            // 权责清单 history from the content folder's git repository
   int threads = 2;                    // parallel workers (rendering, indexing)
+  int wechat_days = 90;               // WeChat article exports: items of the last N days (0: all)
   int keep_releases = 5;              // releases kept for rollback (at least 2)
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
 };
@@ -38,13 +39,11 @@ struct BuildResult {
   std::size_t pages = 0, files = 0, documents = 0;
 };
 
-// Paths under this prefix in the OutputTree are published beside the site, not in it.
-inline constexpr const char* k_server_prefix = "_server/";
-inline constexpr const char* k_wechat_prefix = "_wechat/";  // WeChat article exports
-
 // Loads, validates and renders into `out` without publishing. Used by build() and tests.
 // Returns false when diagnostics hold errors.
-bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags);
+// `before_render` runs once the content is valid (the build starts the index there).
+bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags,
+                const std::function<void(const Content&)>& before_render = {});
 
 BuildResult build(const BuildOptions& options);
 

@@ -112,7 +112,7 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   std::map<std::string, std::string> lastmod;
   for (const auto& [s, v] : by_section)
     for (const Item* it : v) lastmod[it->url] = it->has_published ? it->published.date() : "";
-  for (const auto& [path, bytes] : out.files()) {
+  for (const std::string& path : out.paths()) {
     if (!ends_with(path, "index.html") || starts_with(path, "search/") || ends_with(path, "/print/index.html")) continue;
     const std::string url = "/" + path.substr(0, path.size() - 10);
     auto u = urlset.append_child("url");

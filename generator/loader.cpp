@@ -1,8 +1,10 @@
 #include "loader.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <toml++/toml.h>
 
@@ -680,6 +682,11 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
   std::sort(files.begin(), files.end());
 
   std::map<std::string, std::string> url_owner;  // output url -> source, for duplicates
+  struct ItemJob {
+    std::string rel, path;
+    Section section;
+  };
+  std::vector<ItemJob> jobs;
   for (const std::string& rel : files) {
     const std::string path = opt.display_prefix + rel;
     if (rel == "site.toml") continue;
@@ -717,27 +724,43 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       content.attachments.push_back(rel);
       continue;
     }
-    const std::uintmax_t size = fs::file_size(root / rel);
-    if (size > k_max_text_file) { diags.error(path, 0, 0, "file is larger than 8 MiB; split it or attach the document as a file"); continue; }
-    std::string data = strip_bom(read_file(root / rel));
+    jobs.push_back({rel, path, *section});
+  }
+  // Items are read and parsed on every core, each worker with its own diagnostics; the results
+  // keep the sorted file order, so the output does not depend on the number of threads.
+  std::vector<std::optional<Item>> parsed(jobs.size());
+  std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, opt.threads)));
+  parallel_for(jobs.size(), opt.threads, [&](std::size_t i, std::size_t w) {
+    const ItemJob& job = jobs[i];
+    Diagnostics& d = worker_diags[w];
+    const std::uintmax_t size = fs::file_size(root / job.rel);
+    if (size > k_max_text_file) { d.error(job.path, 0, 0, "file is larger than 8 MiB; split it or attach the document as a file"); return; }
+    std::string data = strip_bom(read_file(root / job.rel));
     if (data.empty() || trim(data).empty()) {
-      diags.error(path, 0, 0, "file is empty; add +++ front matter with at least a title");
-      continue;
+      d.error(job.path, 0, 0, "file is empty; add +++ front matter with at least a title");
+      return;
     }
-    if (!check_text(data, path, diags)) continue;
+    if (!check_text(data, job.path, d)) return;
     Item item;
-    item.section = *section;
-    item.source = rel;
-    item.url = item_url(rel);
+    item.section = job.section;
+    item.source = job.rel;
+    item.url = item_url(job.rel);
     {
       std::string u = item.url.substr(0, item.url.size() - 1);
       item.slug = u.substr(u.rfind('/') + 1);
     }
-    load_item(item, path, data, content.site, diags);
+    load_item(item, job.path, data, content.site, d);
+    parsed[i] = std::move(item);
+  });
+  for (const Diagnostics& d : worker_diags) diags.merge(d);
+  content.items.reserve(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (!parsed[i]) continue;
+    Item& item = *parsed[i];
     if (!item.draft) {
-      auto [it, inserted] = url_owner.emplace(item.url, rel);
+      auto [it, inserted] = url_owner.emplace(item.url, jobs[i].rel);
       if (!inserted)
-        diags.error(path, 1, 1, "output path " + item.url + " is also produced by " + opt.display_prefix + it->second + "; rename one of them");
+        diags.error(jobs[i].path, 1, 1, "output path " + item.url + " is also produced by " + opt.display_prefix + it->second + "; rename one of them");
     }
     content.items.push_back(std::move(item));
   }

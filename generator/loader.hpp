@@ -14,6 +14,7 @@ struct LoadOptions {
   std::filesystem::path content_dir;
   std::string display_prefix;  // prefix for paths in diagnostics, e.g. "content/"
   std::filesystem::path themes_dir;  // where themes live, to check site.theme
+  int threads = 2;                   // items are parsed on this many threads
 };
 
 Content load_content(const LoadOptions& options, Diagnostics& diags);

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -14,6 +15,7 @@ const char* k_usage =
     "usage: gongkai-build new disclosure|notice|consultation|page PATH --title TITLE [--content DIR]\n"
     "       gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
     "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] [--no-history]\n"
+    "                     [--wechat-days N]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
     "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
@@ -29,6 +31,7 @@ const char* k_usage =
     "  --themes DIR    folder holding themes (default: themes/ beside the content folder)\n"
     "  --no-index      skip the search index\n"
     "  --no-history    do not read the 权责清单 history from git\n"
+    "  --wechat-days N WeChat article exports for items of the last N days (default 90; 0: all)\n"
     "\n"
     "Exit codes: 0 built (warnings allowed), 1 content errors, 2 usage or environment problem.\n";
 
@@ -102,6 +105,15 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--themes") {
       o.themes_dir = value("--themes");
+    } else if (a == "--wechat-days") {
+      const std::string v = value("--wechat-days");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || !end || *end || n < 0 || n > 100000) {
+        std::cerr << "gongkai-build: --wechat-days must be a whole number of days (0: every item)\n";
+        return 2;
+      }
+      o.wechat_days = static_cast<int>(n);
     } else if (a == "--no-history") {
       o.git_history = false;
     } else if (a == "--no-index") {

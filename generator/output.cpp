@@ -1,81 +1,175 @@
 #include "output.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <system_error>
 
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
+#include "gongkai/text.hpp"
 
 namespace gongkai::gen {
 
 namespace fs = std::filesystem;
 
-bool OutputTree::add(const std::string& path, std::string bytes) {
-  if (contains(path)) return false;
-  m_files.emplace(path, std::move(bytes));
+OutputTree::OutputTree() = default;
+
+OutputTree OutputTree::on_disk(const fs::path& release_dir, const fs::path& previous_release, std::shared_ptr<const Manifest> previous) {
+  OutputTree t;
+  t.m_mode = Mode::disk;
+  t.m_root = release_dir;
+  t.m_previous_root = previous_release;
+  t.m_previous = previous_release.empty() ? nullptr : std::move(previous);
+  return t;
+}
+
+OutputTree OutputTree::discarding() {
+  OutputTree t;
+  t.m_mode = Mode::discard;
+  return t;
+}
+
+OutputTree OutputTree::sibling() const {
+  OutputTree t;
+  t.m_mode = m_mode;
+  t.m_root = m_root;
+  t.m_previous_root = m_previous_root;
+  t.m_previous = m_previous;
+  return t;
+}
+
+std::string OutputTree::published_path(const std::string& path) {
+  if (starts_with(path, k_server_prefix)) return "server/" + path.substr(std::string(k_server_prefix).size());
+  if (starts_with(path, k_wechat_prefix)) return "wechat/" + path.substr(std::string(k_wechat_prefix).size());
+  return "site/" + path;
+}
+
+bool OutputTree::put(const std::string& path, Entry e, const std::string* data) {
+  if (m_entries.count(path)) return false;
+  if (m_mode == Mode::disk) {
+    const std::string rel = published_path(path);
+    const fs::path target = m_root / rel;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw std::runtime_error("cannot create " + target.parent_path().string() + ": " + ec.message());
+    bool done = false;
+    if (m_previous) {  // unchanged since the previous release: share its file
+      auto it = m_previous->find(path);
+      if (it != m_previous->end() && it->second == e.sha) {
+        const fs::path old = m_previous_root / rel;
+        if (::link(old.c_str(), target.c_str()) == 0) {
+          done = true;
+          ++m_linked;
+        }
+      }
+    }
+    if (!done) {
+      if (data) {
+        write_file(target, *data);
+      } else {
+        fs::copy_file(e.source, target, fs::copy_options::overwrite_existing, ec);
+        if (ec) throw std::runtime_error("cannot copy " + e.source.string() + " to " + target.string() + ": " + ec.message());
+      }
+    }
+    e.bytes.clear();
+  }
+  m_entries.emplace(path, std::move(e));
   return true;
+}
+
+bool OutputTree::add(const std::string& path, std::string bytes) {
+  if (m_entries.count(path)) return false;
+  Entry e;
+  e.sha = sha256_hex(bytes);
+  if (m_mode == Mode::memory) {
+    e.bytes = std::move(bytes);
+    return put(path, std::move(e), nullptr);
+  }
+  return put(path, std::move(e), &bytes);
 }
 
 bool OutputTree::copy(const std::string& path, const fs::path& source) {
-  if (contains(path)) return false;
-  m_copies.emplace(path, source);
-  return true;
+  if (m_entries.count(path)) return false;
+  Entry e;
+  e.sha = sha256_hex(read_file(source));
+  e.source = source;
+  e.is_copy = true;
+  return put(path, std::move(e), nullptr);
 }
 
 void OutputTree::merge(OutputTree&& other) {
-  m_files.merge(other.m_files);
-  m_copies.merge(other.m_copies);
+  m_entries.merge(other.m_entries);
+  m_linked += other.m_linked;
 }
 
-bool OutputTree::contains(const std::string& path) const { return m_files.count(path) || m_copies.count(path); }
+bool OutputTree::contains(const std::string& path) const { return m_entries.count(path) > 0; }
 
 const std::string* OutputTree::bytes(const std::string& path) const {
-  auto it = m_files.find(path);
-  return it == m_files.end() ? nullptr : &it->second;
+  auto it = m_entries.find(path);
+  return it == m_entries.end() || it->second.is_copy || m_mode != Mode::memory ? nullptr : &it->second.bytes;
 }
 
-void OutputTree::write_to(const fs::path& dir) const {
-  auto ensure_parent = [&](const fs::path& p) {
-    std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    if (ec) throw std::runtime_error("cannot create " + p.parent_path().string() + ": " + ec.message());
-  };
-  // `dir` is a private folder that is renamed into place whole, so files are written directly
-  // (no temporary file and rename each).
-  for (const auto& [rel, bytes] : m_files) {
-    const fs::path p = dir / rel;
-    ensure_parent(p);
-    write_file(p, bytes);
-  }
-  for (const auto& [rel, src] : m_copies) {
-    const fs::path p = dir / rel;
-    ensure_parent(p);
-    std::error_code ec;
-    fs::copy_file(src, p, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw std::runtime_error("cannot copy " + src.string() + " to " + p.string() + ": " + ec.message());
-  }
+std::map<std::string, std::string> OutputTree::files() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [p, e] : m_entries)
+    if (!e.is_copy) out.emplace(p, e.bytes);
+  return out;
+}
+
+std::map<std::string, fs::path> OutputTree::copies() const {
+  std::map<std::string, fs::path> out;
+  for (const auto& [p, e] : m_entries)
+    if (e.is_copy) out.emplace(p, e.source);
+  return out;
+}
+
+std::vector<std::string> OutputTree::paths() const {
+  std::vector<std::string> out;
+  out.reserve(m_entries.size());
+  for (const auto& [p, e] : m_entries) out.push_back(p);
+  return out;
 }
 
 std::string OutputTree::digest() const {
-  // Merge both maps in path order so the digest does not depend on how a file was produced.
   Sha256 h;
-  auto fi = m_files.begin();
-  auto ci = m_copies.begin();
-  while (fi != m_files.end() || ci != m_copies.end()) {
-    const bool take_file = ci == m_copies.end() || (fi != m_files.end() && fi->first < ci->first);
-    const std::string& path = take_file ? fi->first : ci->first;
+  for (const auto& [path, e] : m_entries) {
     h.update(path);
     h.update(std::string_view("\0", 1));
-    if (take_file) {
-      h.update(fi->second);
-      ++fi;
-    } else {
-      h.update(read_file(ci->second));
-      ++ci;
-    }
-    h.update(std::string_view("\0", 1));
+    h.update(e.sha);
+    h.update(std::string_view("\n", 1));
   }
   return h.hex();
+}
+
+std::string OutputTree::manifest_text() const {
+  std::map<std::string, const std::string*> published;
+  for (const auto& [path, e] : m_entries) published.emplace(published_path(path), &e.sha);
+  std::string out;
+  out.reserve(m_entries.size() * 120);
+  for (const auto& [p, sha] : published) out.append(*sha).append("  ").append(p).append("\n");
+  return out;
+}
+
+Manifest OutputTree::parse_manifest(const std::string& text) {
+  Manifest m;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (line.size() < 67 || line.substr(64, 2) != "  ") continue;
+    std::string p(line.substr(66));
+    if (starts_with(p, "site/")) p = p.substr(5);
+    else if (starts_with(p, "server/")) p = k_server_prefix + p.substr(7);
+    else if (starts_with(p, "wechat/")) p = k_wechat_prefix + p.substr(7);
+    else continue;
+    m.emplace(std::move(p), std::string(line.substr(0, 64)));
+  }
+  return m;
 }
 
 }  // namespace gongkai::gen

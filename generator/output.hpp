@@ -1,35 +1,76 @@
-// The output tree: every file a build produces, in memory (bytes) or as a file to copy
-// (attachments, theme assets), keyed by its site-relative path. One writer puts it on disk;
-// tests can inspect it directly. Paths use '/' and never start with '/'.
+// The output tree: every file a build produces, keyed by its site-relative path ('/'-separated,
+// never starting with '/'). Paths under `_server/` and `_wechat/` are published beside the site.
+//
+// Three modes:
+//  - memory:  bytes are kept (tests inspect them);
+//  - disk:    each file is written under a release folder as soon as it is added (site/,
+//             server/, wechat/ by prefix) and only its path and SHA-256 stay in memory; a file
+//             whose digest equals the previous release's is hard-linked from it instead;
+//  - discard: only paths and digests (gongkai-build --check).
+// Worker threads each get a sibling tree (same mode and folder) and are merged afterwards.
 #pragma once
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace gongkai::gen {
 
+// Paths under these prefixes are published beside the site, not in it.
+inline constexpr const char* k_server_prefix = "_server/";
+inline constexpr const char* k_wechat_prefix = "_wechat/";  // WeChat article exports
+
+// A release's file list: tree path → SHA-256 (hex), as written to `files.sha256`.
+using Manifest = std::unordered_map<std::string, std::string>;
+
 class OutputTree {
  public:
-  // Adds a generated file; returns false when the path is already taken.
+  OutputTree();  // memory mode
+  static OutputTree on_disk(const std::filesystem::path& release_dir, const std::filesystem::path& previous_release = {},
+                            std::shared_ptr<const Manifest> previous = nullptr);
+  static OutputTree discarding();
+  OutputTree sibling() const;  // an empty tree writing to the same place (for a worker thread)
+
+  // Adds a generated file; returns false when the path is already taken. Throws on a write error.
   bool add(const std::string& path, std::string bytes);
   bool copy(const std::string& path, const std::filesystem::path& source);
   bool contains(const std::string& path) const;
   // Moves every file of `other` in (a worker's pages); paths must not collide.
   void merge(OutputTree&& other);
-  const std::string* bytes(const std::string& path) const;
+  const std::string* bytes(const std::string& path) const;  // memory mode only
 
-  const std::map<std::string, std::string>& files() const { return m_files; }
-  const std::map<std::string, std::filesystem::path>& copies() const { return m_copies; }
-  std::size_t size() const { return m_files.size() + m_copies.size(); }
+  // Memory mode: generated files and copies (source files).
+  std::map<std::string, std::string> files() const;
+  std::map<std::string, std::filesystem::path> copies() const;
+  std::vector<std::string> paths() const;  // every path, sorted
+  std::size_t size() const { return m_entries.size(); }
+  std::size_t linked() const { return m_linked; }  // disk mode: files hard-linked from the previous release
 
-  // Writes every file under `dir` (which must exist and be empty). Throws std::runtime_error.
-  void write_to(const std::filesystem::path& dir) const;
-  // SHA-256 over sorted paths and contents: equal trees, equal digests.
+  // SHA-256 over sorted paths and the contents' digests: equal trees, equal digests.
   std::string digest() const;
+  // "<sha256>  <published path>\n" per file, sorted: `sha256sum -c files.sha256` in the release folder.
+  std::string manifest_text() const;
+  static Manifest parse_manifest(const std::string& text);
+  // Where a tree path is published inside a release folder ("site/…", "server/…", "wechat/…").
+  static std::string published_path(const std::string& path);
 
  private:
-  std::map<std::string, std::string> m_files;
-  std::map<std::string, std::filesystem::path> m_copies;
+  enum class Mode { memory, disk, discard };
+  struct Entry {
+    std::string sha;    // hex digest of the contents
+    std::string bytes;  // memory mode, generated files
+    std::filesystem::path source;  // copies
+    bool is_copy = false;
+  };
+  bool put(const std::string& path, Entry e, const std::string* data);
+
+  Mode m_mode = Mode::memory;
+  std::filesystem::path m_root, m_previous_root;
+  std::shared_ptr<const Manifest> m_previous;
+  std::map<std::string, Entry> m_entries;
+  std::size_t m_linked = 0;
 };
 
 }  // namespace gongkai::gen

@@ -96,7 +96,7 @@ class SiteRenderer {
     write_feeds(m_c, m_by_section, m_opt.now, m_out);
     write_led(m_c, m_opt.now, m_out);
     write_server_lists();
-    write_wechat_articles(m_c, m_out);
+    write_wechat_articles(m_c, m_opt.now, m_opt.wechat_days, m_out);
   }
 
  private:
@@ -112,7 +112,8 @@ class SiteRenderer {
       for (const Item* it : items) render_item(*it);
       return;
     }
-    std::vector<OutputTree> trees(workers - 1);
+    std::vector<OutputTree> trees;
+    for (std::size_t w = 1; w < workers; ++w) trees.push_back(m_out.sibling());
     std::vector<std::thread> pool;
     std::exception_ptr failure;
     std::mutex failure_mutex;

@@ -20,6 +20,7 @@ struct RenderOptions {
   std::filesystem::path content_dir;     // to copy attachments
   ListHistory history;                   // 权责清单 versions from git (may be empty)
   int threads = 2;                       // item pages are rendered on this many cores
+  int wechat_days = 90;                  // WeChat article exports: items of the last N days (0: all)
 };
 
 // Renders the site into out (paths relative to the site root). Content must be valid.

@@ -107,9 +107,11 @@ std::string wechat_html(const std::string& body_html, const std::string& base_ur
   return ss.str();
 }
 
-void write_wechat_articles(const Content& c, OutputTree& out) {
+void write_wechat_articles(const Content& c, const DateTime& now, int days, OutputTree& out) {
+  const std::int64_t since = now.epoch - static_cast<std::int64_t>(days) * 86400;
   for (const Item& it : c.items) {
     if (!it.is_public() || (it.section != Section::disclosure && it.section != Section::notices)) continue;
+    if (days > 0 && it.published.epoch < since) continue;
     const Department* d = c.site.department(it.department);
     const std::string canonical = c.site.base_url + url_encode_path(it.url.substr(1));
     std::string head = "<h2 style=\"" + k_styles.at("h2") + "text-align:center;\">" + html_escape(it.title) + "</h2>";

@@ -12,6 +12,8 @@ namespace gongkai::gen {
 
 // Converts rendered body HTML (cmark output) to WeChat-safe HTML with inline styles.
 std::string wechat_html(const std::string& body_html, const std::string& base_url);
-void write_wechat_articles(const Content& content, OutputTree& out);
+// Articles for the disclosure items and notices published in the `days` days up to `now`
+// (0: every one). Older items were on the account long ago, or never will be.
+void write_wechat_articles(const Content& content, const DateTime& now, int days, OutputTree& out);
 
 }  // namespace gongkai::gen

@@ -62,6 +62,7 @@ struct QueryPlan {
     std::vector<std::string> pieces;    // non-overlapping pieces (relaxed requirement)
     std::vector<std::string> unigrams;  // single characters (most relaxed)
     std::vector<std::vector<std::string>> synonyms;  // official words (as their bigrams)
+    std::string single;  // a one-character Chinese chunk: also matched by the bigrams it starts
   };
   std::vector<ChunkPlan> chunks;
   std::vector<std::string> boost_terms;  // every bigram/word of query and synonyms
@@ -76,6 +77,7 @@ QueryPlan plan_query(const std::string& q) {
     if (cp.bigrams.empty()) continue;
     cp.pieces = sch::chunk_pieces(c);
     cp.unigrams = c.cjk ? sch::chunk_unigrams(c) : cp.bigrams;
+    if (c.cjk && c.text.size() == 1) cp.single = cp.bigrams.front();
     for (const std::string& s : sch::everyday_synonyms(to_utf8(c.text)))
       for (const auto& sc : sch::chunks(s)) cp.synonyms.push_back(sch::chunk_terms(sc));
     for (const auto& t : cp.bigrams) p.boost_terms.push_back(t);
@@ -90,6 +92,10 @@ QueryPlan plan_query(const std::string& q) {
 // A chunk's requirement at a tier, OR-ed with its everyday-word synonyms.
 Xapian::Query chunk_query(const QueryPlan::ChunkPlan& c, int tier) {
   Xapian::Query q = tier == 0 ? and_of(c.pieces) : and_of(c.unigrams);
+  // Bodies carry a single character only where a run ends (see the indexer): elsewhere 税 is
+  // found as the start of a bigram 税X.
+  if (!c.single.empty())
+    q = Xapian::Query(Xapian::Query::OP_OR, q, Xapian::Query(Xapian::Query::OP_WILDCARD, c.single, 200, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
   for (const auto& syn : c.synonyms) q = Xapian::Query(Xapian::Query::OP_OR, q, and_of(syn));
   return q;
 }

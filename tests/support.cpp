@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <functional>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -94,13 +96,15 @@ name = "东店村"
 )";
 }
 
-gen::BuildResult build_site(const fs::path& content_dir, const fs::path& output_dir, const std::string& now) {
+gen::BuildResult build_site(const fs::path& content_dir, const fs::path& output_dir, const std::string& now,
+                            const std::function<void(gen::BuildOptions&)>& adjust) {
   gen::BuildOptions o;
   o.content_dir = content_dir;
   o.output_dir = output_dir;
   o.themes_dir = GONGKAI_THEMES_DIR;
   o.display_prefix = "content/";
   o.now = DateTime::parse(now);
+  if (adjust) adjust(o);
   return gen::build(o);
 }
 

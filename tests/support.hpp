@@ -1,6 +1,7 @@
 // Test support: temporary folders, inline fixture sites, building into a folder.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,7 +34,8 @@ std::string minimal_site_toml();
 
 // Builds content_dir into output_dir with a fixed clock and the project's themes.
 gen::BuildResult build_site(const std::filesystem::path& content_dir, const std::filesystem::path& output_dir,
-                            const std::string& now = "2022-03-15T10:00:00+08:00");
+                            const std::string& now = "2022-03-15T10:00:00+08:00",
+                            const std::function<void(gen::BuildOptions&)>& adjust = {});
 // Diagnostics as "path:line:col: severity: message" lines with the content prefix "content/".
 std::vector<std::string> diagnostic_lines(const gen::BuildResult& r);
 

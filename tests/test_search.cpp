@@ -177,6 +177,13 @@ TEST_CASE("search: exact 文号 and 索引号 lookups, filters, facets and date 
   for (std::size_t i = 1; i < res.hits.size(); ++i) CHECK(res.hits[i - 1].published >= res.hits[i].published);
   CHECK(res.facets["department"].at("综合执法大队") == res.total);
 
+  // One character found inside a body (bodies carry bigrams only: the notice has 吐痰 in its text).
+  res = search(rel, "痰");
+  REQUIRE_FALSE(res.hits.empty());
+  CHECK(std::any_of(res.hits.begin(), res.hits.end(), [](const server::SearchHit& h) {
+    return h.url == "/notices/2022/wmxw/" && h.snippet.find("<mark>痰</mark>") != std::string::npos;
+  }));
+
   // Full-width and spaced input, and nonsense: relaxed, never an error.
   CHECK_FALSE(search(rel, "行政　处罚").hits.empty());
   CHECK_NOTHROW(search(rel, "AND OR NOT \"( ) * ~ NEAR"));

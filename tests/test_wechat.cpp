@@ -221,7 +221,15 @@ TEST_CASE("WeChat: verification, forgeries, stale timestamps, DOCTYPE and oversi
 
 TEST_CASE("WeChat export: article HTML uses only the safe tag set with inline styles, and a draft-API body") {
   TempDir dir;
-  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  // By default only the last 90 days are exported: the 2021 budget is not, a 2026 item is.
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "recent", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  const auto recent = test::read_tree(dir / "recent/current/wechat");
+  CHECK_FALSE(recent.count("disclosure/2021/budget-2021.json"));
+  CHECK_FALSE(recent.empty());
+  for (const auto& [path, bytes] : recent) CHECK(path.find("/2026/") != std::string::npos);
+
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00",
+                           [](gen::BuildOptions& o) { o.wechat_days = 0; }).exit_code == 0);
   const auto tree = test::read_tree(dir / "out/current/wechat");
   REQUIRE(tree.count("disclosure/2021/budget-2021.json"));
   REQUIRE(tree.count("notices/2021/xzcff.html"));

@@ -7,7 +7,7 @@ namespace gongkai::search {
 // Recorded in the index as metadata; the server refuses an index built with another analyser.
 inline constexpr const char* k_analyzer_key = "gongkai.analyzer";
 // Names the analyser and the document layout together; bump it when either changes.
-inline constexpr const char* k_analyzer = "gongkai-cjk-5";
+inline constexpr const char* k_analyzer = "gongkai-cjk-6";
 
 // Term prefixes (Xapian convention: upper-case, boolean terms start with X).
 inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL

@@ -1,0 +1,41 @@
+// Runs fn(i, worker) for i in [0, n) on `threads` threads (the caller is worker 0), in
+// interleaved order; the first exception is rethrown after every worker has stopped.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gongkai::gen {
+
+template <typename Fn>
+void parallel_for(std::size_t n, int threads, Fn&& fn) {
+  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n / 64 + 1));
+  if (workers == 1) {
+    for (std::size_t i = 0; i < n; ++i) fn(i, std::size_t{0});
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto run = [&](std::size_t w) {
+    try {
+      constexpr std::size_t k_batch = 16;
+      for (std::size_t start; (start = next.fetch_add(k_batch)) < n;)
+        for (std::size_t i = start; i < n && i < start + k_batch; ++i) fn(i, w);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = n;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(run, w);
+  run(0);
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace gongkai::gen
