@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <cstdlib>
@@ -131,20 +132,37 @@ std::string release_json(const std::string& id, const DateTime& now, std::size_t
   return j.dump(2) + "\n";
 }
 
+// Removing a release is slow (one unlink per file), so folders that go are renamed to
+// releases/.trash-* at once and deleted by the next build, on a thread of their own while it
+// renders (take_out_trash).
+void to_trash(const fs::path& releases, const fs::path& dir) {
+  static std::atomic<int> serial{0};
+  std::error_code ec;
+  fs::rename(dir, releases / (".trash-" + dir.filename().string() + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++)), ec);
+  if (ec) fs::remove_all(dir, ec);
+}
+
+void take_out_trash(const fs::path& releases, const fs::path& mine) {
+  std::error_code ec;
+  std::vector<fs::path> trash;
+  for (const auto& e : fs::directory_iterator(releases, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path() == mine) continue;
+    if (starts_with(name, ".trash-") || starts_with(name, ".tmp-")) trash.push_back(e.path());  // .tmp-: a build that died
+  }
+  for (const auto& t : trash) fs::remove_all(t, ec);
+}
+
 void prune_releases(const fs::path& releases, const std::string& keep_id, int keep) {
   std::vector<std::pair<fs::file_time_type, fs::path>> all;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(releases, ec)) {
     const std::string name = e.path().filename().string();
-    if (!e.is_directory() || name == keep_id) continue;
-    if (starts_with(name, ".tmp-")) {  // a build that died half-way
-      fs::remove_all(e.path(), ec);
-      continue;
-    }
+    if (!e.is_directory() || name == keep_id || name.front() == '.') continue;
     all.push_back({e.last_write_time(ec), e.path()});
   }
   std::sort(all.begin(), all.end(), std::greater<>());
-  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) fs::remove_all(all[i].second, ec);
+  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i].second);
 }
 
 }  // namespace
@@ -269,7 +287,8 @@ BuildResult build(const BuildOptions& o) {
   const DateTime now = build_clock(o.now);
   const fs::path releases = o.output_dir / "releases";
   fs::path tmp;
-  std::future<std::size_t> index;
+  std::future<IndexStats> index;
+  std::future<void> trash;
   auto discard = [&] {
     if (index.valid()) {
       try { index.get(); } catch (...) {}
@@ -280,6 +299,7 @@ BuildResult build(const BuildOptions& o) {
   try {
     fs::create_directories(releases);
     tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
+    trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);
     fs::create_directories(tmp / "site");
     fs::create_directories(tmp / "server");
@@ -288,7 +308,8 @@ BuildResult build(const BuildOptions& o) {
     StageTimer timer(o);
     // The index is written on its own threads while the pages are rendered and written.
     const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
-      if (o.write_index) index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads); });
+      if (o.write_index)
+        index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, o.output_dir / "cache" / "index"); });
     });
     if (!ok) {
       discard();
@@ -298,8 +319,12 @@ BuildResult build(const BuildOptions& o) {
     r.files = out.size();
     r.pages = html_pages(out);
     if (index.valid()) {
-      r.documents = index.get();
-      timer.done("index", std::to_string(r.documents) + " documents (written alongside)");
+      const IndexStats st = index.get();
+      r.documents = st.documents;
+      timer.done("index", std::to_string(r.documents) + " documents, " + std::to_string(st.shards_written) + " of " +
+                              std::to_string(st.shards) + " shards written (alongside the pages; prepare " +
+                              std::to_string(static_cast<int>(st.prepare_ms)) + " ms, shards " + std::to_string(static_cast<int>(st.write_ms)) +
+                              " ms, compaction " + std::to_string(static_cast<int>(st.compact_ms)) + " ms)");
     }
     // The id names the site's bytes and the index format: a new analyser makes a new release.
     const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);
@@ -307,7 +332,7 @@ BuildResult build(const BuildOptions& o) {
     r.release_id = id;
     const fs::path final_dir = releases / id;
     if (fs::exists(final_dir)) {  // the same bytes were published before
-      discard();
+      to_trash(releases, tmp);
     } else {
       write_file(tmp / "files.sha256", out.manifest_text());
       write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
@@ -316,6 +341,7 @@ BuildResult build(const BuildOptions& o) {
     tmp.clear();
     replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
     prune_releases(releases, id, o.keep_releases);
+    if (trash.valid()) trash.get();
     timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +
                               " files shared with the previous release)");
   } catch (const std::exception& e) {

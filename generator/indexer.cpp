@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <set>
 #include <unordered_map>
 #include <cstdio>
 #include <mutex>
@@ -12,7 +14,9 @@
 
 #include "gongkai/analysis.hpp"
 #include "gongkai/search_schema.hpp"
+#include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
+#include "parallel.hpp"
 
 namespace gongkai::gen {
 
@@ -109,7 +113,7 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
 
 }  // namespace
 
-std::size_t write_search_index(const Content& c, const std::filesystem::path& dir, int threads) {
+IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& shard_cache) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
@@ -156,47 +160,81 @@ std::size_t write_search_index(const Content& c, const std::filesystem::path& di
 
   // Xapian's cost of writing a batch grows faster than the batch (measured: 10,000 items in one
   // database 29 s, in shards of 100 about 4 s on two cores), so documents go into small shards
-  // written in parallel, which one compaction then merges in order into the release's database.
-  const std::filesystem::path shard_root = dir.string() + ".shards";
-  std::filesystem::remove_all(shard_root);
-  std::filesystem::create_directories(shard_root);
-  const std::size_t shard_count = std::max<std::size_t>(1, (docs.size() + k_shard_size - 1) / k_shard_size);
-  auto shard_path = [&](std::size_t s) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "s%06zu", s);
-    return shard_root / buf;
+  // written in parallel, which one compaction then merges into the release's database. A
+  // document's shard is a hash of its id, so an edit changes one shard and an added item does
+  // not move the others; the shard count is a power of two that grows with the site.
+  IndexStats stats;
+  stats.documents = docs.size();
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&t0] {
+    const auto t = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(t - t0).count();
+    t0 = t;
+    return ms;
   };
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    try {
-      for (std::size_t s; (s = next++) < shard_count;) {
-        Xapian::WritableDatabase db(shard_path(s).string(),
-                                    Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
-        db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
-        for (std::size_t i = s * k_shard_size; i < docs.size() && i < (s + 1) * k_shard_size; ++i) db.add_document(make_document(docs[i], locality));
-        db.commit();
+  std::size_t shard_count = 1;
+  while (shard_count * k_shard_size < docs.size()) shard_count *= 2;
+  stats.shards = shard_count;
+  std::vector<std::vector<std::size_t>> members(shard_count);
+  for (std::size_t i = 0; i < docs.size(); ++i) members[fnv1a64(docs[i].id) % shard_count].push_back(i);
+  // A shard's name is the digest of everything its documents are made from.
+  std::vector<std::string> names(shard_count);
+  parallel_for(shard_count, threads, [&](std::size_t s, std::size_t) {
+    Sha256 h;
+    h.update(sch::k_analyzer);
+    h.update(std::string_view("\0", 1));
+    h.update(locality);
+    for (std::size_t i : members[s]) {
+      const DocFields& f = docs[i];
+      for (const std::string* v : {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
+                                   &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text}) {
+        h.update(std::to_string(v->size()));
+        h.update(std::string_view(":", 1));
+        h.update(*v);
       }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = shard_count;
+      h.update(std::to_string(f.published.epoch) + "/" + std::to_string(f.published.offset_minutes));
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) {
-    std::filesystem::remove_all(shard_root);
-    std::rethrow_exception(failure);
-  }
+    char prefix[40];
+    std::snprintf(prefix, sizeof prefix, "%zu-%06zu-", shard_count, s);
+    names[s] = prefix + h.hex().substr(0, 24);
+  });
+  const bool cached = !shard_cache.empty();
+  const std::filesystem::path shard_root = cached ? shard_cache : std::filesystem::path(dir.string() + ".shards");
+  if (!cached) std::filesystem::remove_all(shard_root);
+  std::filesystem::create_directories(shard_root);
+  std::vector<std::size_t> to_write;
+  for (std::size_t s = 0; s < shard_count; ++s)
+    if (!cached || !std::filesystem::exists(shard_root / names[s] / "iamglass")) to_write.push_back(s);
+  stats.shards_written = to_write.size();
+  stats.prepare_ms = lap();
+  parallel_for(to_write.size(), threads, [&](std::size_t k, std::size_t) {
+    const std::size_t s = to_write[k];
+    const std::filesystem::path tmp = shard_root / (".tmp-" + names[s]);
+    std::filesystem::remove_all(tmp);
+    {
+      Xapian::WritableDatabase db(tmp.string(),
+                                  Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
+      db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+      for (std::size_t i : members[s]) db.add_document(make_document(docs[i], locality));
+      db.commit();
+    }
+    std::filesystem::remove_all(shard_root / names[s]);
+    std::filesystem::rename(tmp, shard_root / names[s]);  // a shard is in the cache only when complete
+  });
+  stats.write_ms = lap();
   Xapian::Database all;
-  for (std::size_t s = 0; s < shard_count; ++s) all.add_database(Xapian::Database(shard_path(s).string()));
+  for (std::size_t s = 0; s < shard_count; ++s) all.add_database(Xapian::Database((shard_root / names[s]).string()));
   all.compact(dir.string());
-  std::filesystem::remove_all(shard_root);
-  return docs.size();
+  stats.compact_ms = lap();
+  if (!cached) {
+    std::filesystem::remove_all(shard_root);
+  } else {  // keep exactly this build's shards
+    const std::set<std::string> keep(names.begin(), names.end());
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(shard_root, ec))
+      if (!keep.count(e.path().filename().string())) std::filesystem::remove_all(e.path(), ec);
+  }
+  return stats;
 }
 
 }  // namespace gongkai::gen

@@ -97,8 +97,16 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
     if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
       cmark_parser_attach_syntax_extension(parser.get(), ext);
   }
-  cmark_parser_feed(parser.get(), in.markdown->data(), in.markdown->size());
-  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> doc(cmark_parser_finish(parser.get()), cmark_node_free);
+  std::unique_ptr<cmark_node, decltype(&cmark_node_free)> doc(nullptr, cmark_node_free);
+  {
+    // cmark-gfm keeps the inline parser's special characters in one global table that every
+    // parse with extensions changes and restores (github/cmark-gfm#176): parses running at
+    // once on two threads lost autolinks. Parsing is serialised; walking and rendering are not.
+    static std::mutex parse_mutex;
+    std::lock_guard<std::mutex> lock(parse_mutex);
+    cmark_parser_feed(parser.get(), in.markdown->data(), in.markdown->size());
+    doc.reset(cmark_parser_finish(parser.get()));
+  }
 
   bool in_first_paragraph = false, first_paragraph_done = false;
   std::unique_ptr<cmark_iter, decltype(&cmark_iter_free)> iter(cmark_iter_new(doc.get()), cmark_iter_free);

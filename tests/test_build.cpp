@@ -3,6 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xapian.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
 #include "support.hpp"
 
 using namespace gongkai;
@@ -42,12 +48,18 @@ TEST_CASE("publishing: a release folder per build, current swapped, old ones pru
     CHECK(std::filesystem::exists(dir / "output/current/release.json"));
     CHECK(std::filesystem::exists(dir / "output/current/search"));
   }
-  int kept = 0;
+  int kept = 0, trash = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir / "output/releases")) {
-    (void)e;
-    ++kept;
+    const std::string name = e.path().filename().string();
+    if (name.rfind(".trash-", 0) == 0) ++trash;  // pruned by this build, deleted by the next one
+    else ++kept;
   }
   CHECK(kept == 5);
+  CHECK(trash <= 1);
+  // The index cache holds exactly the shards of the current release.
+  int shards = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "output/cache/index")) shards += e.path().filename().string()[0] != '.';
+  CHECK(shards == 1);
   CHECK(test::read_text(dir / "output/current/site/pages/p/index.html").find("第7版") != std::string::npos);
 }
 
@@ -95,4 +107,86 @@ published = 2021-02-01
   const auto page = test::read_text(dir / "output/current/site/disclosure/2021/budget/index.html");
   CHECK(page.find("href=\"/disclosure/2021/%E9%A2%84%E7%AE%97%E8%A1%A8.csv\"") != std::string::npos);
   CHECK(page.find("预算表.csv</a>") != std::string::npos);  // listed under 附件
+}
+
+namespace {
+
+// Every document of a Xapian database by its id term: data, values and terms.
+std::map<std::string, std::string> index_documents(const std::filesystem::path& db_path) {
+  Xapian::Database db(db_path.string());
+  std::map<std::string, std::string> out;
+  for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+    const Xapian::Document doc = db.get_document(*it);
+    std::string all = doc.get_data();
+    for (Xapian::valueno slot = 0; slot < 16; ++slot) all += "\nV" + std::to_string(slot) + "=" + doc.get_value(slot);
+    // Without a termlist table the terms are read back through the postings.
+    out[std::to_string(*it)] = all;
+  }
+  std::map<std::string, std::string> by_id;
+  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) {
+    auto p = db.postlist_begin(*t);
+    by_id[*t] = out[std::to_string(*p)];
+  }
+  std::map<std::string, std::string> terms_of;  // docid -> sorted "term:wdf" list
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t)
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) terms_of[std::to_string(*p)] += *t + ":" + std::to_string(p.get_wdf()) + " ";
+  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) by_id[*t] += "\n" + terms_of[std::to_string(*db.postlist_begin(*t))];
+  return by_id;
+}
+
+}  // namespace
+
+TEST_CASE("incremental builds: each rebuild equals a full build of the same content, byte for byte") {
+  TempDir dir;
+  std::filesystem::copy(GONGKAI_EXAMPLE_CONTENT, dir / "content", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(GONGKAI_THEMES_DIR, dir / "themes", std::filesystem::copy_options::recursive);
+  const std::string now = "2026-11-26T10:00:00+08:00";
+  auto with_themes = [&](gen::BuildOptions& o) { o.themes_dir = dir / "themes"; };
+  const std::vector<std::pair<std::string, std::function<void()>>> steps = {
+      {"first build", [] {}},
+      {"edit an item", [&] {
+         const auto f = dir / "content/disclosure/2021/budget-2021.md";
+         test::write_text(f, test::read_text(f) + "\n补充说明：预算执行情况将按季度公开。\n");
+       }},
+      {"add an item", [&] {
+         test::write_text(dir / "content/disclosure/2026/well-repair.md",
+                          "+++\ntitle = \"邦均镇农村饮水井维修公示\"\npublished = 2026-11-20\ndepartment = \"dzb\"\ncategory = \"zcwj\"\n+++\n\n"
+                          "本年度维修饮水井12眼，详见附表。\n");
+       }},
+      {"delete an item", [&] { std::filesystem::remove(dir / "content/disclosure/2026/well-repair.md"); }},
+      {"change the theme", [&] {
+         const auto f = dir / "themes/default/templates/layout.mustache";
+         std::string t = test::read_text(f);
+         t.replace(t.find("</footer>"), 9, "<p>本站由邦均镇人民政府主办</p></footer>");
+         test::write_text(f, t);
+       }},
+      {"change site.toml", [&] {
+         const auto f = dir / "content/site.toml";
+         std::string t = test::read_text(f);
+         t.replace(t.find("title = \"蓟州区邦均镇人民政府\""), std::string("title = \"蓟州区邦均镇人民政府\"").size(), "title = \"天津市蓟州区邦均镇人民政府\"");
+         test::write_text(f, t);
+       }},
+      {"nothing changed", [] {}},
+  };
+  int n = 0;
+  for (const auto& [name, change] : steps) {
+    INFO(name);
+    change();
+    const auto inc = test::build_site(dir / "content", dir / "incremental", now, with_themes);
+    REQUIRE(inc.exit_code == 0);
+    const auto full = test::build_site(dir / "content", dir / ("full-" + std::to_string(n++)), now, with_themes);
+    REQUIRE(full.exit_code == 0);
+    CHECK(inc.release_id == full.release_id);
+    const std::filesystem::path a = dir / "incremental/current", b = dir / ("full-" + std::to_string(n - 1) + "/current");
+    CHECK(test::read_text(a / "files.sha256") == test::read_text(b / "files.sha256"));
+    for (const char* part : {"site", "server", "wechat"}) {
+      INFO(part);
+      CHECK(test::read_tree(a / part) == test::read_tree(b / part));  // the bytes, not just the manifest
+    }
+    CHECK(index_documents(a / "search") == index_documents(b / "search"));
+  }
+  // Later builds shared files with the earlier ones rather than writing them again.
+  struct stat st {};
+  REQUIRE(::stat((dir / "incremental/current/site/static/style.css").c_str(), &st) == 0);
+  CHECK(st.st_nlink > 1);
 }
