@@ -61,10 +61,8 @@ void count_text(TermCounts& terms, std::string_view text, bool title) {
   }
 }
 
-void add_counted(Xapian::Document& doc, TermCounts& terms) {
-  std::vector<std::pair<std::string, Xapian::termcount>> sorted(std::make_move_iterator(terms.begin()), std::make_move_iterator(terms.end()));
-  std::sort(sorted.begin(), sorted.end());
-  for (const auto& [t, wdf] : sorted) doc.add_term(t, wdf);
+void add_counted(Xapian::Document& doc, const TermCounts& terms) {
+  for (const auto& [t, wdf] : terms) doc.add_term(t, wdf);
 }
 
 struct DocFields {
