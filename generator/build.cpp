@@ -1,5 +1,7 @@
 #include "build.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,6 +207,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   const auto reports = annual_reports(content);
   render_markdown_stage(content, prefix, reports, o.threads, diags);
   privacy_check(content, o.content_dir, prefix, diags);
+  for (Item& it : content.items) std::string().swap(it.markdown);  // rendered and checked: not needed again
   if (!diags.has_errors()) freshness_check(content, now, prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
     for (Attachment& a : it.attachments) {
@@ -289,6 +292,13 @@ BuildResult build(const BuildOptions& o) {
   fs::path tmp;
   std::future<IndexStats> index;
   std::future<void> trash;
+  int lock_fd = -1;  // released when the process exits, or below
+  struct Unlock {
+    int& fd;
+    ~Unlock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } unlock{lock_fd};
   auto discard = [&] {
     if (index.valid()) {
       try { index.get(); } catch (...) {}
@@ -298,6 +308,11 @@ BuildResult build(const BuildOptions& o) {
   };
   try {
     fs::create_directories(releases);
+    // One build at a time per output folder (the git hook and the refresh timer may overlap):
+    // the second waits for the first, then shares its files and index shards.
+    const fs::path lock_path = o.output_dir / ".build.lock";
+    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path.string());
     tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
     trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);

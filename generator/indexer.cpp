@@ -69,7 +69,10 @@ struct DocFields {
   std::string id, url, title, section, department_id, department, category_id, category, validity = "有效",
       index_no, doc_no;
   DateTime published;
-  std::string text;
+  // The body text: the item's own (no copy) or, with laws appended, one of its own.
+  const std::string* text_ref = nullptr;
+  std::string text_own;
+  const std::string& text() const { return text_ref ? *text_ref : text_own; }
 };
 
 Xapian::Document make_document(const DocFields& f, const std::string& locality) {
@@ -77,7 +80,7 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
   TermCounts terms;
   terms.reserve(2048);
   count_text(terms, f.title, true);
-  count_text(terms, f.text, false);
+  count_text(terms, f.text(), false);
   add_counted(doc, terms);
   doc.add_boolean_term(std::string(sch::k_prefix_id) + f.id);
   doc.add_boolean_term(std::string(sch::k_prefix_section) + f.section);
@@ -103,7 +106,7 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
   nlohmann::json data = {{"url", f.url}, {"title", f.title}, {"section", f.section}, {"department", f.department},
                          {"category", f.category}, {"published", f.published.date()}, {"index_no", f.index_no},
                          {"doc_no", f.doc_no}, {"validity", f.validity}};
-  doc.set_data(data.dump() + "\n" + truncate_utf8_bytes(f.text, k_stored_text));
+  doc.set_data(data.dump() + "\n" + truncate_utf8_bytes(f.text(), k_stored_text));
   if (sch::is_local_title(f.title, locality)) doc.add_value(sch::k_slot_local, "1");
   doc.add_value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
   return doc;
@@ -133,8 +136,12 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     f.index_no = it.index_no;
     f.doc_no = it.doc_no;
     f.published = it.published;
-    f.text = it.text;
-    for (const auto& l : it.laws) f.text += "\n" + l;
+    if (it.laws.empty()) {
+      f.text_ref = &it.text;
+    } else {
+      f.text_own = it.text;
+      for (const auto& l : it.laws) f.text_own += "\n" + l;
+    }
     docs.push_back(std::move(f));
   }
   for (const auto& l : c.lists) {
@@ -150,7 +157,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       f.department = dept_name(l.department);
       f.published = l.updated;
       f.index_no = r.code;
-      f.text = r.type + "\n" + r.basis + "\n" + r.subject + "\n" + r.office + "\n" + r.duties + "\n" +
+      f.text_own = r.type + "\n" + r.basis + "\n" + r.subject + "\n" + r.office + "\n" + r.duties + "\n" +
                r.accountability + "\n" + r.supervision;
       docs.push_back(std::move(f));
     }
@@ -185,7 +192,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (std::size_t i : members[s]) {
       const DocFields& f = docs[i];
       for (const std::string* v : {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
-                                   &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text}) {
+                                   &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text()}) {
         h.update(std::to_string(v->size()));
         h.update(std::string_view(":", 1));
         h.update(*v);
