@@ -36,8 +36,9 @@ std::string read_file(const fs::path& path) {
   return out;
 }
 
-void write_file(const fs::path& path, std::string_view data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+namespace {
+void write_with_flags(const fs::path& path, std::string_view data, int flags) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
   std::size_t done = 0;
   while (done < data.size()) {
@@ -52,6 +53,10 @@ void write_file(const fs::path& path, std::string_view data) {
   }
   if (::close(fd) != 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
 }
+}  // namespace
+
+void write_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_TRUNC); }
+void write_new_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_EXCL); }
 
 void write_file_atomic(const fs::path& path, std::string_view data) {
   const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());

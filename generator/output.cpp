@@ -68,9 +68,9 @@ bool OutputTree::put(const std::string& path, Entry e, const std::string* data) 
     }
     if (!done) {
       if (data) {
-        write_file(target, *data);
+        write_new_file(target, *data);  // never through a link into the previous release
       } else {
-        fs::copy_file(e.source, target, fs::copy_options::overwrite_existing, ec);
+        fs::copy_file(e.source, target, fs::copy_options::none, ec);
         if (ec) throw std::runtime_error("cannot copy " + e.source.string() + " to " + target.string() + ": " + ec.message());
       }
     }
