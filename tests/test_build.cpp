@@ -190,3 +190,29 @@ TEST_CASE("incremental builds: each rebuild equals a full build of the same cont
   REQUIRE(::stat((dir / "incremental/current/site/static/style.css").c_str(), &st) == 0);
   CHECK(st.st_nlink > 1);
 }
+
+TEST_CASE("parallel builds: one thread and four threads publish the same bytes and index") {
+  // Enough items (with autolinks, tables, strikethrough and relative links) that the loader,
+  // Markdown, rendering and the index all run on several threads.
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  for (int i = 0; i < 400; ++i) {
+    const std::string year = std::to_string(2016 + i % 8);
+    std::string body = "第" + std::to_string(i) + "号事项。详见 https://www.gov.cn/zhengce/ 和 www.example.org/" + std::to_string(i) +
+                       " 。\n\n| 项目 | 金额 |\n|---|---|\n| 维修 | " + std::to_string(i * 10) + " |\n\n~~旧文~~ 新文。";
+    if (i > 0) body += "\n\n参见[上一条](../" + std::to_string(2016 + (i - 1) % 8) + "/item-" + std::to_string(i - 1) + ".md)。";
+    test::write_text(dir / ("content/disclosure/" + year + "/item-" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"邦均镇第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
+                         "\"\ncategory = \"fzzf\"\npublished = " + year + "-03-1" + std::to_string(i % 10) + "\n+++\n" + body + "\n");
+  }
+  const auto one = test::build_site(dir / "content", dir / "one", "2024-06-01T00:00:00+08:00", [](gen::BuildOptions& o) { o.threads = 1; });
+  const auto four = test::build_site(dir / "content", dir / "four", "2024-06-01T00:00:00+08:00", [](gen::BuildOptions& o) { o.threads = 4; });
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(four.exit_code == 0);
+  CHECK(one.release_id == four.release_id);
+  CHECK(test::read_text(dir / "one/current/files.sha256") == test::read_text(dir / "four/current/files.sha256"));
+  CHECK(index_documents(dir / "one/current/search") == index_documents(dir / "four/current/search"));
+  // Autolinks survived (cmark-gfm's shared table; see markdown.cpp).
+  const std::string page = test::read_text(dir / "four/current/site/disclosure/2023/item-399/index.html");
+  CHECK(page.find("<a href=\"https://www.gov.cn/zhengce/\">") != std::string::npos);
+}
