@@ -1,13 +1,14 @@
 #include "render.hpp"
 
+#include "parallel.hpp"
+
 #include <qrencode.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "feeds.hpp"
 #include "led_export.hpp"
@@ -107,33 +108,22 @@ class SiteRenderer {
     for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
       items.insert(items.end(), m_by_section[s].begin(), m_by_section[s].end());
     items.insert(items.end(), m_withdrawn.begin(), m_withdrawn.end());
-    const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(m_opt.threads), items.size() / 200 + 1));
-    if (workers <= 1) {
-      for (const Item* it : items) render_item(*it);
-      return;
-    }
+    // Worker 0 is this renderer; the others get their own theme, renderer and output tree.
+    const std::size_t extra = static_cast<std::size_t>(std::max(1, m_opt.threads)) - 1;
     std::vector<OutputTree> trees;
-    for (std::size_t w = 1; w < workers; ++w) trees.push_back(m_out.sibling());
-    std::vector<std::thread> pool;
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    for (std::size_t w = 1; w < workers; ++w) {
-      pool.emplace_back([&, w] {
-        try {
-          Theme theme;
-          Diagnostics ignored;
-          theme.load(m_theme.dir(), ignored);
-          SiteRenderer r(m_c, theme, m_opt, trees[w - 1]);
-          for (std::size_t i = w; i < items.size(); i += workers) r.render_item(*items[i]);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(failure_mutex);
-          failure = std::current_exception();
-        }
-      });
+    std::vector<std::unique_ptr<Theme>> themes;
+    std::vector<std::unique_ptr<SiteRenderer>> renderers;
+    trees.reserve(extra);
+    for (std::size_t w = 0; w < extra; ++w) {
+      trees.push_back(m_out.sibling());
+      themes.push_back(std::make_unique<Theme>());
+      Diagnostics ignored;
+      themes.back()->load(m_theme.dir(), ignored);
+      renderers.push_back(std::make_unique<SiteRenderer>(m_c, *themes.back(), m_opt, trees.back()));
     }
-    for (std::size_t i = 0; i < items.size(); i += workers) render_item(*items[i]);
-    for (auto& t : pool) t.join();
-    if (failure) std::rethrow_exception(failure);
+    parallel_for(items.size(), m_opt.threads, [&](std::size_t i, std::size_t w) {
+      (w == 0 ? *this : *renderers[w - 1]).render_item(*items[i]);
+    });
     for (auto& t : trees) m_out.merge(std::move(t));
   }
 
