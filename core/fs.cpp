@@ -57,6 +57,7 @@ void write_with_flags(const fs::path& path, std::string_view data, int flags) {
 
 void write_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_TRUNC); }
 void write_new_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_EXCL); }
+void append_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_APPEND); }
 
 void write_file_atomic(const fs::path& path, std::string_view data) {
   const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());

@@ -61,9 +61,22 @@ class StageTimer {
   std::chrono::steady_clock::time_point m_start;
 };
 
-// Renders every Markdown body, resolving relative links to published URLs.
-void render_markdown_stage(Content& c, const std::string& prefix, const std::map<int, YearReport>& reports, int threads,
-                           Diagnostics& diags) {
+void add_attachments(Item& it, const std::vector<std::string>& linked_targets, const std::set<std::string>& attachments) {
+  std::set<std::string> seen;
+  for (const std::string& t : linked_targets) {
+    if (!attachments.count(t) || !seen.insert(t).second) continue;
+    Attachment a;
+    a.source = t;
+    a.url = "/" + url_encode_path(t);
+    a.name = fs::path(t).filename().string();
+    it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
+  }
+}
+
+// Renders every Markdown body, resolving relative links to published URLs. An item taken from
+// the memo keeps its rendered body when every link it has resolves as before.
+void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix, const std::map<int, YearReport>& reports,
+                           int threads, std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
   for (const Item& it : c.items) by_source[it.source] = &it;
   const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
@@ -89,30 +102,58 @@ void render_markdown_stage(Content& c, const std::string& prefix, const std::map
     why = "no such file in the content folder";
     return std::nullopt;
   };
+  auto answer = [](const std::optional<std::string>& url, const std::string& why) { return url ? *url : "\x01" + why; };
   // Bodies are rendered on every core; each worker has its own diagnostics.
   std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
   parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
     Item& it = c.items[i];
     if (it.draft) return;
+    ItemRecord* rec = records ? &(*records)[i] : nullptr;
+    if (rec && rec->from_memo) {
+      bool same = rec->markdown_done;
+      for (std::size_t k = 0; same && k < rec->links.size(); ++k) {
+        std::string why;
+        const auto url = resolve(rec->links[k].first, why);
+        same = answer(url, why) == rec->links[k].second;
+      }
+      it.attachments.clear();
+      if (same) {
+        for (const Diagnostic& x : rec->markdown_diags) worker_diags[w].add(x);
+        add_attachments(it, rec->linked_targets, attachments);
+        return;
+      }
+      // A link answers differently now (or the body has shortcodes): render it again.
+      it.markdown = split_front_matter(strip_bom(read_file(content_dir / it.source))).body;
+      if (rec->summary_generated) it.summary.clear();
+    }
+    std::vector<std::pair<std::string, std::string>> log;
+    const LinkResolver recording = [&](const std::string& target, std::string& why) {
+      auto url = resolve(target, why);
+      log.emplace_back(target, answer(url, why));
+      return url;
+    };
     const std::string markdown = expand_shortcodes_before(it.markdown);
     MarkdownInput in;
     in.markdown = &markdown;
     in.source = it.source;
     in.display_path = prefix + it.source;
     in.first_line = it.body_line;
-    MarkdownOutput out = render_markdown(in, resolve, worker_diags[w]);
+    Diagnostics mine;
+    MarkdownOutput out = render_markdown(in, recording, mine);
+    worker_diags[w].merge(mine);
     it.html = expand_shortcodes_after(out.html, reports);
-    it.text = std::move(out.text);
-    if (it.summary.empty()) it.summary = truncate_chars(out.first_paragraph, 200);
-    std::set<std::string> seen;
-    for (const std::string& t : out.linked_targets) {
-      if (!attachments.count(t) || !seen.insert(t).second) continue;
-      Attachment a;
-      a.source = t;
-      a.url = "/" + url_encode_path(t);
-      a.name = fs::path(t).filename().string();
-      it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
+    const bool summary_generated = it.summary.empty();
+    if (summary_generated) it.summary = truncate_chars(out.first_paragraph, 200);
+    add_attachments(it, out.linked_targets, attachments);
+    if (rec) {
+      rec->updated = true;
+      rec->markdown_done = it.html == out.html;  // annual-report shortcodes change with other items
+      rec->summary_generated = summary_generated;
+      rec->markdown_diags = mine.all();
+      rec->links = std::move(log);
+      rec->linked_targets = std::move(out.linked_targets);
     }
+    it.text = std::move(out.text);
   });
   for (const Diagnostics& d : worker_diags) diags.merge(d);
   for (auto& l : c.lists) {
@@ -125,6 +166,31 @@ void render_markdown_stage(Content& c, const std::string& prefix, const std::map
       r.basis_html = render_markdown(in, resolve, diags).html;
     }
   }
+}
+
+// The privacy scan of every public item (reading its file), unless the memo has it.
+void privacy_stage(const Content& c, const fs::path& content_dir, const std::string& prefix, int threads,
+                   std::vector<ItemRecord>* records, Diagnostics& diags) {
+  std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
+  parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
+    const Item& it = c.items[i];
+    if (!it.is_public()) return;
+    ItemRecord* rec = records ? &(*records)[i] : nullptr;
+    if (rec && rec->from_memo && rec->privacy_done) {
+      for (const Diagnostic& x : rec->privacy_diags) worker_diags[w].add(x);
+      return;
+    }
+    Diagnostics mine;
+    privacy_check_item(it, content_dir, prefix, mine);
+    worker_diags[w].merge(mine);
+    if (rec) {
+      rec->updated = true;
+      rec->privacy_done = true;
+      rec->privacy_diags = mine.all();
+    }
+  });
+  for (const Diagnostics& d : worker_diags) diags.merge(d);
+  privacy_check_others(c, content_dir, prefix, diags);
 }
 
 std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages,
@@ -188,13 +254,13 @@ DateTime build_clock(const std::optional<DateTime>& given) {
 }
 
 bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render) {
+                const std::function<void(const Content&)>& before_render, std::vector<ItemRecord>* records, Memo* memo) {
   StageTimer timer(o);
   const std::string prefix = o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix;
   const fs::path themes = o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir;
   markdown_init();
 
-  content = load_content({o.content_dir, prefix, themes, o.threads}, diags);
+  content = load_content({o.content_dir, prefix, themes, o.threads, memo, records}, diags);
   if (!o.base_url.empty()) {
     content.site.base_url = o.base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
@@ -202,11 +268,15 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   const DateTime now = build_clock(o.now);
   for (Item& it : content.items)  // future-dated items wait for a build on or after their date
     if (it.has_published && now < it.published) it.scheduled = true;
-  timer.done("load", std::to_string(content.items.size()) + " files, " + std::to_string(content.lists.size()) + " responsibility lists");
+  std::size_t remembered = 0;
+  if (records)
+    for (const ItemRecord& r : *records) remembered += r.from_memo;
+  timer.done("load", std::to_string(content.items.size()) + " files (" + std::to_string(remembered) + " unchanged, from the memo), " +
+                         std::to_string(content.lists.size()) + " responsibility lists");
   assign_index_numbers(content, prefix, diags);
   const auto reports = annual_reports(content);
-  render_markdown_stage(content, prefix, reports, o.threads, diags);
-  privacy_check(content, o.content_dir, prefix, diags);
+  render_markdown_stage(content, o.content_dir, prefix, reports, o.threads, records, diags);
+  privacy_stage(content, o.content_dir, prefix, o.threads, records, diags);
   for (Item& it : content.items) std::string().swap(it.markdown);  // rendered and checked: not needed again
   if (!diags.has_errors()) freshness_check(content, now, prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
@@ -253,6 +323,36 @@ Previous previous_release(const fs::path& output_dir) {
     p = {};
   }
   return p;
+}
+
+// Writing a release costs one directory or link per page even when almost nothing changed, so a
+// build recycles the release it is about to prune anyway: the oldest beyond those kept, never the
+// current one. Its files.sha256 says what it holds; the new tree replaces what differs.
+struct Recycled {
+  fs::path dir;
+  std::shared_ptr<const Manifest> manifest;
+};
+
+Recycled recyclable(const fs::path& releases, const fs::path& current, int keep) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> all;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(releases, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() || name.front() == '.') continue;
+    all.push_back({e.last_write_time(ec), e.path()});
+  }
+  std::sort(all.begin(), all.end(), std::greater<>());
+  Recycled r;
+  if (all.size() <= static_cast<std::size_t>(std::max(1, keep - 1))) return r;
+  const fs::path oldest = all.back().second;
+  if (!current.empty() && fs::equivalent(oldest, current, ec)) return r;
+  try {
+    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(oldest / "files.sha256")));
+    r.dir = oldest;
+  } catch (const std::exception&) {
+    r = {};
+  }
+  return r;
 }
 
 std::size_t html_pages(const OutputTree& out) {
@@ -316,28 +416,46 @@ BuildResult build(const BuildOptions& o) {
     tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
     trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);
-    fs::create_directories(tmp / "site");
-    fs::create_directories(tmp / "server");
     const Previous prev = previous_release(o.output_dir);
-    OutputTree out = OutputTree::on_disk(tmp, prev.root, prev.manifest);
+    Recycled recycled;
+    OutputTree out = OutputTree::discarding();
     StageTimer timer(o);
     // The index is written on its own threads while the pages are rendered and written.
+    // What the last build learnt about each file (see memo.hpp).
+    const fs::path memo_file = o.output_dir / "cache" / "items.memo";
+    const std::string memo_key = Memo::key_for(o.content_dir, o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix);
+    Memo memo = o.use_memo ? Memo::load(memo_file, memo_key) : Memo{};
+    const std::size_t memo_size = memo.size();
+    std::vector<ItemRecord> records;
     const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
+      // Content is valid: only now is an old release given up for recycling.
+      if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
+      if (recycled.manifest) {
+        fs::rename(recycled.dir, tmp);
+        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);
+        fs::remove_all(tmp / "search");
+      }
+      fs::create_directories(tmp / "site");
+      fs::create_directories(tmp / "server");
+      out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
       if (o.write_index)
         index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, o.output_dir / "cache" / "index"); });
-    });
+    }, &records, &memo);
     if (!ok) {
       discard();
       r.exit_code = 1;
       return r;
     }
+    out.finish();
+    timer.done("tree", "release folder complete");
     r.files = out.size();
     r.pages = html_pages(out);
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
       timer.done("index", std::to_string(r.documents) + " documents, " + std::to_string(st.shards_written) + " of " +
-                              std::to_string(st.shards) + " shards written (alongside the pages; prepare " +
+                              std::to_string(st.shards) + " shards and " + std::to_string(st.groups_written) + " of " + std::to_string(st.groups) +
+                              " groups written in " + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages (prepare " +
                               std::to_string(static_cast<int>(st.prepare_ms)) + " ms, shards " + std::to_string(static_cast<int>(st.write_ms)) +
                               " ms, compaction " + std::to_string(static_cast<int>(st.compact_ms)) + " ms)");
     }
@@ -352,13 +470,22 @@ BuildResult build(const BuildOptions& o) {
       write_file(tmp / "files.sha256", out.manifest_text());
       write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
       fs::rename(tmp, final_dir);
+      fs::last_write_time(final_dir, fs::file_time_type::clock::now());  // newest, whatever it recycled
     }
     tmp.clear();
     replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
+    bool memo_changed = memo_size != records.size();
+    for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
+    if (memo_changed) {
+      memo.save(memo_file, memo_key, content, records);
+      timer.done("memo", "cache/items.memo updated");
+    }
     prune_releases(releases, id, o.keep_releases);
     if (trash.valid()) trash.get();
     timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +
-                              " files shared with the previous release)");
+                              " files shared with the previous release" +
+                              (recycled.manifest ? ", " + std::to_string(out.kept()) + " kept in the recycled " + recycled.dir.filename().string() : std::string()) +
+                              ")");
   } catch (const std::exception& e) {
     discard();
     r.exit_code = 2;

@@ -10,6 +10,7 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
+#include "memo.hpp"
 #include "output.hpp"
 
 namespace gongkai::gen {
@@ -28,6 +29,8 @@ struct BuildOptions {
   int threads = 2;                    // parallel workers (rendering, indexing)
   int wechat_days = 90;               // WeChat article exports: items of the last N days (0: all)
   int keep_releases = 5;              // releases kept for rollback (at least 2)
+  bool recycle = true;
+  bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo                // rewrite the release about to be pruned instead of a new folder
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
 };
 
@@ -42,8 +45,11 @@ struct BuildResult {
 // Loads, validates and renders into `out` without publishing. Used by build() and tests.
 // Returns false when diagnostics hold errors.
 // `before_render` runs once the content is valid (the build starts the index there).
+// With `records`, what is learnt about each item is recorded for the next build's memo, and
+// items whose file is unchanged since `memo` was made are taken from it.
 bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render = {});
+                const std::function<void(const Content&)>& before_render = {}, std::vector<ItemRecord>* records = nullptr,
+                Memo* memo = nullptr);
 
 BuildResult build(const BuildOptions& options);
 

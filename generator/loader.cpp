@@ -211,10 +211,6 @@ bool check_text(const std::string& data, const std::string& path, Diagnostics& d
   return true;
 }
 
-std::string strip_bom(std::string s) {
-  if (starts_with(s, "\xEF\xBB\xBF")) s.erase(0, 3);
-  return s;
-}
 
 std::string ids_of(const auto& v) {
   std::string out;
@@ -607,6 +603,11 @@ std::string item_url(const std::string& rel) {
 
 }  // namespace
 
+std::string strip_bom(std::string s) {
+  if (starts_with(s, "\xEF\xBB\xBF")) s.erase(0, 3);
+  return s;
+}
+
 FrontMatter split_front_matter(const std::string& file) {
   FrontMatter fm;
   std::size_t pos = 0;
@@ -729,10 +730,22 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
   // Items are read and parsed on every core, each worker with its own diagnostics; the results
   // keep the sorted file order, so the output does not depend on the number of threads.
   std::vector<std::optional<Item>> parsed(jobs.size());
+  std::vector<ItemRecord> records(opt.records ? jobs.size() : 0);
   std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, opt.threads)));
   parallel_for(jobs.size(), opt.threads, [&](std::size_t i, std::size_t w) {
     const ItemJob& job = jobs[i];
     Diagnostics& d = worker_diags[w];
+    FileStamp stamp;
+    if (opt.records) {
+      stamp = stamp_of(root / job.rel);
+      if (MemoEntry* e = opt.memo ? opt.memo->find(job.rel, stamp) : nullptr) {  // unchanged since the last build
+        parsed[i] = std::move(e->item);
+        records[i] = std::move(e->record);
+        records[i].from_memo = true;
+        for (const Diagnostic& x : records[i].load_diags) d.add(x);
+        return;
+      }
+    }
     const std::uintmax_t size = fs::file_size(root / job.rel);
     if (size > k_max_text_file) { d.error(job.path, 0, 0, "file is larger than 8 MiB; split it or attach the document as a file"); return; }
     std::string data = strip_bom(read_file(root / job.rel));
@@ -749,11 +762,22 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       std::string u = item.url.substr(0, item.url.size() - 1);
       item.slug = u.substr(u.rfind('/') + 1);
     }
-    load_item(item, job.path, data, content.site, d);
+    Diagnostics mine;
+    load_item(item, job.path, data, content.site, mine);
+    d.merge(mine);
+    if (opt.records) {
+      records[i].stamp = stamp;
+      records[i].load_diags = mine.all();
+      records[i].loaded_index_no = item.index_no;
+    }
     parsed[i] = std::move(item);
   });
   for (const Diagnostics& d : worker_diags) diags.merge(d);
   content.items.reserve(jobs.size());
+  if (opt.records) {
+    opt.records->clear();
+    opt.records->reserve(jobs.size());
+  }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (!parsed[i]) continue;
     Item& item = *parsed[i];
@@ -763,6 +787,7 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
         diags.error(jobs[i].path, 1, 1, "output path " + item.url + " is also produced by " + opt.display_prefix + it->second + "; rename one of them");
     }
     content.items.push_back(std::move(item));
+    if (opt.records) opt.records->push_back(std::move(records[i]));
   }
   // Section index pages are generated; content may not claim their URLs.
   for (const char* reserved : {"/disclosure/", "/notices/", "/consultations/", "/pages/", "/responsibilities/", "/search/", "/led/"}) {

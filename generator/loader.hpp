@@ -7,6 +7,7 @@
 
 #include "gongkai/content.hpp"
 #include "gongkai/diagnostics.hpp"
+#include "memo.hpp"
 
 namespace gongkai::gen {
 
@@ -15,6 +16,8 @@ struct LoadOptions {
   std::string display_prefix;  // prefix for paths in diagnostics, e.g. "content/"
   std::filesystem::path themes_dir;  // where themes live, to check site.theme
   int threads = 2;                   // items are parsed on this many threads
+  Memo* memo = nullptr;              // unchanged files are taken from it (entries are moved out)
+  std::vector<ItemRecord>* records = nullptr;  // filled alongside Content::items
 };
 
 Content load_content(const LoadOptions& options, Diagnostics& diags);
@@ -29,5 +32,6 @@ struct FrontMatter {
   bool unterminated = false;
 };
 FrontMatter split_front_matter(const std::string& file);
+std::string strip_bom(std::string s);  // drops a UTF-8 byte order mark
 
 }  // namespace gongkai::gen

@@ -5,7 +5,9 @@
 //  - memory:  bytes are kept (tests inspect them);
 //  - disk:    each file is written under a release folder as soon as it is added (site/,
 //             server/, wechat/ by prefix) and only its path and SHA-256 stay in memory; a file
-//             whose digest equals the previous release's is hard-linked from it instead;
+//             whose digest equals the previous release's is hard-linked from it instead. The
+//             folder may be a recycled old release (its manifest given): files it already holds
+//             with the right digest stay, others are replaced, and finish() removes the rest;
 //  - discard: only paths and digests (gongkai-build --check).
 // Worker threads each get a sibling tree (same mode and folder) and are merged afterwards.
 #pragma once
@@ -29,7 +31,7 @@ class OutputTree {
  public:
   OutputTree();  // memory mode
   static OutputTree on_disk(const std::filesystem::path& release_dir, const std::filesystem::path& previous_release = {},
-                            std::shared_ptr<const Manifest> previous = nullptr);
+                            std::shared_ptr<const Manifest> previous = nullptr, std::shared_ptr<const Manifest> recycled = nullptr);
   static OutputTree discarding();
   OutputTree sibling() const;  // an empty tree writing to the same place (for a worker thread)
 
@@ -37,8 +39,17 @@ class OutputTree {
   bool add(const std::string& path, std::string bytes);
   bool copy(const std::string& path, const std::filesystem::path& source);
   bool contains(const std::string& path) const;
+  // Adds a file known to equal the previous release's file at `path` (its digest given) without
+  // its bytes (an unchanged page that was not rendered again). False when the previous release
+  // does not hold exactly that file; the caller then renders it.
+  bool reuse(const std::string& path, const std::string& sha);
   // Moves every file of `other` in (a worker's pages); paths must not collide.
   void merge(OutputTree&& other);
+  // Disk mode with a recycled folder: removes the files of the old release that this tree does
+  // not hold, and the folders they leave empty.
+  void finish();
+  // The digest of a path's contents, or nullptr.
+  const std::string* sha(const std::string& path) const;
   const std::string* bytes(const std::string& path) const;  // memory mode only
 
   // Memory mode: generated files and copies (source files).
@@ -47,6 +58,7 @@ class OutputTree {
   std::vector<std::string> paths() const;  // every path, sorted
   std::size_t size() const { return m_entries.size(); }
   std::size_t linked() const { return m_linked; }  // disk mode: files hard-linked from the previous release
+  std::size_t kept() const { return m_kept; }      // disk mode: files a recycled folder already held
 
   // SHA-256 over sorted paths and the contents' digests: equal trees, equal digests.
   std::string digest() const;
@@ -68,9 +80,9 @@ class OutputTree {
 
   Mode m_mode = Mode::memory;
   std::filesystem::path m_root, m_previous_root;
-  std::shared_ptr<const Manifest> m_previous;
+  std::shared_ptr<const Manifest> m_previous, m_recycled;
   std::map<std::string, Entry> m_entries;
-  std::size_t m_linked = 0;
+  std::size_t m_linked = 0, m_kept = 0;
 };
 
 }  // namespace gongkai::gen

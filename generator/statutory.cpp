@@ -270,14 +270,14 @@ void party_check(const Item& it, const std::string& path, Diagnostics& diags) {
 
 }  // namespace
 
-void privacy_check(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
-  for (const Item& it : c.items) {
-    if (!it.is_public()) continue;
-    const std::string path = prefix + it.source;
-    // The whole file as staff wrote it: front matter fields and body, with exact lines.
-    privacy_scan_text(read_file(content_dir / it.source), path, 1, it.privacy_allow, diags);
-    if (it.penalty) party_check(it, path, diags);
-  }
+void privacy_check_item(const Item& it, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
+  const std::string path = prefix + it.source;
+  // The whole file as staff wrote it: front matter fields and body, with exact lines.
+  privacy_scan_text(read_file(content_dir / it.source), path, 1, it.privacy_allow, diags);
+  if (it.penalty) party_check(it, path, diags);
+}
+
+void privacy_check_others(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
   for (const auto& l : c.lists) privacy_scan_text(read_file(content_dir / l.source), prefix + l.source, 1, {}, diags);
   for (const std::string& a : c.attachments) {
     const std::string ext = std::filesystem::path(a).extension().string();
@@ -285,6 +285,12 @@ void privacy_check(const Content& c, const std::filesystem::path& content_dir, c
     const std::string data = read_file(content_dir / a);
     if (valid_utf8(data)) privacy_scan_text(data, prefix + a, 1, {}, diags);
   }
+}
+
+void privacy_check(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
+  for (const Item& it : c.items)
+    if (it.is_public()) privacy_check_item(it, content_dir, prefix, diags);
+  privacy_check_others(c, content_dir, prefix, diags);
 }
 
 // ---- freshness --------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ std::string expand_shortcodes_after(const std::string& html, const std::map<int,
 // mobile numbers, bank card numbers (Luhn), unless masked or allowed for the item; in penalty
 // items, a party (当事人) column must name people masked (王某某).
 void privacy_check(const Content& content, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags);
+// The same, in parts: one item's file, and the responsibility lists and text attachments.
+void privacy_check_item(const Item& item, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags);
+void privacy_check_others(const Content& content, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags);
 // Scans one text; reports `path:line:column`. Exposed for tests.
 void privacy_scan_text(const std::string& text, const std::string& path, int first_line,
                        const std::vector<std::string>& allowed, Diagnostics& diags);

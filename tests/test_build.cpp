@@ -9,6 +9,8 @@
 #include <functional>
 #include <map>
 
+#include "gongkai/hash.hpp"
+#include "output.hpp"
 #include "support.hpp"
 
 using namespace gongkai;
@@ -41,12 +43,36 @@ TEST_CASE("publishing: a release folder per build, current swapped, old ones pru
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {
     test::write_text(dir / "content/pages/p.md", "+++\ntitle = \"第" + std::to_string(i) + "版\"\n+++\n正文\n");
+    // Pages come and go, so that a recycled release folder has files to drop and to add.
+    if (i % 3 == 1) test::write_text(dir / ("content/pages/q" + std::to_string(i) + ".md"), "+++\ntitle = \"临时\"\n+++\n正文\n");
+    if (i % 3 == 2) std::filesystem::remove(dir / ("content/pages/q" + std::to_string(i - 1) + ".md"));
     const auto r = test::build_site(dir / "content", dir / "output");
     REQUIRE(r.exit_code == 0);
     ids.push_back(r.release_id);
     CHECK(std::filesystem::read_symlink(dir / "output/current") == std::filesystem::path("releases") / r.release_id);
     CHECK(std::filesystem::exists(dir / "output/current/release.json"));
     CHECK(std::filesystem::exists(dir / "output/current/search"));
+    // Whether written afresh or recycled from a pruned release, the folder holds exactly the
+    // files its manifest names, with those contents.
+    const auto manifest = gen::OutputTree::parse_manifest(test::read_text(dir / "output/current/files.sha256"));
+    std::size_t files = 0;
+    for (const char* part : {"site", "server", "wechat"}) {
+      if (!std::filesystem::exists(dir / "output/current" / part)) continue;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "output/current" / part)) {
+        if (!e.is_regular_file()) continue;
+        std::string path = e.path().lexically_relative(dir / "output/current").generic_string();
+        if (path.rfind("site/", 0) == 0) path = path.substr(5);
+        else if (path.rfind("server/", 0) == 0) path = gen::k_server_prefix + path.substr(7);
+        else path = gen::k_wechat_prefix + path.substr(7);
+        ++files;
+        auto it = manifest.find(path);
+        INFO(path);
+        REQUIRE(it != manifest.end());
+        CHECK(it->second == sha256_hex(test::read_text(e.path())));
+      }
+    }
+    CHECK(files == manifest.size());
+    CHECK(std::filesystem::exists(dir / ("output/current/site/pages/q" + std::to_string(i - i % 3 + 1) + "/index.html")) == (i % 3 == 1));
   }
   int kept = 0, trash = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir / "output/releases")) {
@@ -56,10 +82,14 @@ TEST_CASE("publishing: a release folder per build, current swapped, old ones pru
   }
   CHECK(kept == 5);
   CHECK(trash <= 1);
-  // The index cache holds exactly the shards of the current release.
-  int shards = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir / "output/cache/index")) shards += e.path().filename().string()[0] != '.';
+  // The index cache holds exactly the shard and the group of the current release.
+  int shards = 0, groups = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "output/cache/index")) {
+    shards += e.path().filename().string().rfind("group-", 0) != 0 && e.path().filename().string()[0] != '.';
+    groups += e.path().filename().string().rfind("group-", 0) == 0;
+  }
   CHECK(shards == 1);
+  CHECK(groups == 1);
   CHECK(test::read_text(dir / "output/current/site/pages/p/index.html").find("第7版") != std::string::npos);
 }
 
@@ -153,6 +183,12 @@ TEST_CASE("incremental builds: each rebuild equals a full build of the same cont
                           "+++\ntitle = \"邦均镇农村饮水井维修公示\"\npublished = 2026-11-20\ndepartment = \"dzb\"\ncategory = \"zcwj\"\n+++\n\n"
                           "本年度维修饮水井12眼，详见附表。\n");
        }},
+      {"add an item with an attachment and a link", [&] {
+         test::write_text(dir / "content/disclosure/2026/well-table.csv", "村,眼数\n邦均村,3\n");
+         test::write_text(dir / "content/disclosure/2026/well-list.md",
+                          "+++\ntitle = \"邦均镇饮水井维修清单\"\npublished = 2026-11-21\ndepartment = \"dzb\"\ncategory = \"zcwj\"\n+++\n\n"
+                          "见[清单](well-table.csv)与[预算](../2021/budget-2021.md)。\n");
+       }},
       {"delete an item", [&] { std::filesystem::remove(dir / "content/disclosure/2026/well-repair.md"); }},
       {"change the theme", [&] {
          const auto f = dir / "themes/default/templates/layout.mustache";
@@ -185,6 +221,7 @@ TEST_CASE("incremental builds: each rebuild equals a full build of the same cont
     }
     CHECK(index_documents(a / "search") == index_documents(b / "search"));
   }
+  CHECK(test::read_text(dir / "incremental/current/site/disclosure/2026/well-list/index.html").find("well-table.csv") != std::string::npos);
   // Later builds shared files with the earlier ones rather than writing them again.
   struct stat st {};
   REQUIRE(::stat((dir / "incremental/current/site/static/style.css").c_str(), &st) == 0);
@@ -215,4 +252,38 @@ TEST_CASE("parallel builds: one thread and four threads publish the same bytes a
   // Autolinks survived (cmark-gfm's shared table; see markdown.cpp).
   const std::string page = test::read_text(dir / "four/current/site/disclosure/2023/item-399/index.html");
   CHECK(page.find("<a href=\"https://www.gov.cn/zhengce/\">") != std::string::npos);
+}
+
+TEST_CASE("item memo: an unchanged file is taken from the memo, but its links are resolved again") {
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  test::write_text(dir / "content/pages/a.md", "+++\ntitle = \"甲\"\n+++\n\n见[乙](b.md)。\n");
+  const std::string b = "+++\ntitle = \"乙\"\n+++\n\n正文。\n";
+  test::write_text(dir / "content/pages/b.md", b);
+  const auto first = test::build_site(dir / "content", dir / "output");
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(std::filesystem::exists(dir / "output/cache/items.memo"));
+  const std::string page = test::read_text(dir / "output/current/site/pages/a/index.html");
+  CHECK(page.find("href=\"/pages/b/\"") != std::string::npos);
+
+  // a.md is unchanged, but the file it links to is gone: the link is an error at its place.
+  std::filesystem::remove(dir / "content/pages/b.md");
+  const auto broken = test::build_site(dir / "content", dir / "output");
+  CHECK(broken.exit_code == 1);
+  bool reported = false;
+  for (const std::string& line : test::diagnostic_lines(broken))
+    reported = reported || (line.find("pages/a.md:5:") != std::string::npos && line.find("error") != std::string::npos);
+  CHECK(reported);
+
+  // Back again: the same page as the first time, from the memo.
+  test::write_text(dir / "content/pages/b.md", b);
+  const auto again = test::build_site(dir / "content", dir / "output", "2022-03-15T10:00:00+08:00", [](gen::BuildOptions& o) { o.build_id = "again"; });
+  REQUIRE(again.exit_code == 0);
+  CHECK(test::read_text(dir / "output/current/site/pages/a/index.html") == page);
+
+  // A memo that is not a memo is ignored, not trusted.
+  test::write_text(dir / "output/cache/items.memo", "garbage");
+  const auto after_garbage = test::build_site(dir / "content", dir / "output", "2022-03-15T10:00:00+08:00", [](gen::BuildOptions& o) { o.build_id = "garbage"; });
+  REQUIRE(after_garbage.exit_code == 0);
+  CHECK(test::read_text(dir / "output/current/site/pages/a/index.html") == page);
 }

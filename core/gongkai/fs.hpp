@@ -12,6 +12,7 @@ std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, std::string_view data);
 // Creates `path`, which must not exist yet (never writes through a hard link into another file).
 void write_new_file(const std::filesystem::path& path, std::string_view data);
+void append_file(const std::filesystem::path& path, std::string_view data);  // created when missing
 // Writes `data` to `path` through a temporary file and rename(2). Throws on failure.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
 // Replaces the symlink `link` so it points at `target`, atomically (symlink + rename).

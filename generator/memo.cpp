@@ -1,0 +1,356 @@
+#include "memo.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "gongkai/fs.hpp"
+#include "gongkai/hash.hpp"
+
+namespace gongkai::gen {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_magic = "gongkai-item-memo-1\n";
+
+// One description of every field serves both directions (Writer and Reader below). A field
+// added to Item and forgotten here would make reused items lose it: the size check makes the
+// compiler point here instead.
+static_assert(sizeof(Item) == 1144 || sizeof(void*) != 8,
+              "Item changed: add the new field to memo.cpp (fields(Archive&, Item&)) and update this size");
+
+template <class A>
+void fields(A& a, DateTime& d) {
+  a(d.epoch);
+  a(d.offset_minutes);
+  a(d.has_time);
+}
+template <class A>
+void fields(A& a, Withdrawal& w) {
+  a(w.date);
+  a(w.reason);
+}
+template <class A>
+void fields(A& a, Penalty& p) {
+  a(p.procedure);
+  a(p.count);
+  a(p.fine);
+  a(p.confiscated);
+  a(p.decided);
+  a(p.withdrawn);
+}
+template <class A>
+void fields(A& a, Decision& d) {
+  a(d.type);
+  a(d.count);
+  a(d.decided);
+}
+template <class A>
+void fields(A& a, ConsultationResult& r) {
+  a(r.published);
+  a(r.summary);
+}
+template <class A>
+void fields(A& a, Attachment& x) {
+  a(x.source);
+  a(x.url);
+  a(x.name);
+  a(x.size);
+}
+template <class A>
+void fields(A& a, Diagnostic& d) {
+  a(d.path);
+  a(d.line);
+  a(d.column);
+  a(d.severity);
+  a(d.message);
+}
+template <class A>
+void fields(A& a, FileStamp& s) {
+  a(s.size);
+  a(s.mtime_ns);
+  a(s.ctime_ns);
+  a(s.ino);
+  a(s.dev);
+}
+template <class A>
+void fields(A& a, Item& it) {
+  a(it.section);
+  a(it.source);
+  a(it.url);
+  a(it.slug);
+  a(it.title);
+  a(it.department);
+  a(it.category);
+  a(it.published);
+  a(it.has_published);
+  a(it.written);
+  a(it.doc_no);
+  a(it.index_no);
+  a(it.validity);
+  a(it.tags);
+  a(it.summary);
+  a(it.draft);
+  a(it.scheduled);
+  a(it.repealed);
+  a(it.penalty);
+  a(it.decision);
+  a(it.privacy_allow);
+  a(it.privacy_reason);
+  a(it.laws);
+  a(it.villages);
+  a(it.display_from);
+  a(it.display_until);
+  a(it.led);
+  a(it.priority);
+  a(it.broadcast);
+  a(it.opens);
+  a(it.closes);
+  a(it.respond);
+  a(it.result);
+  a(it.weight);
+  a(it.menu);
+  a(it.markdown);
+  a(it.body_line);
+  a(it.html);
+  a(it.text);
+  a(it.attachments);
+}
+template <class A>
+void fields(A& a, ItemRecord& r) {
+  a(r.stamp);
+  a(r.load_diags);
+  a(r.markdown_done);
+  a(r.summary_generated);
+  a(r.markdown_diags);
+  a(r.links);
+  a(r.linked_targets);
+  a(r.privacy_done);
+  a(r.privacy_diags);
+  a(r.loaded_index_no);
+}
+
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_pair : std::false_type {};
+template <class A, class B>
+struct is_pair<std::pair<A, B>> : std::true_type {};
+
+class Writer {
+ public:
+  std::string out;
+  template <class T>
+  void operator()(const T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      size(v.size());
+      out.append(v);
+    } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      char buf[sizeof(T)];
+      std::memcpy(buf, &v, sizeof(T));
+      out.append(buf, sizeof(T));
+    } else if constexpr (is_vector<T>::value) {
+      size(v.size());
+      for (const auto& x : v) (*this)(x);
+    } else if constexpr (is_optional<T>::value) {
+      (*this)(v.has_value());
+      if (v) (*this)(*v);
+    } else if constexpr (is_pair<T>::value) {
+      (*this)(v.first);
+      (*this)(v.second);
+    } else {
+      fields(*this, const_cast<T&>(v));
+    }
+  }
+  void size(std::size_t n) { (*this)(static_cast<std::uint64_t>(n)); }
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : m_in(in) {}
+  template <class T>
+  void operator()(T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      const std::size_t n = size();
+      v.assign(take(n), n);
+    } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      std::memcpy(&v, take(sizeof(T)), sizeof(T));
+    } else if constexpr (is_vector<T>::value) {
+      const std::size_t n = size();
+      v.clear();
+      v.resize(n);
+      for (auto& x : v) (*this)(x);
+    } else if constexpr (is_optional<T>::value) {
+      bool has = false;
+      (*this)(has);
+      if (has) {
+        v.emplace();
+        (*this)(*v);
+      } else {
+        v.reset();
+      }
+    } else if constexpr (is_pair<T>::value) {
+      (*this)(v.first);
+      (*this)(v.second);
+    } else {
+      fields(*this, v);
+    }
+  }
+  std::size_t size() {
+    std::uint64_t n = 0;
+    (*this)(n);
+    if (n > m_in.size() - m_pos) throw std::runtime_error("truncated memo");
+    return static_cast<std::size_t>(n);
+  }
+  bool done() const { return m_pos == m_in.size(); }
+  std::string_view take_view(std::size_t n) { return {take(n), n}; }
+
+ private:
+  const char* take(std::size_t n) {
+    if (n > m_in.size() - m_pos) throw std::runtime_error("truncated memo");
+    const char* p = m_in.data() + m_pos;
+    m_pos += n;
+    return p;
+  }
+  std::string_view m_in;
+  std::size_t m_pos = 0;
+};
+
+std::uint64_t ns(const struct timespec& t) {
+  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(t.tv_nsec);
+}
+
+}  // namespace
+
+FileStamp stamp_of(const fs::path& file) {
+  struct stat st {};
+  FileStamp s;
+  if (::stat(file.c_str(), &st) != 0) return s;
+  s.size = static_cast<std::uint64_t>(st.st_size);
+  s.mtime_ns = ns(st.st_mtim);
+  s.ctime_ns = ns(st.st_ctim);
+  s.ino = static_cast<std::uint64_t>(st.st_ino);
+  s.dev = static_cast<std::uint64_t>(st.st_dev);
+  return s;
+}
+
+std::string Memo::key_for(const fs::path& content_dir, const std::string& display_prefix) {
+  Sha256 h;
+  h.update(k_magic);
+  // The generator itself: any other build of it (new code, new defaults) starts afresh.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const FileStamp self = ec ? FileStamp{} : stamp_of(exe);
+  h.update(exe.string() + "\n" + std::to_string(self.size) + "/" + std::to_string(self.mtime_ns) + "/" + std::to_string(self.ino) + "\n");
+  h.update(fs::absolute(content_dir).lexically_normal().string() + "\n" + display_prefix + "\n");
+  try {
+    h.update(read_file(content_dir / "site.toml"));  // items are checked against the site's departments, categories…
+  } catch (const std::exception&) {
+    h.update("no site.toml");
+  }
+  return h.hex();
+}
+
+// The file: a header (magic, key), then entries, each an item and its record behind its length.
+// A build appends the entries it worked out again; a later entry for the same file wins. When
+// over half the entries are stale, or the key changed, the memo is written afresh.
+Memo Memo::load(const fs::path& file, const std::string& key) {
+  Memo m;
+  std::string data;
+  try {
+    data = read_file(file);
+  } catch (const std::exception&) {
+    return m;
+  }
+  try {
+    Reader r(data);
+    std::string magic, k;
+    r(magic);
+    r(k);
+    if (magic != k_magic || k != key) return m;
+    m.m_valid = true;
+    while (!r.done()) {
+      const std::size_t n = r.size();  // an entry cut short by a crash ends the memo
+      std::string_view payload(r.take_view(n));
+      Reader er(payload);
+      MemoEntry e;
+      er(e.item);
+      er(e.record);
+      if (!er.done()) break;
+      ++m.m_file_entries;
+      std::string source = e.item.source;
+      m.m_entries.insert_or_assign(std::move(source), std::move(e));
+    }
+  } catch (const std::exception&) {
+  }
+  return m;
+}
+
+namespace {
+
+void write_entry(Writer& w, Item& it, const ItemRecord& r) {
+  // Written as the loader made it: build-time fields (generated index numbers, schedules,
+  // attachments) are put back for the moment of writing.
+  std::string index_no = std::exchange(it.index_no, r.loaded_index_no);
+  const bool scheduled = std::exchange(it.scheduled, false);
+  std::vector<Attachment> attachments = std::exchange(it.attachments, {});
+  Writer e;
+  e(it);
+  e(r);
+  it.index_no = std::move(index_no);
+  it.scheduled = scheduled;
+  it.attachments = std::move(attachments);
+  w.size(e.out.size());
+  w.out.append(e.out);
+}
+
+}  // namespace
+
+void Memo::save(const fs::path& file, const std::string& key, Content& content, const std::vector<ItemRecord>& records) {
+  auto known = [](const ItemRecord& r) { return r.stamp.size || r.stamp.ino; };
+  std::size_t live = 0, fresh = 0;
+  for (std::size_t i = 0; i < content.items.size() && i < records.size(); ++i) {
+    if (!known(records[i])) continue;
+    ++live;
+    fresh += !records[i].from_memo || records[i].updated;
+  }
+  const bool append = m_valid && (m_file_entries + fresh) <= 2 * live + 16;
+  if (append && fresh == 0) return;
+  Writer w;
+  if (!append) {
+    w(std::string(k_magic));
+    w(key);
+  }
+  for (std::size_t i = 0; i < content.items.size() && i < records.size(); ++i) {
+    const ItemRecord& r = records[i];
+    if (!known(r) || (append && r.from_memo && !r.updated)) continue;
+    write_entry(w, content.items[i], r);
+  }
+  fs::create_directories(file.parent_path());
+  if (append) {
+    append_file(file, w.out);
+  } else {
+    write_file_atomic(file, w.out);
+  }
+}
+
+MemoEntry* Memo::find(const std::string& source, const FileStamp& stamp) {
+  auto it = m_entries.find(source);
+  if (it == m_entries.end() || !(it->second.record.stamp == stamp) || !stamp.ino) return nullptr;
+  return &it->second;
+}
+
+}  // namespace gongkai::gen
