@@ -233,6 +233,27 @@ void prune_releases(const fs::path& releases, const std::string& keep_id, int ke
   for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i].second);
 }
 
+// What every item page depends on besides its item: the generator and site.toml (in the memo
+// key), every file of the theme, the site's address and the menu of fixed pages.
+std::string page_key(const std::string& memo_key, const fs::path& theme_dir, const Content& c) {
+  Sha256 h;
+  h.update(memo_key + "\n" + k_generator_version + "\n" + c.site.base_url + "\n");
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(theme_dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file()) files.push_back(it->path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    const std::string bytes = read_file(f);
+    h.update(f.lexically_relative(theme_dir).generic_string() + "\n" + std::to_string(bytes.size()) + "\n");
+    h.update(bytes);
+  }
+  for (const Item& it : c.items)
+    if (it.section == Section::pages)
+      h.update(it.url + "\t" + it.title + "\t" + std::to_string(it.menu) + std::to_string(it.weight) + std::to_string(it.is_public()) + "\n");
+  return h.hex();
+}
+
 }  // namespace
 
 fs::path find_themes_dir(const fs::path& content_dir) {
@@ -254,7 +275,9 @@ DateTime build_clock(const std::optional<DateTime>& given) {
 }
 
 bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render, std::vector<ItemRecord>* records, Memo* memo) {
+                const std::function<void(const Content&)>& before_render, Carry* carry) {
+  std::vector<ItemRecord>* records = carry ? &carry->records : nullptr;
+  Memo* memo = carry ? carry->memo : nullptr;
   StageTimer timer(o);
   const std::string prefix = o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix;
   const fs::path themes = o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir;
@@ -296,6 +319,12 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   ro.content_dir = o.content_dir;
   ro.threads = o.threads;
   ro.wechat_days = o.wechat_days;
+  if (carry) {
+    ro.records = records;
+    ro.page_key = page_key(carry->memo_key, themes / content.site.theme, content);
+    ro.pages_before = carry->pages_before;
+    ro.pages_after = &carry->pages_after;
+  }
   if (o.git_history) ro.history = list_history(content, o.content_dir);
   render_site(content, theme, ro, out);
   for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
@@ -426,7 +455,14 @@ BuildResult build(const BuildOptions& o) {
     const std::string memo_key = Memo::key_for(o.content_dir, o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix);
     Memo memo = o.use_memo ? Memo::load(memo_file, memo_key) : Memo{};
     const std::size_t memo_size = memo.size();
-    std::vector<ItemRecord> records;
+    const fs::path pages_file = o.output_dir / "cache" / "pages";
+    const PageMemo pages_before = o.use_memo && prev.manifest ? PageMemo::load(pages_file) : PageMemo{};
+    Carry carry;
+    carry.memo = &memo;
+    carry.memo_key = memo_key;
+    if (pages_before.release == prev.root.filename().string()) carry.pages_before = &pages_before;
+    std::vector<ItemRecord>& records = carry.records;
+    timer.done("memo", std::to_string(memo_size) + " items and " + std::to_string(pages_before.by_url.size()) + " item pages remembered");
     const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
       // Content is valid: only now is an old release given up for recycling.
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
@@ -440,7 +476,7 @@ BuildResult build(const BuildOptions& o) {
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
       if (o.write_index)
         index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, o.output_dir / "cache" / "index"); });
-    }, &records, &memo);
+    }, &carry);
     if (!ok) {
       discard();
       r.exit_code = 1;
@@ -476,10 +512,10 @@ BuildResult build(const BuildOptions& o) {
     replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
     bool memo_changed = memo_size != records.size();
     for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
-    if (memo_changed) {
-      memo.save(memo_file, memo_key, content, records);
-      timer.done("memo", "cache/items.memo updated");
-    }
+    if (memo_changed) memo.save(memo_file, memo_key, content, records);
+    carry.pages_after.release = id;
+    carry.pages_after.save(pages_file);
+    timer.done("memo", "cache/items.memo and cache/pages updated");
     prune_releases(releases, id, o.keep_releases);
     if (trash.valid()) trash.get();
     timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +

@@ -45,11 +45,16 @@ struct BuildResult {
 // Loads, validates and renders into `out` without publishing. Used by build() and tests.
 // Returns false when diagnostics hold errors.
 // `before_render` runs once the content is valid (the build starts the index there).
-// With `records`, what is learnt about each item is recorded for the next build's memo, and
-// items whose file is unchanged since `memo` was made are taken from it.
+// What a build carries over from the last one (all optional).
+struct Carry {
+  Memo* memo = nullptr;                     // items whose file is unchanged are taken from it
+  std::string memo_key;                     // Memo::key_for the content folder
+  std::vector<ItemRecord> records;          // filled: what this build learnt about each item
+  const PageMemo* pages_before = nullptr;   // item pages of the previous release
+  PageMemo pages_after;                     // filled: item pages of this build
+};
 bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render = {}, std::vector<ItemRecord>* records = nullptr,
-                Memo* memo = nullptr);
+                const std::function<void(const Content&)>& before_render = {}, Carry* carry = nullptr);
 
 BuildResult build(const BuildOptions& options);
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view k_magic = "gongkai-item-memo-1\n";
+constexpr std::string_view k_magic = "gongkai-item-memo-2\n";
 
 // One description of every field serves both directions (Writer and Reader below). A field
 // added to Item and forgotten here would make reused items lose it: the size check makes the
@@ -117,10 +118,12 @@ void fields(A& a, Item& it) {
   a(it.result);
   a(it.weight);
   a(it.menu);
-  a(it.markdown);
   a(it.body_line);
-  a(it.html);
-  a(it.text);
+  if (!a.skip_bodies) {
+    a(it.markdown);
+    a(it.html);
+    a(it.text);
+  }
   a(it.attachments);
 }
 template <class A>
@@ -153,6 +156,7 @@ struct is_pair<std::pair<A, B>> : std::true_type {};
 class Writer {
  public:
   std::string out;
+  bool skip_bodies = false;
   template <class T>
   void operator()(const T& v) {
     if constexpr (std::is_same_v<T, std::string>) {
@@ -180,6 +184,7 @@ class Writer {
 
 class Reader {
  public:
+  static constexpr bool skip_bodies = false;
   explicit Reader(std::string_view in) : m_in(in) {}
   template <class T>
   void operator()(T& v) {
@@ -345,6 +350,62 @@ void Memo::save(const fs::path& file, const std::string& key, Content& content, 
   } else {
     write_file_atomic(file, w.out);
   }
+}
+
+std::string item_inputs_key(const Item& item, const ItemRecord& record) {
+  Writer w;
+  w.skip_bodies = true;
+  w(item);
+  w(record.stamp);
+  w(record.links);
+  w(record.markdown_done);
+  return sha256_hex(w.out);
+}
+
+PageMemo PageMemo::load(const fs::path& file) {
+  PageMemo m;
+  std::string data;
+  try {
+    data = read_file(file);
+  } catch (const std::exception&) {
+    return m;
+  }
+  std::size_t pos = 0;
+  auto line = [&](std::string_view& out) {
+    if (pos >= data.size()) return false;
+    std::size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) return false;
+    out = std::string_view(data).substr(pos, nl - pos);
+    pos = nl + 1;
+    return true;
+  };
+  std::string_view l;
+  if (!line(l) || l.substr(0, 8) != "release ") return m;
+  m.release = std::string(l.substr(8));
+  while (line(l)) {  // "<url>\t<key>\t<count>", then count lines "<sha256>\t<path>"
+    const auto t1 = l.find('\t'), t2 = l.rfind('\t');
+    if (t1 == std::string_view::npos || t2 == t1) return {};
+    Pages p;
+    p.key = std::string(l.substr(t1 + 1, t2 - t1 - 1));
+    const std::size_t n = std::strtoul(std::string(l.substr(t2 + 1)).c_str(), nullptr, 10);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string_view f;
+      if (!line(f) || f.size() < 66 || f[64] != '\t') return {};
+      p.files.emplace_back(std::string(f.substr(65)), std::string(f.substr(0, 64)));
+    }
+    m.by_url.emplace(std::string(l.substr(0, t1)), std::move(p));
+  }
+  return m;
+}
+
+void PageMemo::save(const fs::path& file) const {
+  std::string out = "release " + release + "\n";
+  for (const auto& [url, p] : by_url) {
+    out += url + "\t" + p.key + "\t" + std::to_string(p.files.size()) + "\n";
+    for (const auto& [path, sha] : p.files) out += sha + "\t" + path + "\n";
+  }
+  fs::create_directories(file.parent_path());
+  write_file_atomic(file, out);
 }
 
 MemoEntry* Memo::find(const std::string& source, const FileStamp& stamp) {

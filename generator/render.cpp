@@ -1,5 +1,7 @@
 #include "render.hpp"
 
+#include "gongkai/hash.hpp"
+
 #include "parallel.hpp"
 
 #include <qrencode.h>
@@ -121,10 +123,48 @@ class SiteRenderer {
       themes.back()->load(m_theme.dir(), ignored);
       renderers.push_back(std::make_unique<SiteRenderer>(m_c, *themes.back(), m_opt, trees.back()));
     }
+    // An item's pages are taken from the previous release when nothing they are made of changed:
+    // the item (fields, file, link answers), the site and theme (page_key) and what the clock
+    // decides for it (whether a notice is on display, a consultation's status).
+    const bool incremental = m_opt.records && m_opt.records->size() == m_c.items.size() && !m_opt.page_key.empty();
+    std::vector<PageMemo::Pages> pages(incremental ? items.size() : 0);
     parallel_for(items.size(), m_opt.threads, [&](std::size_t i, std::size_t w) {
-      (w == 0 ? *this : *renderers[w - 1]).render_item(*items[i]);
+      SiteRenderer& r = w == 0 ? *this : *renderers[w - 1];
+      const Item& it = *items[i];
+      if (!incremental) {
+        r.render_item(it);
+        return;
+      }
+      pages[i].key = item_page_key(it);
+      if (m_opt.pages_before) {
+        auto before = m_opt.pages_before->by_url.find(it.url);
+        if (before != m_opt.pages_before->by_url.end() && before->second.key == pages[i].key && !before->second.files.empty()) {
+          bool all = true;
+          for (const auto& [path, sha] : before->second.files) all = all && r.m_out.reuse(path, sha);
+          if (all) {
+            pages[i].files = before->second.files;
+            return;
+          }
+        }
+      }
+      r.render_item(it);
+      for (const std::string& url : {it.url, it.url + "print/"})
+        if (const std::string* sha = r.m_out.sha(out_path(url))) pages[i].files.emplace_back(out_path(url), *sha);
     });
     for (auto& t : trees) m_out.merge(std::move(t));
+    if (incremental && m_opt.pages_after)
+      for (std::size_t i = 0; i < items.size(); ++i) m_opt.pages_after->by_url[items[i]->url] = std::move(pages[i]);
+  }
+
+  std::string item_page_key(const Item& it) const {
+    const ItemRecord& rec = (*m_opt.records)[static_cast<std::size_t>(&it - m_c.items.data())];
+    std::string clock;
+    if (it.section == Section::notices) clock = notice_on_display(it, m_opt.now) ? "on display" : "not on display";
+    if (it.section == Section::consultations) {
+      const auto st = consultation_status(it, m_opt.now);
+      clock = st.key + "/" + std::to_string(st.days_left);
+    }
+    return sha256_hex(m_opt.page_key + "\n" + item_inputs_key(it, rec) + "\n" + clock);
   }
 
   const Content& m_c;
@@ -238,10 +278,28 @@ class SiteRenderer {
   }
 
   // A paginated list of items at base (e.g. /disclosure/category/fzzf/).
+  // With `extra_key` (a description of `extra`), a page whose rows and surroundings are the
+  // previous build's is taken from the previous release instead of being rendered.
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
-                 const std::string& column, data extra) {
+                 const std::string& column, data extra, const std::string* extra_key = nullptr) {
     const int pages = std::max<int>(1, static_cast<int>((items.size() + k_page_size - 1) / k_page_size));
+    const bool incremental = extra_key && !m_opt.page_key.empty() && m_opt.pages_after;
     for (int p = 1; p <= pages; ++p) {
+      std::string key;
+      const std::string page_url = p == 1 ? base : base + "page/" + std::to_string(p) + "/";
+      if (incremental) {
+        Sha256 h;
+        h.update(m_opt.page_key + "\n" + *extra_key + "\n" + base + "\n" + heading + "\n" + column + "\n" + std::to_string(p) + "/" +
+                 std::to_string(pages) + "/" + std::to_string(items.size()) + "\n");
+        for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
+             i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i) {
+          const Item& it = *items[i];
+          h.update(it.title + "\t" + it.url + "\t" + it.published.date() + "\t" + it.department + "\t" + it.category + "\t" + it.validity +
+                   "\t" + it.index_no + "\t" + it.doc_no + "\n");
+        }
+        key = h.hex();
+        if (reuse_pages(page_url, key)) continue;
+      }
       data d = extra;
       list rows;
       for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
@@ -252,9 +310,23 @@ class SiteRenderer {
       d.set("empty", items.empty());
       d.set("count", std::to_string(items.size()));
       d.set("pager", pager(base, p, pages));
-      const std::string url = p == 1 ? base : base + "page/" + std::to_string(p) + "/";
-      emit(url, "list", d, p == 1 ? heading : heading + "（第" + std::to_string(p) + "页）", column);
+      emit(page_url, "list", d, p == 1 ? heading : heading + "（第" + std::to_string(p) + "页）", column);
+      if (incremental) {
+        PageMemo::Pages& after = m_opt.pages_after->by_url[page_url];
+        after.key = key;
+        after.files = {{out_path(page_url), *m_out.sha(out_path(page_url))}};
+      }
     }
+  }
+
+  bool reuse_pages(const std::string& url, const std::string& key) {
+    if (!m_opt.pages_before) return false;
+    auto before = m_opt.pages_before->by_url.find(url);
+    if (before == m_opt.pages_before->by_url.end() || before->second.key != key || before->second.files.empty()) return false;
+    for (const auto& [path, sha] : before->second.files)
+      if (!m_out.reuse(path, sha)) return false;
+    m_opt.pages_after->by_url[url] = before->second;
+    return true;
   }
 
   // ---- pages ----------------------------------------------------------------------------------
@@ -354,13 +426,18 @@ class SiteRenderer {
     for (const auto& c : m_c.site.categories)
       if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
         extra.set("annual_url", "/disclosure/category/" + c.id + "/");
-    emit_list("/disclosure/", items, "法定主动公开内容", "disclosure", extra);
+    // What `extra` holds, for the incremental rendering of the list pages.
+    std::string extra_key = guide_url() + "\n";
+    for (const auto& c : m_c.site.categories) extra_key += "c\t" + c.id + "\t" + std::to_string(by_cat[c.id].size()) + "\n";
+    for (const auto& dp : m_c.site.departments) extra_key += "d\t" + dp.id + "\t" + std::to_string(by_dept[dp.id].size()) + "\n";
+    for (const auto& [y, v] : by_year) extra_key += "y\t" + std::to_string(y) + "\t" + std::to_string(v.size()) + "\n";
+    emit_list("/disclosure/", items, "法定主动公开内容", "disclosure", extra, &extra_key);
     for (const auto& c : m_c.site.categories)
-      emit_list("/disclosure/category/" + c.id + "/", by_cat[c.id], "主题分类：" + c.name, "disclosure", extra);
+      emit_list("/disclosure/category/" + c.id + "/", by_cat[c.id], "主题分类：" + c.name, "disclosure", extra, &extra_key);
     for (const auto& dp : m_c.site.departments)
-      emit_list("/disclosure/department/" + dp.id + "/", by_dept[dp.id], "发布机构：" + dp.name, "disclosure", extra);
+      emit_list("/disclosure/department/" + dp.id + "/", by_dept[dp.id], "发布机构：" + dp.name, "disclosure", extra, &extra_key);
     for (const auto& [y, v] : by_year)
-      emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra);
+      emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra, &extra_key);
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {

@@ -8,6 +8,7 @@
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
 #include "history.hpp"
+#include "memo.hpp"
 #include "output.hpp"
 #include "theme.hpp"
 
@@ -21,6 +22,12 @@ struct RenderOptions {
   ListHistory history;                   // 权责清单 versions from git (may be empty)
   int threads = 2;                       // item pages are rendered on this many cores
   int wechat_days = 90;                  // WeChat article exports: items of the last N days (0: all)
+  // Incremental rendering of item pages (see PageMemo): the pages of an item whose key is the
+  // one recorded by the previous build are taken from the previous release, not rendered.
+  const std::vector<ItemRecord>* records = nullptr;  // aligned with Content::items
+  std::string page_key;                  // everything besides the item its pages depend on
+  const PageMemo* pages_before = nullptr;
+  PageMemo* pages_after = nullptr;
 };
 
 // Renders the site into out (paths relative to the site root). Content must be valid.
