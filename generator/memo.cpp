@@ -334,6 +334,10 @@ void Memo::save(const fs::path& file, const std::string& key, Content& content, 
   }
   const bool append = m_valid && (m_file_entries + fresh) <= 2 * live + 16;
   if (append && fresh == 0) return;
+  // Streamed to the file in pieces: the memo of a large site is as large as its pages' text.
+  fs::create_directories(file.parent_path());
+  const fs::path target = append ? file : fs::path(file.string() + ".tmp");
+  if (!append) fs::remove(target);
   Writer w;
   if (!append) {
     w(std::string(k_magic));
@@ -343,13 +347,13 @@ void Memo::save(const fs::path& file, const std::string& key, Content& content, 
     const ItemRecord& r = records[i];
     if (!known(r) || (append && r.from_memo && !r.updated)) continue;
     write_entry(w, content.items[i], r);
+    if (w.out.size() > (4u << 20)) {
+      append_file(target, w.out);
+      w.out.clear();
+    }
   }
-  fs::create_directories(file.parent_path());
-  if (append) {
-    append_file(file, w.out);
-  } else {
-    write_file_atomic(file, w.out);
-  }
+  append_file(target, w.out);
+  if (!append) fs::rename(target, file);
 }
 
 std::string item_inputs_key(const Item& item, const ItemRecord& record) {

@@ -186,7 +186,14 @@ class SiteRenderer {
 
   // ---- shared page data -----------------------------------------------------------------
 
-  data site_data() const {
+  // The same for every page: built once per renderer.
+  const data& site_data() const {
+    if (!m_site_data) m_site_data = std::make_unique<data>(make_site_data());
+    return *m_site_data;
+  }
+  mutable std::unique_ptr<data> m_site_data;
+
+  data make_site_data() const {
     const auto& s = m_c.site;
     const auto& o = s.organization;
     data d;
