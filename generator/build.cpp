@@ -445,6 +445,7 @@ BuildResult build(const BuildOptions& o) {
     tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
     trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);
+    fs::remove_all(o.output_dir / "cache" / "index");  // shard cache of earlier versions
     const Previous prev = previous_release(o.output_dir);
     Recycled recycled;
     OutputTree out = OutputTree::discarding();
@@ -468,14 +469,13 @@ BuildResult build(const BuildOptions& o) {
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
       if (recycled.manifest) {
         fs::rename(recycled.dir, tmp);
-        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);
-        fs::remove_all(tmp / "search");
+        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);  // its search/ is updated in place
       }
       fs::create_directories(tmp / "site");
       fs::create_directories(tmp / "server");
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
       if (o.write_index)
-        index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, o.output_dir / "cache" / "index"); });
+        index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search"); });
     }, &carry);
     if (!ok) {
       discard();
@@ -489,11 +489,13 @@ BuildResult build(const BuildOptions& o) {
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
-      timer.done("index", std::to_string(r.documents) + " documents, " + std::to_string(st.shards_written) + " of " +
-                              std::to_string(st.shards) + " shards and " + std::to_string(st.groups_written) + " of " + std::to_string(st.groups) +
-                              " groups written in " + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages (prepare " +
-                              std::to_string(static_cast<int>(st.prepare_ms)) + " ms, shards " + std::to_string(static_cast<int>(st.write_ms)) +
-                              " ms, compaction " + std::to_string(static_cast<int>(st.compact_ms)) + " ms)");
+      timer.done("index", std::to_string(r.documents) + " documents: " +
+                              (st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
+                                                 "updated in place, " + std::to_string(st.written) + " written and " +
+                                                 std::to_string(st.removed) + " deleted"
+                                           : std::to_string(st.written) + " written afresh in " + std::to_string(st.shards) +
+                                                 " shards, compaction " + std::to_string(static_cast<int>(st.compact_ms)) + " ms") +
+                              " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
     // The id names the site's bytes and the index format: a new analyser makes a new release.
     const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);

@@ -115,12 +115,11 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
 
 }  // namespace
 
-IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& shard_cache) {
+IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& previous) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
   };
-  const auto started = std::chrono::steady_clock::now();
   const std::string locality = sch::locality_of(c.site.organization.name);
   std::vector<DocFields> docs;
   for (const Item& it : c.items) {
@@ -165,125 +164,130 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     }
   }
 
-  // Xapian's cost of writing a batch grows faster than the batch (measured: 10,000 items in one
-  // database 29 s, in shards of 100 about 4 s on two cores), so documents go into small shards
-  // written in parallel, which one compaction then merges into the release's database. A
-  // document's shard is a hash of its id, so an edit changes one shard and an added item does
-  // not move the others; the shard count is a power of two that grows with the site.
   IndexStats stats;
   stats.documents = docs.size();
-  auto t0 = std::chrono::steady_clock::now();
-  auto lap = [&t0] {
-    const auto t = std::chrono::steady_clock::now();
-    const double ms = std::chrono::duration<double, std::milli>(t - t0).count();
-    t0 = t;
-    return ms;
+  const auto started = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
   };
-  std::size_t shard_count = 1;
-  while (shard_count * k_shard_size < docs.size()) shard_count *= 2;
-  stats.shards = shard_count;
-  std::vector<std::vector<std::size_t>> members(shard_count);
-  for (std::size_t i = 0; i < docs.size(); ++i) members[fnv1a64(docs[i].id) % shard_count].push_back(i);
-  // A shard's name is the digest of everything its documents are made from.
-  std::vector<std::string> names(shard_count);
-  parallel_for(shard_count, threads, [&](std::size_t s, std::size_t) {
+  namespace fs = std::filesystem;
+
+  // A document's digest covers everything it is made from; docs.sha256 beside the database
+  // lists them, so that the next build knows which documents of this database to change.
+  std::vector<std::string> digests(docs.size());
+  parallel_for(docs.size(), threads, [&](std::size_t i, std::size_t) {
+    const DocFields& f = docs[i];
     Sha256 h;
-    h.update(sch::k_analyzer);
-    h.update(std::string_view("\0", 1));
-    h.update(locality);
-    for (std::size_t i : members[s]) {
-      const DocFields& f = docs[i];
-      for (const std::string* v : {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
-                                   &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text()}) {
-        h.update(std::to_string(v->size()));
-        h.update(std::string_view(":", 1));
-        h.update(*v);
-      }
-      h.update(std::to_string(f.published.epoch) + "/" + std::to_string(f.published.offset_minutes));
+    for (const std::string* v : {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
+                                 &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text()}) {
+      h.update(std::to_string(v->size()));
+      h.update(std::string_view(":", 1));
+      h.update(*v);
     }
-    char prefix[40];
-    std::snprintf(prefix, sizeof prefix, "%zu-%06zu-", shard_count, s);
-    names[s] = prefix + h.hex().substr(0, 24);
+    h.update(std::to_string(f.published.epoch) + "/" + std::to_string(f.published.offset_minutes));
+    digests[i] = h.hex();
   });
-  const bool cached = !shard_cache.empty();
-  const std::filesystem::path shard_root = cached ? shard_cache : std::filesystem::path(dir.string() + ".shards");
-  if (!cached) std::filesystem::remove_all(shard_root);
-  std::filesystem::create_directories(shard_root);
-  std::vector<std::size_t> to_write;
-  for (std::size_t s = 0; s < shard_count; ++s)
-    if (!cached || !std::filesystem::exists(shard_root / names[s] / "iamglass")) to_write.push_back(s);
-  stats.shards_written = to_write.size();
-  stats.prepare_ms = lap();
-  parallel_for(to_write.size(), threads, [&](std::size_t k, std::size_t) {
-    const std::size_t s = to_write[k];
-    const std::filesystem::path tmp = shard_root / (".tmp-" + names[s]);
-    std::filesystem::remove_all(tmp);
-    {
-      Xapian::WritableDatabase db(tmp.string(),
-                                  Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
+  const std::string header = std::string("gongkai-docs 1 ") + sch::k_analyzer + " " + locality;
+
+  // In place: a database of an earlier build (the recycled release's own, or a copy of the
+  // current release's) is brought up to date document by document; Xapian keeps a document's
+  // term list for exactly this (replacing or deleting needs its old terms).
+  auto in_place = [&]() -> bool {
+    if (!fs::exists(dir / "iamglass") || !fs::exists(dir / "termlist.glass")) {
+      if (previous.empty() || !fs::exists(previous / "iamglass") || !fs::exists(previous / "termlist.glass") ||
+          !fs::exists(previous / "docs.sha256"))
+        return false;
+      fs::remove_all(dir);
+      fs::create_directories(dir);
+      for (const auto& e : fs::directory_iterator(previous))
+        if (e.is_regular_file() && e.path().filename() != "flintlock") fs::copy_file(e.path(), dir / e.path().filename());
+      stats.copied = true;
+    }
+    std::string listed;
+    try {
+      listed = read_file(dir / "docs.sha256");
+    } catch (const std::exception&) {
+      return false;
+    }
+    std::unordered_map<std::string, std::string> before;  // id -> digest
+    std::size_t pos = listed.find('\n');
+    if (pos == std::string::npos || listed.substr(0, pos) != header) return false;
+    for (++pos; pos < listed.size();) {
+      std::size_t nl = listed.find('\n', pos);
+      if (nl == std::string::npos) nl = listed.size();
+      if (nl - pos > 66) before.emplace(listed.substr(pos + 66, nl - pos - 66), listed.substr(pos, 64));
+      pos = nl + 1;
+    }
+    std::vector<std::size_t> changed;
+    std::unordered_map<std::string, bool> present;
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      present[docs[i].id] = true;
+      auto it = before.find(docs[i].id);
+      if (it == before.end() || it->second != digests[i]) changed.push_back(i);
+    }
+    std::vector<std::string> removed;
+    for (const auto& [id, digest] : before)
+      if (!present.count(id)) removed.push_back(id);
+    // Changing a document costs several times writing it afresh: past an eighth of the site
+    // (site.toml renamed a department, say) a full write is quicker.
+    if ((changed.size() + removed.size()) * 8 > docs.size() + 64) return false;
+    std::sort(removed.begin(), removed.end());
+    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
+    if (db.get_metadata(sch::k_analyzer_key) != sch::k_analyzer || db.get_doccount() != before.size()) return false;
+    for (const std::string& id : removed) db.delete_document(std::string(sch::k_prefix_id) + id);
+    for (std::size_t i : changed) db.replace_document(std::string(sch::k_prefix_id) + docs[i].id, make_document(docs[i], locality));
+    db.commit();
+    stats.written = changed.size();
+    stats.removed = removed.size();
+    stats.in_place = true;
+    return true;
+  };
+
+  bool done = false;
+  try {
+    done = in_place();
+  } catch (const Xapian::Error&) {
+    done = false;  // an unreadable or unexpected database: written afresh below
+  }
+  if (!done) {
+    // Afresh. Xapian's cost of writing a batch grows faster than the batch (measured: 10,000
+    // items in one database 29 s, in shards of 100 about 4 s on two cores), so documents go
+    // into small shards written in parallel, which one compaction merges into the database.
+    stats.in_place = false;
+    stats.copied = false;
+    fs::remove_all(dir);
+    const fs::path shard_root = dir.string() + ".shards";
+    fs::remove_all(shard_root);
+    fs::create_directories(shard_root);
+    std::size_t shard_count = 1;
+    while (shard_count * k_shard_size < docs.size()) shard_count *= 2;
+    stats.shards = shard_count;
+    std::vector<std::vector<std::size_t>> members(shard_count);
+    for (std::size_t i = 0; i < docs.size(); ++i) members[fnv1a64(docs[i].id) % shard_count].push_back(i);
+    parallel_for(shard_count, threads, [&](std::size_t s, std::size_t) {
+      Xapian::WritableDatabase db((shard_root / std::to_string(s)).string(),
+                                  Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
       db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
       for (std::size_t i : members[s]) db.add_document(make_document(docs[i], locality));
       db.commit();
-    }
-    std::filesystem::remove_all(shard_root / names[s]);
-    std::filesystem::rename(tmp, shard_root / names[s]);  // a shard is in the cache only when complete
-  });
-  stats.write_ms = lap();
-  // Shards are merged into at most 16 groups (about 16 shards each) by compaction, and the
-  // release's search folder is a stub database over the groups (XAPIANDB, which Xapian opens as
-  // one database), with the group files hard-linked in. A group, like a shard, is named by what
-  // it holds, so a rebuild compacts only the groups of changed shards: one edit costs one shard
-  // and one group of ~1,400 documents, instead of a compaction of the whole index.
-  const std::size_t group_count = std::min<std::size_t>(16, std::max<std::size_t>(1, shard_count / 16));
-  const std::size_t per_group = shard_count / group_count;
-  std::vector<std::string> group_names(group_count);
-  for (std::size_t g = 0; g < group_count; ++g) {
-    Sha256 h;
-    for (std::size_t s = g * per_group; s < (g + 1) * per_group; ++s) h.update(names[s] + "\n");
-    char prefix[40];
-    std::snprintf(prefix, sizeof prefix, "group-%zu-%03zu-", group_count, g);
-    group_names[g] = prefix + h.hex().substr(0, 24);
+    });
+    stats.write_ms = since(started);
+    const auto compaction = std::chrono::steady_clock::now();
+    Xapian::Database all;
+    for (std::size_t s = 0; s < shard_count; ++s) all.add_database(Xapian::Database((shard_root / std::to_string(s)).string()));
+    all.compact(dir.string());
+    fs::remove_all(shard_root);
+    stats.compact_ms = since(compaction);
+    stats.written = docs.size();
   }
-  std::vector<std::size_t> groups_to_write;
-  for (std::size_t g = 0; g < group_count; ++g)
-    if (!std::filesystem::exists(shard_root / group_names[g] / "iamglass")) groups_to_write.push_back(g);
-  stats.groups = group_count;
-  stats.groups_written = groups_to_write.size();
-  parallel_for(groups_to_write.size(), threads, [&](std::size_t k, std::size_t) {
-    const std::size_t g = groups_to_write[k];
-    const std::filesystem::path tmp = shard_root / (".tmp-" + group_names[g]);
-    std::filesystem::remove_all(tmp);
-    Xapian::Database group;
-    for (std::size_t s = g * per_group; s < (g + 1) * per_group; ++s) group.add_database(Xapian::Database((shard_root / names[s]).string()));
-    group.compact(tmp.string());
-    std::filesystem::remove_all(shard_root / group_names[g]);
-    std::filesystem::rename(tmp, shard_root / group_names[g]);
-  });
-  std::filesystem::create_directories(dir);
-  std::string stub;
-  for (std::size_t g = 0; g < group_count; ++g) {
-    const std::string sub = "g" + std::to_string(g);
-    std::filesystem::create_directory(dir / sub);
-    for (const auto& e : std::filesystem::directory_iterator(shard_root / group_names[g])) {
-      const std::filesystem::path to = dir / sub / e.path().filename();
-      std::error_code ec;
-      std::filesystem::create_hard_link(e.path(), to, ec);  // groups are never written again
-      if (ec) std::filesystem::copy_file(e.path(), to);
-    }
-    stub += "glass " + sub + "\n";
-  }
-  write_file(dir / "XAPIANDB", stub);
-  stats.compact_ms = lap();
-  if (!cached) {
-    std::filesystem::remove_all(shard_root);
-  } else {  // keep exactly this build's shards and groups
-    std::set<std::string> keep(names.begin(), names.end());
-    keep.insert(group_names.begin(), group_names.end());
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(shard_root, ec))
-      if (!keep.count(e.path().filename().string())) std::filesystem::remove_all(e.path(), ec);
-  }
-  stats.total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  std::vector<std::size_t> order(docs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return docs[a].id < docs[b].id; });
+  std::string listed = header + "\n";
+  listed.reserve(docs.size() * 110);
+  for (std::size_t i : order) listed.append(digests[i]).append("  ").append(docs[i].id).append("\n");
+  write_file_atomic(dir / "docs.sha256", listed);
+  stats.total_ms = since(started);
   return stats;
 }
 

@@ -10,18 +10,21 @@ namespace gongkai::gen {
 
 struct IndexStats {
   std::size_t documents = 0;
-  std::size_t shards = 0, shards_written = 0;  // shards reused from the cache = shards - shards_written
-  std::size_t groups = 0, groups_written = 0;  // compacted groups of shards, likewise
-  double prepare_ms = 0, write_ms = 0, compact_ms = 0, total_ms = 0;
+  bool in_place = false;            // an earlier build's database brought up to date
+  bool copied = false;              // ... after copying the current release's
+  std::size_t written = 0, removed = 0;  // documents written (added or replaced) and deleted
+  std::size_t shards = 0;           // written afresh: parallel shards compacted into one
+  double write_ms = 0, compact_ms = 0, total_ms = 0;
 };
 
-// Writes a new database at `dir`. Throws on I/O errors.
-// Documents go into shards by a hash of their id (so an edit touches one shard), written by
-// `threads` parallel writers and compacted into up to 16 groups; `dir` is a stub database
-// (XAPIANDB) over the groups, whose files are hard-linked in. With `shard_cache`, a shard whose
-// documents are unchanged since the last build is taken from there instead of being written
-// again, and the cache keeps exactly this build's shards; the database is the same either way.
+// Makes the release's database at `dir`, with docs.sha256 beside it (a digest per document).
+// When `dir` already holds a database of an earlier build (a recycled release's), or `previous`
+// (the current release's search folder) can be copied there, the changed documents are replaced
+// and the removed ones deleted in place. Otherwise, or when over an eighth of the documents
+// changed, it is written afresh: documents in shards by a hash of their id, written by `threads`
+// parallel writers, merged by one compaction. Both ways give the same documents. Throws on I/O
+// errors.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
-                              const std::filesystem::path& shard_cache = {});
+                              const std::filesystem::path& previous = {});
 
 }  // namespace gongkai::gen
