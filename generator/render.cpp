@@ -7,6 +7,7 @@
 #include <qrencode.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -110,48 +111,26 @@ class SiteRenderer {
     for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
       items.insert(items.end(), m_by_section[s].begin(), m_by_section[s].end());
     items.insert(items.end(), m_withdrawn.begin(), m_withdrawn.end());
-    // Worker 0 is this renderer; the others get their own theme, renderer and output tree.
-    const std::size_t extra = static_cast<std::size_t>(std::max(1, m_opt.threads)) - 1;
-    std::vector<OutputTree> trees;
-    std::vector<std::unique_ptr<Theme>> themes;
-    std::vector<std::unique_ptr<SiteRenderer>> renderers;
-    trees.reserve(extra);
-    for (std::size_t w = 0; w < extra; ++w) {
-      trees.push_back(m_out.sibling());
-      themes.push_back(std::make_unique<Theme>());
-      Diagnostics ignored;
-      themes.back()->load(m_theme.dir(), ignored);
-      renderers.push_back(std::make_unique<SiteRenderer>(m_c, *themes.back(), m_opt, trees.back()));
-    }
     // An item's pages are taken from the previous release when nothing they are made of changed:
     // the item (fields, file, link answers), the site and theme (page_key) and what the clock
     // decides for it (whether a notice is on display, a consultation's status).
     const bool incremental = m_opt.records && m_opt.records->size() == m_c.items.size() && !m_opt.page_key.empty();
     std::vector<PageMemo::Pages> pages(incremental ? items.size() : 0);
-    parallel_for(items.size(), m_opt.threads, [&](std::size_t i, std::size_t w) {
-      SiteRenderer& r = w == 0 ? *this : *renderers[w - 1];
+    on_workers(items.size(), [&](std::size_t i, SiteRenderer& r) {
       const Item& it = *items[i];
       if (!incremental) {
         r.render_item(it);
         return;
       }
       pages[i].key = item_page_key(it);
-      if (m_opt.pages_before) {
-        auto before = m_opt.pages_before->by_url.find(it.url);
-        if (before != m_opt.pages_before->by_url.end() && before->second.key == pages[i].key && !before->second.files.empty()) {
-          bool all = true;
-          for (const auto& [path, sha] : before->second.files) all = all && r.m_out.reuse(path, sha);
-          if (all) {
-            pages[i].files = before->second.files;
-            return;
-          }
-        }
+      if (const PageMemo::Pages* before = r.reusable(it.url, pages[i].key)) {
+        pages[i].files = before->files;
+        return;
       }
       r.render_item(it);
       for (const std::string& url : {it.url, it.url + "print/"})
         if (const std::string* sha = r.m_out.sha(out_path(url))) pages[i].files.emplace_back(out_path(url), *sha);
     });
-    for (auto& t : trees) m_out.merge(std::move(t));
     if (incremental && m_opt.pages_after)
       for (std::size_t i = 0; i < items.size(); ++i) m_opt.pages_after->by_url[items[i]->url] = std::move(pages[i]);
   }
@@ -287,54 +266,102 @@ class SiteRenderer {
   // A paginated list of items at base (e.g. /disclosure/category/fzzf/).
   // With `extra_key` (a description of `extra`), a page whose rows and surroundings are the
   // previous build's is taken from the previous release instead of being rendered.
+  struct ListJob {
+    std::string base;
+    const std::vector<const Item*>* items;
+    std::string heading, column;
+    const data* extra;
+    const std::string* extra_key;
+    int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
+  };
+
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
-                 const std::string& column, data extra, const std::string* extra_key = nullptr) {
-    const int pages = std::max<int>(1, static_cast<int>((items.size() + k_page_size - 1) / k_page_size));
-    const bool incremental = extra_key && !m_opt.page_key.empty() && m_opt.pages_after;
-    for (int p = 1; p <= pages; ++p) {
-      std::string key;
-      const std::string page_url = p == 1 ? base : base + "page/" + std::to_string(p) + "/";
-      if (incremental) {
-        Sha256 h;
-        h.update(m_opt.page_key + "\n" + *extra_key + "\n" + base + "\n" + heading + "\n" + column + "\n" + std::to_string(p) + "/" +
-                 std::to_string(pages) + "/" + std::to_string(items.size()) + "\n");
-        for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
-             i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i) {
-          const Item& it = *items[i];
-          h.update(it.title + "\t" + it.url + "\t" + it.published.date() + "\t" + it.department + "\t" + it.category + "\t" + it.validity +
-                   "\t" + it.index_no + "\t" + it.doc_no + "\n");
-        }
-        key = h.hex();
-        if (reuse_pages(page_url, key)) continue;
-      }
-      data d = extra;
-      list rows;
-      for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
-           i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i)
-        rows.push_back(item_summary(*items[i]));
-      d.set("heading", heading);
-      d.set("items", rows);
-      d.set("empty", items.empty());
-      d.set("count", std::to_string(items.size()));
-      d.set("pager", pager(base, p, pages));
-      emit(page_url, "list", d, p == 1 ? heading : heading + "（第" + std::to_string(p) + "页）", column);
-      if (incremental) {
-        PageMemo::Pages& after = m_opt.pages_after->by_url[page_url];
-        after.key = key;
-        after.files = {{out_path(page_url), *m_out.sha(out_path(page_url))}};
-      }
+                 const std::string& column, const data& extra, const std::string* extra_key = nullptr) {
+    const ListJob job{base, &items, heading, column, &extra, extra_key};
+    for (int p = 1; p <= job.pages(); ++p) {
+      auto [url, pages] = emit_list_page(job, p);
+      if (!url.empty()) m_opt.pages_after->by_url[url] = std::move(pages);
     }
   }
 
-  bool reuse_pages(const std::string& url, const std::string& key) {
-    if (!m_opt.pages_before) return false;
-    auto before = m_opt.pages_before->by_url.find(url);
-    if (before == m_opt.pages_before->by_url.end() || before->second.key != key || before->second.files.empty()) return false;
-    for (const auto& [path, sha] : before->second.files)
-      if (!m_out.reuse(path, sha)) return false;
-    m_opt.pages_after->by_url[url] = before->second;
-    return true;
+  // Many lists (the catalogue's hundreds of pages) are rendered on every core.
+  void emit_lists(const std::vector<ListJob>& jobs) {
+    std::vector<std::pair<std::size_t, int>> tasks;
+    for (std::size_t j = 0; j < jobs.size(); ++j)
+      for (int p = 1; p <= jobs[j].pages(); ++p) tasks.emplace_back(j, p);
+    std::vector<std::pair<std::string, PageMemo::Pages>> done(tasks.size());
+    on_workers(tasks.size(), [&](std::size_t i, SiteRenderer& r) { done[i] = r.emit_list_page(jobs[tasks[i].first], tasks[i].second); });
+    for (auto& [url, pages] : done)
+      if (!url.empty()) m_opt.pages_after->by_url[url] = std::move(pages);
   }
+
+  // One page of a list; returns its url and files for the page memo (url empty: not kept).
+  std::pair<std::string, PageMemo::Pages> emit_list_page(const ListJob& job, int p) {
+    const auto& items = *job.items;
+    const int pages = job.pages();
+    std::string key;
+    const std::string page_url = p == 1 ? job.base : job.base + "page/" + std::to_string(p) + "/";
+    const bool incremental = job.extra_key && !m_opt.page_key.empty() && m_opt.pages_after;
+    if (incremental) {
+      Sha256 h;
+      h.update(m_opt.page_key + "\n" + *job.extra_key + "\n" + job.base + "\n" + job.heading + "\n" + job.column + "\n" + std::to_string(p) +
+               "/" + std::to_string(pages) + "/" + std::to_string(items.size()) + "\n");
+      for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
+           i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i) {
+        const Item& it = *items[i];
+        h.update(it.title + "\t" + it.url + "\t" + it.published.date() + "\t" + it.department + "\t" + it.category + "\t" + it.validity +
+                 "\t" + it.index_no + "\t" + it.doc_no + "\n");
+      }
+      key = h.hex();
+      if (const PageMemo::Pages* before = reusable(page_url, key)) return {page_url, *before};
+    }
+    data d = *job.extra;
+    list rows;
+    for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
+         i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i)
+      rows.push_back(item_summary(*items[i]));
+    d.set("heading", job.heading);
+    d.set("items", rows);
+    d.set("empty", items.empty());
+    d.set("count", std::to_string(items.size()));
+    d.set("pager", pager(job.base, p, pages));
+    emit(page_url, "list", d, p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）", job.column);
+    if (!incremental) return {};
+    PageMemo::Pages after;
+    after.key = key;
+    after.files = {{out_path(page_url), *m_out.sha(out_path(page_url))}};
+    return {page_url, std::move(after)};
+  }
+
+  // The previous release's pages at url when their key is `key` and this tree could take them.
+  const PageMemo::Pages* reusable(const std::string& url, const std::string& key) {
+    if (!m_opt.pages_before) return nullptr;
+    auto before = m_opt.pages_before->by_url.find(url);
+    if (before == m_opt.pages_before->by_url.end() || before->second.key != key || before->second.files.empty()) return nullptr;
+    for (const auto& [path, sha] : before->second.files)
+      if (!m_out.reuse(path, sha)) return nullptr;
+    return &before->second;
+  }
+
+  // Runs fn(i, renderer) for i < n on every core: worker 0 is this renderer, the others get
+  // their own theme (mustache templates are not thread-safe), renderer and output tree.
+  void on_workers(std::size_t n, const std::function<void(std::size_t, SiteRenderer&)>& fn) {
+    const std::size_t extra = static_cast<std::size_t>(std::max(1, m_opt.threads)) - 1;
+    std::vector<OutputTree> trees;
+    std::vector<std::unique_ptr<Theme>> themes;
+    std::vector<std::unique_ptr<SiteRenderer>> renderers;
+    trees.reserve(extra);
+    for (std::size_t w = 0; w < extra; ++w) {
+      trees.push_back(m_out.sibling());
+      themes.push_back(std::make_unique<Theme>());
+      Diagnostics ignored;
+      themes.back()->load(m_theme.dir(), ignored);
+      renderers.push_back(std::make_unique<SiteRenderer>(m_c, *themes.back(), m_opt, trees.back()));
+    }
+    parallel_for(n, m_opt.threads, [&](std::size_t i, std::size_t w) { fn(i, w == 0 ? *this : *renderers[w - 1]); });
+    for (auto& t : trees) m_out.merge(std::move(t));
+  }
+
 
   // ---- pages ----------------------------------------------------------------------------------
 
@@ -438,13 +465,15 @@ class SiteRenderer {
     for (const auto& c : m_c.site.categories) extra_key += "c\t" + c.id + "\t" + std::to_string(by_cat[c.id].size()) + "\n";
     for (const auto& dp : m_c.site.departments) extra_key += "d\t" + dp.id + "\t" + std::to_string(by_dept[dp.id].size()) + "\n";
     for (const auto& [y, v] : by_year) extra_key += "y\t" + std::to_string(y) + "\t" + std::to_string(v.size()) + "\n";
-    emit_list("/disclosure/", items, "法定主动公开内容", "disclosure", extra, &extra_key);
+    std::vector<ListJob> jobs;
+    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &extra, &extra_key});
     for (const auto& c : m_c.site.categories)
-      emit_list("/disclosure/category/" + c.id + "/", by_cat[c.id], "主题分类：" + c.name, "disclosure", extra, &extra_key);
+      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &extra, &extra_key});
     for (const auto& dp : m_c.site.departments)
-      emit_list("/disclosure/department/" + dp.id + "/", by_dept[dp.id], "发布机构：" + dp.name, "disclosure", extra, &extra_key);
+      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &extra, &extra_key});
     for (const auto& [y, v] : by_year)
-      emit_list("/disclosure/year/" + std::to_string(y) + "/", v, std::to_string(y) + "年", "disclosure", extra, &extra_key);
+      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &extra, &extra_key});
+    emit_lists(jobs);
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {
