@@ -221,16 +221,24 @@ void take_out_trash(const fs::path& releases, const fs::path& mine) {
   for (const auto& t : trash) fs::remove_all(t, ec);
 }
 
-void prune_releases(const fs::path& releases, const std::string& keep_id, int keep) {
+// Release folders (not the hidden .tmp-/.trash- ones, nor `except`), newest first.
+std::vector<fs::path> releases_newest_first(const fs::path& releases, const std::string& except) {
   std::vector<std::pair<fs::file_time_type, fs::path>> all;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(releases, ec)) {
     const std::string name = e.path().filename().string();
-    if (!e.is_directory() || name == keep_id || name.front() == '.') continue;
+    if (!e.is_directory() || name == except || name.front() == '.') continue;
     all.push_back({e.last_write_time(ec), e.path()});
   }
   std::sort(all.begin(), all.end(), std::greater<>());
-  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i].second);
+  std::vector<fs::path> out;
+  for (auto& [t, p] : all) out.push_back(std::move(p));
+  return out;
+}
+
+void prune_releases(const fs::path& releases, const std::string& keep_id, int keep) {
+  const auto all = releases_newest_first(releases, keep_id);
+  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i]);
 }
 
 // What every item page depends on besides its item: the generator and site.toml (in the memo
@@ -334,54 +342,39 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
 
 namespace {
 
-// The previous release, whose unchanged files the new one shares (hard links).
-struct Previous {
+// A published release folder and what its files.sha256 says it holds (empty when unreadable).
+struct ReleaseFiles {
   fs::path root;
   std::shared_ptr<const Manifest> manifest;
 };
 
-Previous previous_release(const fs::path& output_dir) {
-  Previous p;
+ReleaseFiles release_files(const fs::path& dir) {
+  ReleaseFiles r;
+  try {
+    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / "files.sha256")));
+    r.root = dir;
+  } catch (const std::exception&) {
+    r = {};
+  }
+  return r;
+}
+
+// The previous release, whose unchanged files the new one shares (hard links).
+ReleaseFiles previous_release(const fs::path& output_dir) {
   std::error_code ec;
   const fs::path current = fs::canonical(output_dir / "current", ec);
-  if (ec || !fs::exists(current / "files.sha256")) return p;
-  try {
-    p.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(current / "files.sha256")));
-    p.root = current;
-  } catch (const std::exception&) {
-    p = {};
-  }
-  return p;
+  return ec ? ReleaseFiles{} : release_files(current);
 }
 
 // Writing a release costs one directory or link per page even when almost nothing changed, so a
 // build recycles the release it is about to prune anyway: the oldest beyond those kept, never the
 // current one. Its files.sha256 says what it holds; the new tree replaces what differs.
-struct Recycled {
-  fs::path dir;
-  std::shared_ptr<const Manifest> manifest;
-};
-
-Recycled recyclable(const fs::path& releases, const fs::path& current, int keep) {
-  std::vector<std::pair<fs::file_time_type, fs::path>> all;
+ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int keep) {
+  const auto all = releases_newest_first(releases, "");
+  if (all.size() <= static_cast<std::size_t>(std::max(1, keep - 1))) return {};
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(releases, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!e.is_directory() || name.front() == '.') continue;
-    all.push_back({e.last_write_time(ec), e.path()});
-  }
-  std::sort(all.begin(), all.end(), std::greater<>());
-  Recycled r;
-  if (all.size() <= static_cast<std::size_t>(std::max(1, keep - 1))) return r;
-  const fs::path oldest = all.back().second;
-  if (!current.empty() && fs::equivalent(oldest, current, ec)) return r;
-  try {
-    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(oldest / "files.sha256")));
-    r.dir = oldest;
-  } catch (const std::exception&) {
-    r = {};
-  }
-  return r;
+  if (!current.empty() && fs::equivalent(all.back(), current, ec)) return {};
+  return release_files(all.back());
 }
 
 std::size_t html_pages(const OutputTree& out) {
@@ -446,8 +439,8 @@ BuildResult build(const BuildOptions& o) {
     trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);
     fs::remove_all(o.output_dir / "cache" / "index");  // shard cache of earlier versions
-    const Previous prev = previous_release(o.output_dir);
-    Recycled recycled;
+    const ReleaseFiles prev = previous_release(o.output_dir);
+    ReleaseFiles recycled;
     OutputTree out = OutputTree::discarding();
     StageTimer timer(o);
     // The index is written on its own threads while the pages are rendered and written.
@@ -468,7 +461,7 @@ BuildResult build(const BuildOptions& o) {
       // Content is valid: only now is an old release given up for recycling.
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
       if (recycled.manifest) {
-        fs::rename(recycled.dir, tmp);
+        fs::rename(recycled.root, tmp);
         for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);  // its search/ is updated in place
       }
       fs::create_directories(tmp / "site");
@@ -522,7 +515,7 @@ BuildResult build(const BuildOptions& o) {
     if (trash.valid()) trash.get();
     timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +
                               " files shared with the previous release" +
-                              (recycled.manifest ? ", " + std::to_string(out.kept()) + " kept in the recycled " + recycled.dir.filename().string() : std::string()) +
+                              (recycled.manifest ? ", " + std::to_string(out.kept()) + " kept in the recycled " + recycled.root.filename().string() : std::string()) +
                               ")");
   } catch (const std::exception& e) {
     discard();
