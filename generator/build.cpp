@@ -462,7 +462,8 @@ BuildResult build(const BuildOptions& o) {
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
       if (recycled.manifest) {
         fs::rename(recycled.root, tmp);
-        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);  // its search/ is updated in place
+        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);
+        if (!o.write_index) fs::remove_all(tmp / "search");  // otherwise updated in place below
       }
       fs::create_directories(tmp / "site");
       fs::create_directories(tmp / "server");

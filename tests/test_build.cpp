@@ -287,3 +287,16 @@ TEST_CASE("item memo: an unchanged file is taken from the memo, but its links ar
   REQUIRE(after_garbage.exit_code == 0);
   CHECK(test::read_text(dir / "output/current/site/pages/a/index.html") == page);
 }
+
+TEST_CASE("publishing: a release recycled by a build without an index keeps no stale index") {
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  for (int i = 0; i < 6; ++i) {
+    test::write_text(dir / "content/pages/p.md", "+++\ntitle = \"第" + std::to_string(i) + "版\"\n+++\n正文\n");
+    const bool index = i < 5;
+    const auto r = test::build_site(dir / "content", dir / "output", "2022-03-15T10:00:00+08:00",
+                                    [&](gen::BuildOptions& o) { o.write_index = index; });
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::filesystem::exists(dir / "output/current/search") == index);
+  }
+}
