@@ -46,7 +46,10 @@ CONF
 "$NGINX" -t -q -p "$work" -c "$work/nginx.conf"
 "$NGINX" -p "$work" -c "$work/nginx.conf"
 base="http://127.0.0.1:$web_port"
-for i in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
+# Ready means gongkai-serve itself answers 200 (nginx answers 502 until then: curl -s alone would
+# count that as up, which raced with a slow start under the sanitizers), then nginx does too.
+for i in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$serve_port/healthz" && break; sleep 0.1; done
+for i in $(seq 1 50); do curl -sf -o /dev/null "$base/healthz" && break; sleep 0.1; done
 
 fail=0
 check() {  # name, expected status, url, [grep pattern on body], [header pattern]
