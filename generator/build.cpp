@@ -443,8 +443,7 @@ BuildResult build(const BuildOptions& o) {
     ReleaseFiles recycled;
     OutputTree out = OutputTree::discarding();
     StageTimer timer(o);
-    // The index is written on its own threads while the pages are rendered and written.
-    // What the last build learnt about each file (see memo.hpp).
+    // What the last build learnt about each file and page (see memo.hpp).
     const fs::path memo_file = o.output_dir / "cache" / "items.memo";
     const std::string memo_key = Memo::key_for(o.content_dir, o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix);
     Memo memo = o.use_memo ? Memo::load(memo_file, memo_key) : Memo{};
@@ -456,7 +455,7 @@ BuildResult build(const BuildOptions& o) {
     carry.memo_key = memo_key;
     if (pages_before.release == prev.root.filename().string()) carry.pages_before = &pages_before;
     std::vector<ItemRecord>& records = carry.records;
-    timer.done("memo", std::to_string(memo_size) + " items and " + std::to_string(pages_before.by_url.size()) + " item pages remembered");
+    timer.done("memo", std::to_string(memo_size) + " items and " + std::to_string(pages_before.by_url.size()) + " pages remembered");
     const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
       // Content is valid: only now is an old release given up for recycling.
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
@@ -468,6 +467,7 @@ BuildResult build(const BuildOptions& o) {
       fs::create_directories(tmp / "site");
       fs::create_directories(tmp / "server");
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
+      // The index is written on its own threads while the pages are rendered and written.
       if (o.write_index)
         index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search"); });
     }, &carry);

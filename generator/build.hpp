@@ -29,8 +29,8 @@ struct BuildOptions {
   int threads = 2;                    // parallel workers (rendering, indexing)
   int wechat_days = 90;               // WeChat article exports: items of the last N days (0: all)
   int keep_releases = 5;              // releases kept for rollback (at least 2)
-  bool recycle = true;
-  bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo                // rewrite the release about to be pruned instead of a new folder
+  bool recycle = true;                // rewrite the release about to be pruned instead of a new folder
+  bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo, pages from cache/pages
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
 };
 
@@ -42,17 +42,18 @@ struct BuildResult {
   std::size_t pages = 0, files = 0, documents = 0;
 };
 
-// Loads, validates and renders into `out` without publishing. Used by build() and tests.
-// Returns false when diagnostics hold errors.
-// `before_render` runs once the content is valid (the build starts the index there).
 // What a build carries over from the last one (all optional).
 struct Carry {
   Memo* memo = nullptr;                     // items whose file is unchanged are taken from it
   std::string memo_key;                     // Memo::key_for the content folder
   std::vector<ItemRecord> records;          // filled: what this build learnt about each item
-  const PageMemo* pages_before = nullptr;   // item pages of the previous release
-  PageMemo pages_after;                     // filled: item pages of this build
+  const PageMemo* pages_before = nullptr;   // item and list pages of the previous release
+  PageMemo pages_after;                     // filled: item and list pages of this build
 };
+
+// Loads, validates and renders into `out` without publishing. Used by build() and tests.
+// Returns false when diagnostics hold errors.
+// `before_render` runs once the content is valid (the build starts the index there).
 bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags,
                 const std::function<void(const Content&)>& before_render = {}, Carry* carry = nullptr);
 

@@ -3,15 +3,11 @@
 #include <xapian.h>
 
 #include <algorithm>
-#include <cstdint>
-#include <atomic>
 #include <chrono>
-#include <set>
-#include <unordered_map>
-#include <cstdio>
-#include <mutex>
+#include <cstdint>
 #include <nlohmann/json.hpp>
-#include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "gongkai/analysis.hpp"
 #include "gongkai/search_schema.hpp"
@@ -246,9 +242,9 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       pos = nl + 1;
     }
     std::vector<std::size_t> changed;
-    std::unordered_map<std::string, bool> present;
+    std::unordered_set<std::string> present;
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      present[docs[i].id] = true;
+      present.insert(docs[i].id);
       auto it = before.find(docs[i].id);
       if (it == before.end() || it->second != digests[i]) changed.push_back(i);
     }

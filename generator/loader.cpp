@@ -211,7 +211,6 @@ bool check_text(const std::string& data, const std::string& path, Diagnostics& d
   return true;
 }
 
-
 std::string ids_of(const auto& v) {
   std::string out;
   for (const auto& x : v) {

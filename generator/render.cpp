@@ -264,8 +264,6 @@ class SiteRenderer {
   }
 
   // A paginated list of items at base (e.g. /disclosure/category/fzzf/).
-  // With `extra_key` (a description of `extra`), a page whose rows and surroundings are the
-  // previous build's is taken from the previous release instead of being rendered.
   struct ListJob {
     std::string base;
     const std::vector<const Item*>* items;
@@ -275,6 +273,8 @@ class SiteRenderer {
     int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
   };
 
+  // With `extra_key` (a description of `extra`), a page whose rows and surroundings are the
+  // previous build's is taken from the previous release instead of being rendered.
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
                  const std::string& column, const data& extra, const std::string* extra_key = nullptr) {
     const ListJob job{base, &items, heading, column, &extra, extra_key};

@@ -20,12 +20,12 @@ struct RenderOptions {
   DateTime now;                          // the build's clock (statuses, "current" notices)
   std::filesystem::path content_dir;     // to copy attachments
   ListHistory history;                   // 权责清单 versions from git (may be empty)
-  int threads = 2;                       // item pages are rendered on this many cores
+  int threads = 2;                       // item and catalogue pages are rendered on this many cores
   int wechat_days = 90;                  // WeChat article exports: items of the last N days (0: all)
-  // Incremental rendering of item pages (see PageMemo): the pages of an item whose key is the
-  // one recorded by the previous build are taken from the previous release, not rendered.
+  // Incremental rendering (see PageMemo): an item's pages, or a catalogue list page, whose key is
+  // the one recorded by the previous build are taken from the previous release, not rendered.
   const std::vector<ItemRecord>* records = nullptr;  // aligned with Content::items
-  std::string page_key;                  // everything besides the item its pages depend on
+  std::string page_key;                  // what every page depends on: generator, site, theme, menu
   const PageMemo* pages_before = nullptr;
   PageMemo* pages_after = nullptr;
 };
