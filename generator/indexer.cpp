@@ -35,58 +35,62 @@ constexpr std::size_t k_shard_size = 100;          // documents per shard (see w
 // Terms are counted first and added once each with their wdf: Xapian keeps a document's terms
 // in a std::map, and one insertion per distinct term instead of per occurrence was a large part
 // of the indexing profile.
-using TermCounts = std::unordered_map<std::string, Xapian::termcount>;
-
-// A body's bigrams are counted under a 64-bit key (two code points) and turned into strings
-// once per distinct bigram: a body has ~1,600 bigrams and ~900 distinct ones, and a string per
-// occurrence was most of the counting time.
-void count_body(TermCounts& terms, std::string_view text) {
-  std::unordered_map<std::uint64_t, Xapian::termcount> bigrams;
-  bigrams.reserve(2048);
-  for (const auto& c : sch::chunks(text)) {
-    if (!c.cjk || c.text.size() == 1) {
-      for (std::string& t : sch::chunk_terms(c)) terms[std::move(t)] += 1;
-    } else {
-      for (std::size_t i = 0; i + 1 < c.text.size(); ++i)
-        ++bigrams[(static_cast<std::uint64_t>(c.text[i]) << 32) | static_cast<std::uint64_t>(c.text[i + 1])];
-    }
-    for (std::string& n : sch::numeral_terms(c)) terms[std::move(n)] += 1;
-    if (c.cjk && c.text.size() > 1) terms[to_utf8(c.text.substr(c.text.size() - 1))] += 1;  // every other character starts a bigram
+//
+// CJK bigrams, nine in ten of a document's terms, are counted as 64-bit keys (two code points)
+// in a vector that is sorted once: no string and no hash-map node per occurrence. Sorting by
+// code point is sorting by UTF-8 bytes, so Xapian receives them in its own order. The other
+// terms (single characters, words, numerals, title terms) are few and go through a small map.
+// Xapian adds up the wdf of a term added twice, so the two never need merging.
+struct TermCounts {
+  std::vector<std::uint64_t> bigrams;  // one entry per occurrence
+  std::unordered_map<std::string, Xapian::termcount> other;
+  void bigram(char32_t a, char32_t b, int times = 1) {
+    for (int i = 0; i < times; ++i) bigrams.push_back((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b));
   }
-  for (const auto& [key, n] : bigrams) {
-    const char32_t pair[2] = {static_cast<char32_t>(key >> 32), static_cast<char32_t>(key & 0xffffffffu)};
-    terms[to_utf8(std::u32string_view(pair, 2))] += n;
-  }
-}
+};
 
 void count_text(TermCounts& terms, std::string_view text, bool title) {
-  if (!title) {
-    count_body(terms, text);
-    return;
-  }
-  const Xapian::termcount w = title ? 3 : 1;
   for (const auto& c : sch::chunks(text)) {
-    for (std::string& t : sch::chunk_terms(c)) {
-      if (title) terms[std::string(sch::k_prefix_title) + t] += 1;
-      terms[std::move(t)] += w;
-    }
-    for (std::string& n : sch::numeral_terms(c)) terms[std::move(n)] += 1;
     if (c.cjk && c.text.size() > 1) {
-      std::vector<std::string> unigrams = sch::chunk_unigrams(c);
+      for (std::size_t i = 0; i + 1 < c.text.size(); ++i) {
+        if (title) terms.other[std::string(sch::k_prefix_title) + to_utf8(std::u32string_view(c.text).substr(i, 2))] += 1;
+        terms.bigram(c.text[i], c.text[i + 1], title ? 3 : 1);
+      }
+    } else {
+      for (std::string& t : sch::chunk_terms(c)) {
+        if (title) terms.other[std::string(sch::k_prefix_title) + t] += 1;
+        terms.other[std::move(t)] += title ? 3 : 1;
+      }
+    }
+    for (std::string& n : sch::numeral_terms(c)) terms.other[std::move(n)] += 1;
+    if (c.cjk && c.text.size() > 1) {
       if (title) {
-        for (std::string& u : unigrams) {
-          terms[std::string(sch::k_prefix_title) + u] += 1;
-          terms[std::move(u)] += 1;
+        // Single characters of a title are indexed, plain and as title terms.
+        for (std::string& u : sch::chunk_unigrams(c)) {
+          terms.other[std::string(sch::k_prefix_title) + u] += 1;
+          terms.other[std::move(u)] += 1;
         }
-      } else if (!unigrams.empty()) {
-        terms[std::move(unigrams.back())] += 1;  // every other character starts a bigram
+      } else {
+        // In a body, only where a run ends: every other character starts a bigram.
+        terms.other[to_utf8(std::u32string_view(c.text).substr(c.text.size() - 1))] += 1;
       }
     }
   }
 }
 
-void add_counted(Xapian::Document& doc, const TermCounts& terms) {
-  for (const auto& [t, wdf] : terms) doc.add_term(t, wdf);
+void add_counted(Xapian::Document& doc, TermCounts& terms) {
+  std::sort(terms.bigrams.begin(), terms.bigrams.end());
+  std::string t;
+  for (std::size_t i = 0; i < terms.bigrams.size();) {
+    std::size_t j = i + 1;
+    while (j < terms.bigrams.size() && terms.bigrams[j] == terms.bigrams[i]) ++j;
+    t.clear();
+    append_utf8(t, static_cast<char32_t>(terms.bigrams[i] >> 32));
+    append_utf8(t, static_cast<char32_t>(terms.bigrams[i] & 0xffffffffu));
+    doc.add_term(t, static_cast<Xapian::termcount>(j - i));
+    i = j;
+  }
+  for (const auto& [term, wdf] : terms.other) doc.add_term(term, wdf);
 }
 
 struct DocFields {
@@ -102,7 +106,8 @@ struct DocFields {
 Xapian::Document make_document(const DocFields& f, const std::string& locality) {
   Xapian::Document doc;
   TermCounts terms;
-  terms.reserve(2048);
+  terms.bigrams.reserve(4096);
+  terms.other.reserve(256);
   count_text(terms, f.title, true);
   count_text(terms, f.text(), false);
   add_counted(doc, terms);
@@ -282,11 +287,20 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     const fs::path shard_root = dir.string() + ".shards";
     fs::remove_all(shard_root);
     fs::create_directories(shard_root);
-    std::size_t shard_count = 1;
-    while (shard_count * k_shard_size < docs.size()) shard_count *= 2;
+    // Similar documents share a shard (same section, category and department): a shard then
+    // holds fewer distinct terms, which makes both writing it and the compaction cheaper
+    // (measured at 1,000 items: 10 % fewer instructions for the whole index; 10,000 items:
+    // 8.0 s instead of 9.2 s). The order is stable, so a full build stays deterministic.
+    std::vector<std::size_t> order(docs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::tie(docs[a].section, docs[a].category_id, docs[a].department_id) <
+             std::tie(docs[b].section, docs[b].category_id, docs[b].department_id);
+    });
+    const std::size_t shard_count = std::max<std::size_t>(1, (docs.size() + k_shard_size - 1) / k_shard_size);
     stats.shards = shard_count;
     std::vector<std::vector<std::size_t>> members(shard_count);
-    for (std::size_t i = 0; i < docs.size(); ++i) members[fnv1a64(docs[i].id) % shard_count].push_back(i);
+    for (std::size_t k = 0; k < order.size(); ++k) members[k * shard_count / order.size()].push_back(order[k]);
     parallel_for(shard_count, threads, [&](std::size_t s, std::size_t) {
       Xapian::WritableDatabase db((shard_root / std::to_string(s)).string(),
                                   Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
