@@ -480,6 +480,12 @@ BuildResult build(const BuildOptions& o) {
     timer.done("tree", "release folder complete");
     r.files = out.size();
     r.pages = html_pages(out);
+    // The memo describes the content files, not the release, so it is written now, while the
+    // index (the longer task of a full build) is still being written.
+    bool memo_changed = memo_size != records.size();
+    for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
+    if (memo_changed) memo.save(memo_file, memo_key, content, records);
+    timer.done("memo", memo_changed ? "cache/items.memo updated" : "cache/items.memo unchanged");
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
@@ -506,12 +512,8 @@ BuildResult build(const BuildOptions& o) {
     }
     tmp.clear();
     replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
-    bool memo_changed = memo_size != records.size();
-    for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
-    if (memo_changed) memo.save(memo_file, memo_key, content, records);
     carry.pages_after.release = id;
     carry.pages_after.save(pages_file);
-    timer.done("memo", "cache/items.memo and cache/pages updated");
     prune_releases(releases, id, o.keep_releases);
     if (trash.valid()) trash.get();
     timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +

@@ -81,6 +81,16 @@ void fields(A& a, FileStamp& s) {
   a(s.ino);
   a(s.dev);
 }
+// A field the build changes after loading is written as the loader made it (see write_entry).
+template <class A, class T>
+void loaded(A& a, T& field, const T& as_loaded) {
+  if constexpr (A::writes) {
+    a(a.as_loaded ? as_loaded : field);
+  } else {
+    a(field);
+  }
+}
+
 template <class A>
 void fields(A& a, Item& it) {
   a(it.section);
@@ -94,12 +104,12 @@ void fields(A& a, Item& it) {
   a(it.has_published);
   a(it.written);
   a(it.doc_no);
-  a(it.index_no);
+  loaded(a, it.index_no, a.as_loaded ? a.as_loaded->loaded_index_no : it.index_no);
   a(it.validity);
   a(it.tags);
   a(it.summary);
   a(it.draft);
-  a(it.scheduled);
+  loaded(a, it.scheduled, false);
   a(it.repealed);
   a(it.penalty);
   a(it.decision);
@@ -124,7 +134,7 @@ void fields(A& a, Item& it) {
     a(it.html);
     a(it.text);
   }
-  a(it.attachments);
+  loaded(a, it.attachments, {});
 }
 template <class A>
 void fields(A& a, ItemRecord& r) {
@@ -155,8 +165,10 @@ struct is_pair<std::pair<A, B>> : std::true_type {};
 
 class Writer {
  public:
+  static constexpr bool writes = true;
   std::string out;
   bool skip_bodies = false;
+  const ItemRecord* as_loaded = nullptr;  // write the item as the loader made it
   template <class T>
   void operator()(const T& v) {
     if constexpr (std::is_same_v<T, std::string>) {
@@ -184,7 +196,9 @@ class Writer {
 
 class Reader {
  public:
+  static constexpr bool writes = false;
   static constexpr bool skip_bodies = false;
+  static constexpr const ItemRecord* as_loaded = nullptr;
   explicit Reader(std::string_view in) : m_in(in) {}
   template <class T>
   void operator()(T& v) {
@@ -306,25 +320,21 @@ Memo Memo::load(const fs::path& file, const std::string& key) {
 
 namespace {
 
-void write_entry(Writer& w, Item& it, const ItemRecord& r) {
+void write_entry(Writer& w, const Item& it, const ItemRecord& r) {
   // Written as the loader made it: build-time fields (generated index numbers, schedules,
-  // attachments) are put back for the moment of writing.
-  std::string index_no = std::exchange(it.index_no, r.loaded_index_no);
-  const bool scheduled = std::exchange(it.scheduled, false);
-  std::vector<Attachment> attachments = std::exchange(it.attachments, {});
+  // attachments) are left out, and the item itself is not touched (the index may be reading it).
   Writer e;
+  e.as_loaded = &r;
   e(it);
+  e.as_loaded = nullptr;
   e(r);
-  it.index_no = std::move(index_no);
-  it.scheduled = scheduled;
-  it.attachments = std::move(attachments);
   w.size(e.out.size());
   w.out.append(e.out);
 }
 
 }  // namespace
 
-void Memo::save(const fs::path& file, const std::string& key, Content& content, const std::vector<ItemRecord>& records) {
+void Memo::save(const fs::path& file, const std::string& key, const Content& content, const std::vector<ItemRecord>& records) {
   auto known = [](const ItemRecord& r) { return r.stamp.size || r.stamp.ino; };
   std::size_t live = 0, fresh = 0;
   for (std::size_t i = 0; i < content.items.size() && i < records.size(); ++i) {

@@ -56,8 +56,8 @@ class Memo {
   static Memo load(const std::filesystem::path& file, const std::string& key);
   // Records what this build learnt (items with their records; the items' Markdown must have
   // been dropped): appends what was worked out again to the memo this one was loaded from, or
-  // writes it afresh. Content is changed while written and restored.
-  void save(const std::filesystem::path& file, const std::string& key, Content& content, const std::vector<ItemRecord>& records);
+  // writes it afresh. Only reads `content`: it may run while the index is being written.
+  void save(const std::filesystem::path& file, const std::string& key, const Content& content, const std::vector<ItemRecord>& records);
 
   // Takes the entry of `source` out when its stamp matches; nullptr otherwise.
   MemoEntry* find(const std::string& source, const FileStamp& stamp);
