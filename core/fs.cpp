@@ -1,6 +1,7 @@
 #include "gongkai/fs.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,32 @@ std::string read_file(const fs::path& path) {
   }
   ::close(fd);
   return out;
+}
+
+MappedFile::MappedFile(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(err));
+  }
+  if (st.st_size > 0) {
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      throw std::runtime_error("cannot map " + path.string() + ": " + std::strerror(err));
+    }
+    m_data = p;
+    m_size = static_cast<std::size_t>(st.st_size);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (m_data) ::munmap(m_data, m_size);
 }
 
 namespace {

@@ -446,7 +446,7 @@ BuildResult build(const BuildOptions& o) {
     // What the last build learnt about each file and page (see memo.hpp).
     const fs::path memo_file = o.output_dir / "cache" / "items.memo";
     const std::string memo_key = Memo::key_for(o.content_dir, o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix);
-    Memo memo = o.use_memo ? Memo::load(memo_file, memo_key) : Memo{};
+    Memo memo = o.use_memo ? Memo::load(memo_file, memo_key, o.threads) : Memo{};
     const std::size_t memo_size = memo.size();
     const fs::path pages_file = o.output_dir / "cache" / "pages";
     const PageMemo pages_before = o.use_memo && prev.manifest ? PageMemo::load(pages_file) : PageMemo{};

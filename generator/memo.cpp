@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "gongkai/fs.hpp"
+#include "parallel.hpp"
 #include "gongkai/hash.hpp"
 
 namespace gongkai::gen {
@@ -286,32 +287,46 @@ std::string Memo::key_for(const fs::path& content_dir, const std::string& displa
 // The file: a header (magic, key), then entries, each an item and its record behind its length.
 // A build appends the entries it worked out again; a later entry for the same file wins. When
 // over half the entries are stale, or the key changed, the memo is written afresh.
-Memo Memo::load(const fs::path& file, const std::string& key) {
+Memo Memo::load(const fs::path& file, const std::string& key, int threads) {
   Memo m;
-  std::string data;
+  // Mapped, not read: the memo of a large site is as large as its pages' text, and fresh memory
+  // is slow to touch on a VM whose host has taken back the pages (measured: 0.5-0.7 s for the
+  // 100 MB memo of 10,000 items after half a minute idle).
+  std::optional<MappedFile> mapped;
   try {
-    data = read_file(file);
+    mapped.emplace(file);
   } catch (const std::exception&) {
     return m;
   }
   try {
-    Reader r(data);
+    Reader r(mapped->view());
     std::string magic, k;
     r(magic);
     r(k);
     if (magic != k_magic || k != key) return m;
     m.m_valid = true;
-    while (!r.done()) {
-      const std::size_t n = r.size();  // an entry cut short by a crash ends the memo
-      std::string_view payload(r.take_view(n));
-      Reader er(payload);
-      MemoEntry e;
-      er(e.item);
-      er(e.record);
-      if (!er.done()) break;
+    std::vector<std::string_view> payloads;
+    try {
+      while (!r.done()) payloads.push_back(r.take_view(r.size()));
+    } catch (const std::exception&) {
+      // an entry cut short by a crash ends the memo
+    }
+    // Parsed on both cores: the time goes into the memory the items take, not into reading.
+    std::vector<MemoEntry> entries(payloads.size());
+    std::vector<char> ok(payloads.size(), 0);
+    parallel_for(payloads.size(), threads, [&](std::size_t i, std::size_t) {
+      try {
+        Reader er(payloads[i]);
+        er(entries[i].item);
+        er(entries[i].record);
+        ok[i] = er.done();
+      } catch (const std::exception&) {
+      }
+    });
+    for (std::size_t i = 0; i < entries.size() && ok[i]; ++i) {  // a damaged entry ends the memo
       ++m.m_file_entries;
-      std::string source = e.item.source;
-      m.m_entries.insert_or_assign(std::move(source), std::move(e));
+      std::string source = entries[i].item.source;
+      m.m_entries.insert_or_assign(std::move(source), std::move(entries[i]));
     }
   } catch (const std::exception&) {
   }

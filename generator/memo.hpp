@@ -53,7 +53,7 @@ class Memo {
   // The key of a memo for these inputs: a memo made under another key is ignored.
   static std::string key_for(const std::filesystem::path& content_dir, const std::string& display_prefix);
   // Reads the memo; empty when missing, unreadable or made under another key.
-  static Memo load(const std::filesystem::path& file, const std::string& key);
+  static Memo load(const std::filesystem::path& file, const std::string& key, int threads = 2);
   // Records what this build learnt (items with their records; the items' Markdown must have
   // been dropped): appends what was worked out again to the memo this one was loaded from, or
   // writes it afresh. Only reads `content`: it may run while the index is being written.

@@ -8,6 +8,21 @@
 namespace gongkai {
 
 std::string read_file(const std::filesystem::path& path);
+// A read-only view of a whole file through mmap(2), for large caches that are parsed once: no
+// copy of the file is made in fresh memory. The file must not be truncated while mapped
+// (replace it by rename instead). Throws std::runtime_error when it cannot be read.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view view() const { return {static_cast<const char*>(m_data), m_size}; }
+
+ private:
+  void* m_data = nullptr;
+  std::size_t m_size = 0;
+};
 // Writes `data` to `path` (created or truncated). Throws std::runtime_error on failure.
 void write_file(const std::filesystem::path& path, std::string_view data);
 // Creates `path`, which must not exist yet (never writes through a hard link into another file).
