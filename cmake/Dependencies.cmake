@@ -42,6 +42,13 @@ add_library(dep::git2 ALIAS PkgConfig::LIBGIT2)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 add_library(dep::pugixml ALIAS PkgConfig::PUGIXML)
 
+# jemalloc (libjemalloc-dev): gongkai-build's allocator (see generator/main.cpp). Not with the
+# sanitizers or fuzzing, which bring their own.
+if(NOT GONGKAI_SANITIZE AND NOT GONGKAI_FUZZ)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+  add_library(dep::jemalloc ALIAS PkgConfig::JEMALLOC)
+endif()
+
 # Header-only: nlohmann-json (nlohmann-json3-dev), kainjow mustache (libkainjow-mustache-dev)
 find_package(nlohmann_json 3 REQUIRED)
 add_library(dep::json ALIAS nlohmann_json::nlohmann_json)
