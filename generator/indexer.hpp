@@ -21,8 +21,8 @@ struct IndexStats {
 // When `dir` already holds a database of an earlier build (a recycled release's), or `previous`
 // (the current release's search folder) can be copied there, the changed documents are replaced
 // and the removed ones deleted in place. Otherwise, or when over an eighth of the documents
-// changed, it is written afresh: documents in shards by a hash of their id, written by `threads`
-// parallel writers, merged by one compaction. Both ways give the same documents. Throws on I/O
+// changed, it is written afresh: similar documents (same section, category, department) share a
+// shard, shards are written by `threads` parallel writers and merged by one compaction. Both ways give the same documents. Throws on I/O
 // errors.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
                               const std::filesystem::path& previous = {});

@@ -263,7 +263,7 @@ class SiteRenderer {
     return d;
   }
 
-  // A paginated list of items at base (e.g. /disclosure/category/fzzf/).
+  // A paginated list of items at `base` (e.g. /disclosure/category/fzzf/), to be rendered.
   struct ListJob {
     std::string base;
     const std::vector<const Item*>* items;
@@ -273,8 +273,9 @@ class SiteRenderer {
     int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
   };
 
-  // With `extra_key` (a description of `extra`), a page whose rows and surroundings are the
-  // previous build's is taken from the previous release instead of being rendered.
+  // A paginated list of items at base. With `extra_key` (a description of `extra`), a page whose
+  // rows and surroundings are the previous build's is taken from the previous release instead of
+  // being rendered.
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
                  const std::string& column, const data& extra, const std::string* extra_key = nullptr) {
     const ListJob job{base, &items, heading, column, &extra, extra_key};
@@ -361,7 +362,6 @@ class SiteRenderer {
     parallel_for(n, m_opt.threads, [&](std::size_t i, std::size_t w) { fn(i, w == 0 ? *this : *renderers[w - 1]); });
     for (auto& t : trees) m_out.merge(std::move(t));
   }
-
 
   // ---- pages ----------------------------------------------------------------------------------
 
