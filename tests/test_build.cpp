@@ -300,3 +300,34 @@ TEST_CASE("publishing: a release recycled by a build without an index keeps no s
     CHECK(std::filesystem::exists(dir / "output/current/search") == index);
   }
 }
+
+TEST_CASE("item memo: a memo cut short is used up to the last whole entry") {
+  // Enough items for the memo to be parsed on two workers; the cut falls inside an entry.
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  for (int i = 0; i < 200; ++i)
+    test::write_text(dir / ("content/pages/p" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"第" + std::to_string(i) + "页\"\n+++\n\n正文" + std::to_string(i) + "。\n");
+  auto remembered = [](const std::vector<std::string>& lines) {
+    for (const std::string& l : lines)
+      if (auto at = l.find("memo: "); at != std::string::npos && l.find("remembered") != std::string::npos)
+        return std::stoi(l.substr(at + 6));
+    return -1;
+  };
+  std::vector<std::string> lines;
+  auto capture = [&](gen::BuildOptions& o) { o.progress = [&](const std::string& l) { lines.push_back(l); }; };
+  REQUIRE(test::build_site(dir / "content", dir / "output", "2022-03-15T10:00:00+08:00", capture).exit_code == 0);
+  const std::string files = test::read_text(dir / "output/current/files.sha256");
+  const std::filesystem::path memo = dir / "output/cache/items.memo";
+  std::filesystem::resize_file(memo, std::filesystem::file_size(memo) * 2 / 3);
+  lines.clear();
+  const auto cut = test::build_site(dir / "content", dir / "output", "2022-03-15T10:00:00+08:00", [&](gen::BuildOptions& o) {
+    capture(o);
+    o.build_id = "cut";
+  });
+  REQUIRE(cut.exit_code == 0);
+  const int n = remembered(lines);
+  CHECK(n > 100);  // about two thirds of the entries
+  CHECK(n < 200);  // but not the one cut in half, nor those after it
+  CHECK(test::read_text(dir / "output/current/files.sha256") == files);
+}
