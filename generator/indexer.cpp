@@ -137,7 +137,8 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
   nlohmann::json data = {{"url", f.url}, {"title", f.title}, {"section", f.section}, {"department", f.department},
                          {"category", f.category}, {"published", f.published.date()}, {"index_no", f.index_no},
                          {"doc_no", f.doc_no}, {"validity", f.validity}};
-  doc.set_data(data.dump() + "\n" + truncate_utf8_bytes(f.text(), k_stored_text));
+  doc.add_value(sch::k_slot_display, data.dump());
+  doc.add_value(sch::k_slot_text, truncate_utf8_bytes(f.text(), k_stored_text));
   if (sch::is_local_title(f.title, locality)) doc.add_value(sch::k_slot_local, "1");
   doc.add_value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
   return doc;

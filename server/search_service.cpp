@@ -434,11 +434,9 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
     }
     for (Xapian::docid did : order) {
       const Xapian::Document doc = db.get_document(did);
-      const std::string data = doc.get_data();
-      const auto nl = data.find('\n');
-      const auto j = nlohmann::json::parse(data.substr(0, nl), nullptr, false);
+      const auto j = nlohmann::json::parse(doc.get_value(sch::k_slot_display), nullptr, false);
       if (!j.is_object()) continue;
-      const std::string text = nl == std::string::npos ? "" : data.substr(nl + 1);
+      const std::string text = doc.get_value(sch::k_slot_text);
       SearchHit h;
       h.url = j.value("url", "");
       h.title = j.value("title", "");

@@ -7,7 +7,7 @@ namespace gongkai::search {
 // Recorded in the index as metadata; the server refuses an index built with another analyser.
 inline constexpr const char* k_analyzer_key = "gongkai.analyzer";
 // Names the analyser and the document layout together; bump it when either changes.
-inline constexpr const char* k_analyzer = "gongkai-cjk-6";
+inline constexpr const char* k_analyzer = "gongkai-cjk-7";
 
 // Term prefixes (Xapian convention: upper-case, boolean terms start with X).
 inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL
@@ -32,8 +32,11 @@ inline constexpr unsigned k_slot_title_key = 6;   // normalised title (version g
 inline constexpr unsigned k_slot_exact_keys = 7;  // normalised 文号 '\x1f' 索引号 (exact-lookup rerank)
 inline constexpr unsigned k_slot_local = 8;       // "1" when the title names another locality (地方性法规)
 
-// Document data: one line of JSON with the display fields, a newline, then the plain text
-// (for snippets), so the server parses only the short header.
-
+// What a hit displays is kept in two value slots, read only for the hits of a page; document
+// data stays empty. Glass deflates document data (zlib, after zeroing a 128 KB table per
+// document) but not values: the two slots took 9 % fewer instructions to write than the same
+// bytes as data (1,000 items under cachegrind, 8.98 G -> 8.15 G for the whole index).
+inline constexpr unsigned k_slot_display = 9;     // one line of JSON: url, title, section, ... (display fields)
+inline constexpr unsigned k_slot_text = 10;       // the body as plain text (up to 64 KB), for snippets
 
 }  // namespace gongkai::search
