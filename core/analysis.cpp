@@ -31,14 +31,13 @@ std::vector<Chunk> chunks_normalized(std::u32string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const char32_t cp = s[i];
+    const std::size_t start = i;
     if (is_cjk_char(cp)) {
-      Chunk c{true, {}};
-      while (i < s.size() && is_cjk_char(s[i])) c.text += s[i++];
-      out.push_back(std::move(c));
+      while (i < s.size() && is_cjk_char(s[i])) ++i;
+      out.push_back(Chunk{true, std::u32string(s.substr(start, i - start))});
     } else if (is_word_char(cp)) {
-      Chunk c{false, {}};
-      while (i < s.size() && is_word_char(s[i])) c.text += s[i++];
-      out.push_back(std::move(c));
+      while (i < s.size() && is_word_char(s[i])) ++i;
+      out.push_back(Chunk{false, std::u32string(s.substr(start, i - start))});
     } else {
       ++i;
     }

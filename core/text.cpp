@@ -1,5 +1,6 @@
 #include "gongkai/text.hpp"
 
+#include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
@@ -173,11 +174,13 @@ std::string normalize_for_search(std::string_view s) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
   if (U_FAILURE(status)) return std::string(s);
-  icu::UnicodeString src = icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
-  icu::UnicodeString dst = nfkc_cf->normalize(src, status);  // also drops default-ignorables (ZWSP, ZWJ, BOM)
-  if (U_FAILURE(status)) return std::string(s);
+  // Straight from UTF-8 to UTF-8 (no UTF-16 copy either way); also drops default-ignorables
+  // (ZWSP, ZWJ, BOM).
   std::string out;
-  dst.toUTF8String(out);
+  out.reserve(s.size());
+  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(s.size()));
+  nfkc_cf->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr, status);
+  if (U_FAILURE(status)) return std::string(s);
   return out;
 }
 
