@@ -494,7 +494,8 @@ BuildResult build(const BuildOptions& o) {
                                                  "updated in place, " + std::to_string(st.written) + " written and " +
                                                  std::to_string(st.removed) + " deleted"
                                            : std::to_string(st.written) + " written afresh in " + std::to_string(st.shards) +
-                                                 " shards, compaction " + std::to_string(static_cast<int>(st.compact_ms)) + " ms") +
+                                                 " shards, compacted into " + std::to_string(st.parts) + " parts in " +
+                                                 std::to_string(static_cast<int>(st.compact_ms)) + " ms") +
                               " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
     // The id names the site's bytes and the index format: a new analyser makes a new release.

@@ -220,15 +220,38 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   });
   const std::string header = std::string("gongkai-docs 1 ") + sch::k_analyzer + " " + locality;
 
-  // In place: a database of an earlier build (the recycled release's own, or a copy of the
+  // The index is a stub folder (search/XAPIANDB) naming its parts, search/0, search/1, ...,
+  // which Xapian searches as one database. A full build compacts its shards into one part per
+  // core, the parts at the same time (see below).
+  auto part_dirs = [](const fs::path& root) {
+    std::vector<fs::path> parts;
+    std::string stub;
+    try {
+      stub = read_file(root / "XAPIANDB");
+    } catch (const std::exception&) {
+      return parts;
+    }
+    for (std::size_t pos = 0; pos < stub.size();) {
+      std::size_t nl = stub.find('\n', pos);
+      if (nl == std::string::npos) nl = stub.size();
+      const std::string line = stub.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (!starts_with(line, "glass ") || line.find('/') != std::string::npos) return std::vector<fs::path>{};
+      const fs::path part = root / line.substr(6);
+      if (!fs::exists(part / "iamglass") || !fs::exists(part / "termlist.glass")) return std::vector<fs::path>{};
+      parts.push_back(part);
+    }
+    return parts;
+  };
+
+  // In place: the index of an earlier build (the recycled release's own, or a copy of the
   // current release's) is brought up to date document by document; Xapian keeps a document's
   // term list for exactly this (replacing or deleting needs its old terms).
   auto in_place = [&]() -> bool {
-    // The database to start from: the recycled release's own, else the current release's.
-    const bool own = fs::exists(dir / "iamglass") && fs::exists(dir / "termlist.glass");
+    // The index to start from: the recycled release's own, else the current release's.
+    const bool own = !part_dirs(dir).empty();
     const fs::path from = own ? dir : previous;
-    if (!own && (previous.empty() || !fs::exists(previous / "iamglass") || !fs::exists(previous / "termlist.glass")))
-      return false;
+    if (!own && (previous.empty() || part_dirs(previous).empty())) return false;
     std::string listed;
     try {
       listed = read_file(from / "docs.sha256");
@@ -260,16 +283,43 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     if (!own) {  // copied only now that it is known to be worth it
       fs::remove_all(dir);
       fs::create_directories(dir);
-      for (const auto& e : fs::directory_iterator(previous))
-        if (e.is_regular_file() && e.path().filename() != "flintlock") fs::copy_file(e.path(), dir / e.path().filename());
+      for (const auto& e : fs::recursive_directory_iterator(previous)) {
+        const fs::path to = dir / e.path().lexically_relative(previous);
+        if (e.is_directory()) fs::create_directories(to);
+        else if (e.is_regular_file() && e.path().filename() != "flintlock") fs::copy_file(e.path(), to);
+      }
       stats.copied = true;
     }
     std::sort(removed.begin(), removed.end());
-    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
-    if (db.get_metadata(sch::k_analyzer_key) != sch::k_analyzer || db.get_doccount() != before.size()) return false;
-    for (const std::string& id : removed) db.delete_document(std::string(sch::k_prefix_id) + id);
-    for (std::size_t i : changed) db.replace_document(std::string(sch::k_prefix_id) + docs[i].id, make_document(docs[i], locality));
-    db.commit();
+    std::vector<Xapian::WritableDatabase> parts;
+    Xapian::doccount total = 0;
+    for (const fs::path& part : part_dirs(dir)) {
+      parts.emplace_back(part.string(), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
+      if (parts.back().get_metadata(sch::k_analyzer_key) != sch::k_analyzer) return false;
+      total += parts.back().get_doccount();
+    }
+    if (parts.empty() || total != before.size()) return false;
+    // A document stays in the part that holds it; a new one goes to the part with fewest.
+    auto holder = [&](const std::string& term) -> Xapian::WritableDatabase* {
+      for (auto& db : parts)
+        if (db.term_exists(term)) return &db;
+      return nullptr;
+    };
+    for (const std::string& id : removed) {
+      const std::string term = std::string(sch::k_prefix_id) + id;
+      if (Xapian::WritableDatabase* db = holder(term)) db->delete_document(term);
+    }
+    for (std::size_t i : changed) {
+      const std::string term = std::string(sch::k_prefix_id) + docs[i].id;
+      Xapian::WritableDatabase* db = holder(term);
+      if (!db) {
+        db = &parts.front();
+        for (auto& p : parts)
+          if (p.get_doccount() < db->get_doccount()) db = &p;
+      }
+      db->replace_document(term, make_document(docs[i], locality));
+    }
+    for (auto& db : parts) db.commit();
     stats.written = changed.size();
     stats.removed = removed.size();
     stats.in_place = true;
@@ -306,7 +356,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     stats.shards = shard_count;
     std::vector<std::vector<std::size_t>> members(shard_count);
     for (std::size_t k = 0; k < order.size(); ++k) members[k * shard_count / order.size()].push_back(order[k]);
-    parallel_for(shard_count, threads, [&](std::size_t s, std::size_t) {
+    parallel_tasks(shard_count, threads, [&](std::size_t s, std::size_t) {
       Xapian::WritableDatabase db((shard_root / std::to_string(s)).string(),
                                   Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
       db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
@@ -314,10 +364,22 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       db.commit();
     });
     stats.write_ms = since(started);
+    // One compaction is one core's work (0.9 s at 10,000 items), so consecutive shards are
+    // compacted into one part per core at the same time (0.55 s for two). Xapian searches the
+    // parts as one database through the stub; the server pays nothing measurable for two.
     const auto compaction = std::chrono::steady_clock::now();
-    Xapian::Database all;
-    for (std::size_t s = 0; s < shard_count; ++s) all.add_database(Xapian::Database((shard_root / std::to_string(s)).string()));
-    all.compact(dir.string());
+    const std::size_t part_count = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), 1, std::min<std::size_t>(shard_count, 4));
+    stats.parts = part_count;
+    fs::create_directories(dir);
+    parallel_tasks(part_count, threads, [&](std::size_t p, std::size_t) {
+      Xapian::Database all;
+      for (std::size_t s = p * shard_count / part_count; s < (p + 1) * shard_count / part_count; ++s)
+        all.add_database(Xapian::Database((shard_root / std::to_string(s)).string()));
+      all.compact((dir / std::to_string(p)).string());
+    });
+    std::string stub;
+    for (std::size_t p = 0; p < part_count; ++p) stub += "glass " + std::to_string(p) + "\n";
+    write_file_atomic(dir / "XAPIANDB", stub);
     fs::remove_all(shard_root);
     stats.compact_ms = since(compaction);
     stats.written = docs.size();

@@ -13,17 +13,20 @@ struct IndexStats {
   bool in_place = false;            // an earlier build's database brought up to date
   bool copied = false;              // ... after copying the current release's
   std::size_t written = 0, removed = 0;  // documents written (added or replaced) and deleted
-  std::size_t shards = 0;           // written afresh: parallel shards compacted into one
+  std::size_t shards = 0;           // written afresh: parallel shards compacted into parts
+  std::size_t parts = 0;            // ... one per core, searched as one database (search/XAPIANDB)
   double write_ms = 0, compact_ms = 0, total_ms = 0;
 };
 
-// Makes the release's database at `dir`, with docs.sha256 beside it (a digest per document).
-// When `dir` already holds a database of an earlier build (a recycled release's), or `previous`
+// Makes the release's index at `dir`: a Xapian stub folder (XAPIANDB) naming glass databases
+// 0, 1, ... that are searched as one, with docs.sha256 beside them (a digest per document).
+// When `dir` already holds the index of an earlier build (a recycled release's), or `previous`
 // (the current release's search folder) can be copied there, the changed documents are replaced
-// and the removed ones deleted in place. Otherwise, or when over an eighth of the documents
-// changed, it is written afresh: similar documents (same section, category, department) share a
-// shard, shards are written by `threads` parallel writers and merged by one compaction. Both ways give the same documents. Throws on I/O
-// errors.
+// and the removed ones deleted in place, each in the part that holds it. Otherwise, or when
+// over an eighth of the documents changed, it is written afresh: similar documents (same
+// section, category, department) share a shard, shards are written by `threads` parallel
+// writers, and consecutive shards are compacted into one part per thread (at most 4), in
+// parallel. Both ways give the same documents. Throws on I/O errors.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
                               const std::filesystem::path& previous = {});
 

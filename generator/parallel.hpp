@@ -1,5 +1,7 @@
 // Runs fn(i, worker) for i in [0, n) on `threads` threads (the caller is worker 0), in
 // interleaved order; the first exception is rethrown after every worker has stopped.
+// `batch` items are taken at a time, and a worker is started per 64 items at most: right for
+// many small items (files, pages). For a few large tasks (index shards) use parallel_tasks.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -11,8 +13,9 @@
 namespace gongkai::gen {
 
 template <typename Fn>
-void parallel_for(std::size_t n, int threads, Fn&& fn) {
-  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n / 64 + 1));
+void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16, std::size_t per_worker = 64) {
+  const std::size_t workers =
+      std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n / per_worker + 1));
   if (workers == 1) {
     for (std::size_t i = 0; i < n; ++i) fn(i, std::size_t{0});
     return;
@@ -22,9 +25,8 @@ void parallel_for(std::size_t n, int threads, Fn&& fn) {
   std::mutex failure_mutex;
   auto run = [&](std::size_t w) {
     try {
-      constexpr std::size_t k_batch = 16;
-      for (std::size_t start; (start = next.fetch_add(k_batch)) < n;)
-        for (std::size_t i = start; i < n && i < start + k_batch; ++i) fn(i, w);
+      for (std::size_t start; (start = next.fetch_add(batch)) < n;)
+        for (std::size_t i = start; i < n && i < start + batch; ++i) fn(i, w);
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -36,6 +38,13 @@ void parallel_for(std::size_t n, int threads, Fn&& fn) {
   run(0);
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+// One task at a time, a worker per task up to `threads`: for tasks long enough (tens of ms) that
+// a batch of them would leave a core idle at the end.
+template <typename Fn>
+void parallel_tasks(std::size_t n, int threads, Fn&& fn) {
+  parallel_for(n, threads, std::forward<Fn>(fn), 1, 1);
 }
 
 }  // namespace gongkai::gen

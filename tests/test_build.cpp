@@ -5,6 +5,8 @@
 
 #include <xapian.h>
 
+#include "gongkai/search_schema.hpp"
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -252,6 +254,44 @@ TEST_CASE("parallel builds: one thread and four threads publish the same bytes a
   // Autolinks survived (cmark-gfm's shared table; see markdown.cpp).
   const std::string page = test::read_text(dir / "four/current/site/disclosure/2023/item-399/index.html");
   CHECK(page.find("<a href=\"https://www.gov.cn/zhengce/\">") != std::string::npos);
+}
+
+TEST_CASE("index parts: a rebuild changes each document in the part that holds it") {
+  // 400 items are four shards; two threads compact them into two parts, searched as one.
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  auto item = [&](int i, const std::string& extra) {
+    test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"邦均镇第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
+                         "\"\ncategory = \"fzzf\"\npublished = 2024-03-1" + std::to_string(i % 10) + "\n+++\n第" + std::to_string(i) +
+                         "号事项的正文。" + extra + "\n");
+  };
+  for (int i = 0; i < 400; ++i) item(i, "");
+  const std::string now = "2024-06-01T00:00:00+08:00";
+  auto two = [](gen::BuildOptions& o) { o.threads = 2; };
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
+  REQUIRE(test::read_text(dir / "inc/current/search/XAPIANDB") == "glass 0\nglass 1\n");
+  const auto part_docs = [&](const char* part) { return Xapian::Database((dir / "inc/current/search" / part).string()).get_doccount(); };
+  CHECK(part_docs("0") + part_docs("1") == 400);
+
+  item(3, "补充：宅基地审批结果。");   // edited, in one part
+  item(398, "补充：低保名单。");       // edited, in the other
+  item(500, "新增事项。");             // added
+  std::filesystem::remove(dir / "content/disclosure/2024/item-7.md");  // deleted
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
+  REQUIRE(test::build_site(dir / "content", dir / "full", now, two).exit_code == 0);
+  for (const char* part : {"0", "1"})  // updated (revision 2), not written afresh (a compaction is revision 1)
+    CHECK(Xapian::Database((dir / "inc/current/search" / part).string()).get_revision() == 2);
+  CHECK(index_documents(dir / "inc/current/search") == index_documents(dir / "full/current/search"));
+  // Every document once: an edited one was replaced where it was, not added to another part.
+  Xapian::Database all((dir / "inc/current/search").string());
+  CHECK(all.get_doccount() == 400);
+  for (auto t = all.allterms_begin("Q"); t != all.allterms_end("Q"); ++t) CHECK(t.get_termfreq() == 1);
+  Xapian::Enquire enquire(all);
+  enquire.set_query(Xapian::Query("宅基"));
+  const Xapian::MSet hits = enquire.get_mset(0, 10);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits.begin().get_document().get_value(search::k_slot_text).find("宅基地审批结果") != std::string::npos);
 }
 
 TEST_CASE("item memo: an unchanged file is taken from the memo, but its links are resolved again") {
