@@ -474,7 +474,10 @@ BuildResult build(const BuildOptions& o) {
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
       // The index is written on its own threads while the pages are rendered and written.
       if (o.write_index)
-        index = std::async(std::launch::async, [&] { return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search"); });
+        index = std::async(std::launch::async, [&] {
+          return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
+                                    o.output_dir / "cache" / "shards");
+        });
     }, &carry);
     if (!ok) {
       discard();

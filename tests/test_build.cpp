@@ -294,6 +294,36 @@ TEST_CASE("index parts: a rebuild changes each document in the part that holds i
   CHECK(hits.begin().get_document().get_value(search::k_slot_text).find("宅基地审批结果") != std::string::npos);
 }
 
+TEST_CASE("index shards: a full write reuses the shard folders of the last one, emptied") {
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  for (int i = 0; i < 400; ++i)
+    test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"第" + std::to_string(i) + "号事项\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2024-03-01\n+++\n正文" +
+                         std::to_string(i) + "。\n");
+  auto two = [](gen::BuildOptions& o) { o.threads = 2; };
+  REQUIRE(test::build_site(dir / "content", dir / "out", "2024-06-01T00:00:00+08:00", two).exit_code == 0);
+  const auto shards = dir / "out/cache/shards";
+  auto inode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : ino_t{0};
+  };
+  const ino_t first = inode(shards / "0" / "postlist.glass");
+  REQUIRE(first != 0);
+  CHECK(std::filesystem::file_size(shards / "0" / "postlist.glass") == 0);  // emptied after the compaction
+  CHECK(std::filesystem::exists(shards / "3"));
+  // A smaller site, written afresh (no current release to update in place).
+  for (int i = 250; i < 400; ++i) std::filesystem::remove(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"));
+  std::filesystem::remove(dir / "out/current");
+  REQUIRE(test::build_site(dir / "content", dir / "out", "2024-06-01T00:01:00+08:00", two).exit_code == 0);
+  CHECK(inode(shards / "0" / "postlist.glass") == first);  // the same file, written again
+  CHECK(std::filesystem::exists(shards / "2"));
+  CHECK_FALSE(std::filesystem::exists(shards / "3"));  // three shards now
+  REQUIRE(test::build_site(dir / "content", dir / "fresh", "2024-06-01T00:01:00+08:00", two).exit_code == 0);
+  CHECK(index_documents(dir / "out/current/search") == index_documents(dir / "fresh/current/search"));
+  CHECK(Xapian::Database((dir / "out/current/search").string()).get_doccount() == 250);
+}
+
 TEST_CASE("item memo: an unchanged file is taken from the memo, but its links are resolved again") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
