@@ -13,6 +13,11 @@ target_link_libraries(dep::cmark INTERFACE PkgConfig::CMARK_GFM ${CMARK_GFM_EXTE
 pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
 add_library(dep::xapian ALIAS PkgConfig::XAPIAN)
 
+# zlib (zlib1g-dev): only its deflate() is defined by gongkai-build itself (generator/raw_tags.cpp)
+find_package(ZLIB REQUIRED)
+add_library(dep::zlib INTERFACE IMPORTED)
+target_link_libraries(dep::zlib INTERFACE ZLIB::ZLIB ${CMAKE_DL_LIBS})
+
 # cpp-httplib (libcpp-httplib-dev): its pkg-config flags carry OpenSSL/zlib/brotli defines.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(dep::httplib ALIAS PkgConfig::HTTPLIB)

@@ -17,6 +17,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
 #include "parallel.hpp"
+#include "raw_tags.hpp"
 
 namespace gongkai::gen {
 
@@ -363,6 +364,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     std::vector<std::vector<std::size_t>> members(shard_count);
     for (std::size_t k = 0; k < order.size(); ++k) members[k * shard_count / order.size()].push_back(order[k]);
     parallel_tasks(shard_count, threads, [&](std::size_t s, std::size_t) {
+      const RawTags raw;  // term lists stored uncompressed (see raw_tags.cpp)
       Xapian::WritableDatabase db((shard_root / std::to_string(s)).string(),
                                   Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
       db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
@@ -380,6 +382,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     stats.parts = part_count;
     fs::create_directories(dir);
     parallel_tasks(part_count, threads, [&](std::size_t p, std::size_t) {
+      const RawTags raw;  // compaction would compress the term lists it copies
       Xapian::Database all;
       for (std::size_t s = p * shard_count / part_count; s < (p + 1) * shard_count / part_count; ++s)
         all.add_database(Xapian::Database((shard_root / std::to_string(s)).string()));
