@@ -363,6 +363,29 @@ TEST_CASE("raw tags: Xapian stores term lists uncompressed in scope, and zlib co
   }
   CHECK(deflated(text).first == Z_STREAM_END);  // the scope has ended
 
+  // One stream used as Xapian uses it (reset, then deflate), in and out of scope: a reset skipped
+  // in scope leaves it fit for the next reset and deflate outside.
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(text.size() + 64, '\0');
+  auto once = [&](const std::string& input) {
+    REQUIRE(deflateReset(&z) == Z_OK);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    z.avail_in = static_cast<uInt>(input.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    return deflate(&z, Z_FINISH);
+  };
+  CHECK(once(text) == Z_STREAM_END);
+  {
+    const gen::RawTags raw;
+    CHECK(once(text) == Z_BUF_ERROR);
+  }
+  const std::string other = text + "第九条 复议期限";
+  CHECK(once(other) == Z_STREAM_END);
+  CHECK(out.substr(0, z.total_out) == deflated(other).second);
+  deflateEnd(&z);
+
   // Xapian: the same documents, written in scope and out of it, read back the same; the term
   // lists written in scope are stored as they are, so take several times the room.
   TempDir dir;
