@@ -13,7 +13,8 @@ target_link_libraries(dep::cmark INTERFACE PkgConfig::CMARK_GFM ${CMARK_GFM_EXTE
 pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
 add_library(dep::xapian ALIAS PkgConfig::XAPIAN)
 
-# zlib (zlib1g-dev): only its deflate() is defined by gongkai-build itself (generator/raw_tags.cpp)
+# zlib (zlib1g-dev): gongkai-build defines deflate() and deflateReset() in front of it
+# (generator/raw_tags.cpp: Xapian's term lists stored uncompressed)
 find_package(ZLIB REQUIRED)
 add_library(dep::zlib INTERFACE IMPORTED)
 target_link_libraries(dep::zlib INTERFACE ZLIB::ZLIB ${CMAKE_DL_LIBS})

@@ -25,10 +25,17 @@ RawTags::~RawTags() { t_raw = m_outer; }
 
 }  // namespace gongkai::gen
 
+namespace {
+// zlib's own definition of `name`, the next one after this executable's.
+template <typename Fn>
+Fn zlib_next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+}  // namespace
+
 extern "C" int deflate(z_streamp strm, int flush) {
   if (gongkai::gen::t_raw) return Z_BUF_ERROR;
-  using Deflate = int (*)(z_streamp, int);
-  static const Deflate zlib_deflate = reinterpret_cast<Deflate>(dlsym(RTLD_NEXT, "deflate"));
+  static const auto zlib_deflate = zlib_next<int (*)(z_streamp, int)>("deflate");
   return zlib_deflate ? zlib_deflate(strm, flush) : Z_STREAM_ERROR;
 }
 
@@ -37,7 +44,6 @@ extern "C" int deflate(z_streamp strm, int flush) {
 // entry resets the stream again before compressing.
 extern "C" int deflateReset(z_streamp strm) {
   if (gongkai::gen::t_raw) return Z_OK;
-  using DeflateReset = int (*)(z_streamp);
-  static const DeflateReset zlib_deflate_reset = reinterpret_cast<DeflateReset>(dlsym(RTLD_NEXT, "deflateReset"));
+  static const auto zlib_deflate_reset = zlib_next<int (*)(z_streamp)>("deflateReset");
   return zlib_deflate_reset ? zlib_deflate_reset(strm) : Z_STREAM_ERROR;
 }
