@@ -9,12 +9,16 @@
 #include "gongkai/search_schema.hpp"
 
 #include <filesystem>
+#include <atomic>
 #include <functional>
+#include <mutex>
+#include <stdexcept>
 #include <map>
 #include <optional>
 
 #include "gongkai/hash.hpp"
 #include "output.hpp"
+#include "parallel.hpp"
 #include "raw_tags.hpp"
 #include "support.hpp"
 
@@ -257,6 +261,43 @@ TEST_CASE("parallel builds: one thread and four threads publish the same bytes a
   // Autolinks survived (cmark-gfm's shared table; see markdown.cpp).
   const std::string page = test::read_text(dir / "four/current/site/disclosure/2023/item-399/index.html");
   CHECK(page.find("<a href=\"https://www.gov.cn/zhengce/\">") != std::string::npos);
+}
+
+TEST_CASE("parallel groups: a group is closed as soon as its steps are done, before later steps") {
+  // The index writer compacts a part as soon as its shards are written and empties them, so that
+  // the shards still to come reuse their memory (indexer.cpp).
+  const std::vector<std::size_t> ends{3, 5, 6};
+  std::vector<std::string> order;
+  gen::parallel_groups(
+      ends, 1, [&](std::size_t i, std::size_t) { order.push_back("s" + std::to_string(i)); },
+      [&](std::size_t g, std::size_t) { order.push_back("c" + std::to_string(g)); });
+  CHECK(order == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3", "s4", "c1", "s5", "c2"});
+
+  // On four threads: every task once, and each close after every step of its group.
+  const std::vector<std::size_t> many{10, 25, 26, 40, 47};
+  std::vector<std::atomic<int>> steps(47), closes(many.size());
+  std::atomic<int> early{0};
+  gen::parallel_groups(
+      many, 4, [&](std::size_t i, std::size_t) { ++steps[i]; },
+      [&](std::size_t g, std::size_t) {
+        for (std::size_t i = g ? many[g - 1] : 0; i < many[g]; ++i) early += steps[i].load() != 1;
+        ++closes[g];
+      });
+  for (const auto& n : steps) CHECK(n.load() == 1);
+  for (const auto& n : closes) CHECK(n.load() == 1);
+  CHECK(early.load() == 0);
+
+  // A failure is passed on, and nothing starts after it.
+  std::vector<std::string> ran;
+  CHECK_THROWS_WITH(gen::parallel_groups(
+                        ends, 1,
+                        [&](std::size_t i, std::size_t) {
+                          if (i == 4) throw std::runtime_error("shard 4 failed");
+                          ran.push_back("s" + std::to_string(i));
+                        },
+                        [&](std::size_t g, std::size_t) { ran.push_back("c" + std::to_string(g)); }),
+                    "shard 4 failed");
+  CHECK(ran == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3"});
 }
 
 TEST_CASE("index parts: a rebuild changes each document in the part that holds it") {
