@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <tuple>

@@ -26,9 +26,10 @@ struct IndexStats {
 // over an eighth of the documents changed, it is written afresh: similar documents (same
 // section, category, department) share a shard, shards are written by `threads` parallel
 // writers, and each run of consecutive shards is compacted into a part as soon as it is
-// written (a part per thread, up to 4 on large sites). Both ways give the same documents. Shards are written in `workspace`, whose
-// numbered folders are reused by the next build (emptied, not deleted), or beside `dir` and
-// removed when no workspace is given. Throws on I/O errors.
+// written (a part per thread, up to 4 on large sites). Both ways give the same documents.
+// Shards are written in `workspace`, whose numbered folders are reused by the next build
+// (emptied, not deleted), or beside `dir` and removed when no workspace is given. Throws on
+// I/O errors.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
                               const std::filesystem::path& previous = {}, const std::filesystem::path& workspace = {});
 

@@ -1,12 +1,12 @@
 // Runs fn(i, worker) for i in [0, n) on `threads` threads (the caller is worker 0), in
 // interleaved order; the first exception is rethrown after every worker has stopped.
 // `batch` items are taken at a time, and a worker is started per 64 items at most: right for
-// many small items (files, pages). For a few large tasks (index shards) use parallel_tasks.
+// many small items (files, pages). For a few large tasks (index shards) use parallel_groups.
 #pragma once
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <cstddef>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -40,13 +40,6 @@ void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16, s
   run(0);
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
-}
-
-// One task at a time, a worker per task up to `threads`: for tasks long enough (tens of ms) that
-// a batch of them would leave a core idle at the end.
-template <typename Fn>
-void parallel_tasks(std::size_t n, int threads, Fn&& fn) {
-  parallel_for(n, threads, std::forward<Fn>(fn), 1, 1);
 }
 
 // Tasks in groups, each followed by a closing task: step(i, worker) for i in [0, n), one at a
