@@ -67,13 +67,20 @@ class SearchCache {
 inline constexpr std::size_t k_facet_families = 5;
 
 struct DocTable {
-  // Indexed by Xapian docid (0 unused).
+  // Indexed by the document's own id, which is unique across the index's parts and is what
+  // Xapian 1.4 hands match spies and deciders (0 unused). A match set's ids are numbered
+  // through the stub instead: own_id() converts them.
+  std::size_t parts = 1;
+  std::size_t own_id(std::size_t stub_id) const { return (stub_id - 1) / parts + 1; }
   std::vector<double> published;
   std::vector<std::uint8_t> valid;  // validity 有效
   std::vector<std::uint8_t> local;  // another locality's rule
   std::vector<std::string> title_key, exact_keys;
   std::array<std::vector<std::uint32_t>, k_facet_families> facet;  // value id per document (0: none)
   std::array<std::vector<std::string>, k_facet_families> facet_names;  // value id → value ("" at 0)
+  // Copies a rebuild replaced or deleted (the index's hidden list): never an answer.
+  std::vector<std::uint8_t> hidden;
+  bool any_hidden = false;
 };
 
 // Everything a release's searches share.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <array>
@@ -254,9 +256,23 @@ std::string make_snippet(const std::string& text, const std::string& query, std:
 namespace {
 
 // The ranking and facet fields of every document, read from the value streams.
-std::shared_ptr<const DocTable> load_table(Xapian::Database& db) {
+std::shared_ptr<const DocTable> load_table(Xapian::Database& db, const std::filesystem::path& dir) {
   auto t = std::make_shared<DocTable>();
-  const std::size_t n = static_cast<std::size_t>(db.get_lastdocid()) + 1;
+  // Parts named by the stub (generator/indexer.cpp); a plain database is one.
+  if (std::ifstream stub(dir / "XAPIANDB"); stub) {
+    std::size_t lines = 0;
+    for (std::string line; std::getline(stub, line);)
+      if (!line.empty()) ++lines;
+    t->parts = std::max<std::size_t>(1, lines);
+  }
+  const std::size_t n = db.get_lastdocid() ? t->own_id(db.get_lastdocid()) + 1 : 1;
+  const std::filesystem::path hidden_file = dir / sch::k_hidden_file;
+  // A rebuild's hidden list: one own id per line.
+  t->hidden.assign(n, 0);
+  if (std::ifstream in(hidden_file); in) {
+    for (unsigned long long d = 0; in >> d;)
+      if (d > 0 && d < n) t->hidden[d] = 1, t->any_hidden = true;
+  }
   t->published.assign(n, 0);
   t->valid.assign(n, 0);
   t->local.assign(n, 0);
@@ -264,7 +280,7 @@ std::shared_ptr<const DocTable> load_table(Xapian::Database& db) {
   t->exact_keys.assign(n, {});
   auto each = [&](unsigned slot, const std::function<void(std::size_t, const std::string&)>& f) {
     for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it)
-      if (it.get_docid() < n) f(it.get_docid(), *it);
+      if (const std::size_t d = t->own_id(it.get_docid()); d < n) f(d, *it);
   };
   each(sch::k_slot_published, [&](std::size_t d, const std::string& v) { t->published[d] = Xapian::sortable_unserialise(v); });
   each(sch::k_slot_local, [&](std::size_t d, const std::string& v) { t->local[d] = v == "1"; });
@@ -286,9 +302,9 @@ std::shared_ptr<const DocTable> load_table(Xapian::Database& db) {
   return t;
 }
 
-std::shared_ptr<const DocTable> table_of(SearchState& state, Xapian::Database& db) {
+std::shared_ptr<const DocTable> table_of(SearchState& state, Xapian::Database& db, const Release& release) {
   std::lock_guard<std::mutex> lock(state.table_mutex);
-  if (!state.table) state.table = load_table(db);
+  if (!state.table) state.table = load_table(db, release.search_db);
   return state.table;
 }
 
@@ -300,12 +316,25 @@ class TableFacetSpy : public Xapian::MatchSpy {
   }
   void operator()(const Xapian::Document& doc, double) override {
     const Xapian::docid did = doc.get_docid();
-    if (did >= m_t.published.size()) return;
+    if (did >= m_t.published.size() || m_t.hidden[did]) return;
     ++total;
     for (std::size_t f = 0; f < k_facet_families; ++f) ++counts[f][m_t.facet[f][did]];
   }
   std::array<std::vector<std::size_t>, k_facet_families> counts;
   std::size_t total = 0;
+
+ private:
+  const DocTable& m_t;
+};
+
+// Lets the matcher pass over the hidden copies, so that they count in no total either.
+class NotHidden : public Xapian::MatchDecider {
+ public:
+  explicit NotHidden(const DocTable& t) : m_t(t) {}
+  bool operator()(const Xapian::Document& doc) const override {
+    const Xapian::docid did = doc.get_docid();
+    return did >= m_t.hidden.size() || !m_t.hidden[did];
+  }
 
  private:
   const DocTable& m_t;
@@ -321,8 +350,10 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
   res.per_page = sp.per_page;
   Xapian::Database& db = thread_database(release);
   try {
-    const std::shared_ptr<const DocTable> table_ptr = table_of(state, db);
+    const std::shared_ptr<const DocTable> table_ptr = table_of(state, db, release);
     const DocTable& table = *table_ptr;
+    const NotHidden not_hidden(table);
+    const Xapian::MatchDecider* decider = table.any_hidden ? &not_hidden : nullptr;
     Xapian::Enquire enquire(db);
     const Xapian::Query filter = filter_query(sp);
     const QueryPlan plan = plan_query(sp.q);
@@ -363,7 +394,7 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
       enquire.clear_matchspies();
       spy = std::make_unique<TableFacetSpy>(table);
       enquire.add_matchspy(spy.get());
-      mset = enquire.get_mset(by_date ? offset : 0, want, k_facet_sample);
+      mset = enquire.get_mset(by_date ? offset : 0, want, k_facet_sample, nullptr, decider);
       res.tier = tier;
       if (mset.size() > 0 || mset.get_matches_upper_bound() > 0) break;
     }
@@ -377,10 +408,11 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
         if (c.cjk && c.text.size() > 1) chunk_keys.push_back(to_utf8(c.text));
       std::vector<Ranked> ranked_docs;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
-        const Xapian::docid did = *it;
-        if (did >= table.published.size()) continue;
+        const Xapian::docid stub_id = *it;
+        const std::size_t did = table.own_id(stub_id);
+        if (did >= table.published.size() || table.hidden[did]) continue;
         const bool local = table.local[did];
-        Ranked r{did, it.get_weight() * (local ? 0.6 : 1.0), 0, table.valid[did] != 0, local, table.published[did], table.title_key[did]};
+        Ranked r{stub_id, it.get_weight() * (local ? 0.6 : 1.0), 0, table.valid[did] != 0, local, table.published[did], table.title_key[did]};
         if (!qkey.empty() && r.key == qkey) r.tier = 3;
         else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
         else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
@@ -419,7 +451,7 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
         order.push_back(ranked_docs[i].did);
       if (offset >= ranked_docs.size() && offset < res.total) {  // deep pages: plain BM25 order
         enquire.clear_matchspies();
-        Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page));
+        Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 0, nullptr, decider);
         for (auto it = deep.begin(); it != deep.end(); ++it) order.push_back(*it);
       }
     }

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <xapian.h>
+#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 #include "gongkai/search_schema.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <atomic>
 #include <functional>
@@ -15,6 +17,8 @@
 #include <stdexcept>
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 
 #include "gongkai/hash.hpp"
 #include "output.hpp"
@@ -24,6 +28,10 @@
 
 using namespace gongkai;
 using gongkai::test::TempDir;
+
+namespace {
+std::map<std::string, std::string> index_documents(const std::filesystem::path& db_path);
+}  // namespace
 
 TEST_CASE("publishing: the same content and --now give byte-identical sites") {
   TempDir a, b;
@@ -92,13 +100,15 @@ TEST_CASE("publishing: a release folder per build, current swapped, old ones pru
   CHECK(kept == 5);
   CHECK(trash <= 1);
   // Each release's index lists its documents' digests; later builds updated an earlier
-  // database in place (the recycled release's), which still holds exactly the current documents.
+  // index in place (the recycled release's), which still shows exactly the current documents.
   CHECK(test::read_text(dir / "output/current/search/docs.sha256").rfind("gongkai-docs 1 ", 0) == 0);
-  Xapian::Database db((dir / "output/current/search").string());
-  CHECK(db.get_doccount() == 2);  // p.md and q7.md
-  CHECK(db.get_termfreq("Q/pages/q7/") == 1);
-  CHECK(db.get_termfreq("Q/pages/q4/") == 0);  // deleted in place
-  CHECK(db.get_termfreq("Q/pages/p/") == 1);
+  CHECK(test::read_text(dir / "output/current/search/XAPIANDB").find("glass delta") != std::string::npos);
+  const auto shown = index_documents(dir / "output/current/search");
+  CHECK(shown.size() == 2);  // p.md and q7.md
+  CHECK(shown.count("Q/pages/q7/") == 1);
+  CHECK(shown.count("Q/pages/q4/") == 0);  // deleted in place
+  CHECK(shown.count("Q/pages/p/") == 1);
+  CHECK(shown.at("Q/pages/p/").find("第7版") != std::string::npos);
   CHECK(test::read_text(dir / "output/current/site/pages/p/index.html").find("第7版") != std::string::npos);
 }
 
@@ -150,26 +160,48 @@ published = 2021-02-01
 
 namespace {
 
-// Every document of a Xapian database by its id term: data, values and terms.
+// Every document of a release's index by its id term (data, values and terms), leaving out the
+// copies its hidden list hides (see generator/indexer.cpp).
 std::map<std::string, std::string> index_documents(const std::filesystem::path& db_path) {
   Xapian::Database db(db_path.string());
+  // The hidden list names documents by their own ids, unique across the parts; Xapian numbers
+  // document d of part p of n through the stub as (d - 1) * n + p + 1.
+  std::size_t parts = 1;
+  if (std::filesystem::exists(db_path / "XAPIANDB")) {
+    const std::string stub = test::read_text(db_path / "XAPIANDB");
+    parts = static_cast<std::size_t>(std::count(stub.begin(), stub.end(), '\n'));
+  }
+  std::set<Xapian::docid> hidden;
+  if (std::filesystem::exists(db_path / search::k_hidden_file)) {
+    std::istringstream in(test::read_text(db_path / search::k_hidden_file));
+    std::set<Xapian::docid> own;
+    for (Xapian::docid d = 0; in >> d;) own.insert(d);
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it)
+      if (own.count(static_cast<Xapian::docid>((*it - 1) / parts + 1))) hidden.insert(*it);
+  }
   std::map<std::string, std::string> out;
   for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+    if (hidden.count(*it)) continue;
     const Xapian::Document doc = db.get_document(*it);
     std::string all = doc.get_data();
     for (Xapian::valueno slot = 0; slot < 16; ++slot) all += "\nV" + std::to_string(slot) + "=" + doc.get_value(slot);
-    // Without a termlist table the terms are read back through the postings.
     out[std::to_string(*it)] = all;
   }
-  std::map<std::string, std::string> by_id;
-  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) {
-    auto p = db.postlist_begin(*t);
-    by_id[*t] = out[std::to_string(*p)];
-  }
+  // The main parts have no term list: the terms are read back through the postings.
   std::map<std::string, std::string> terms_of;  // docid -> sorted "term:wdf" list
   for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t)
-    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) terms_of[std::to_string(*p)] += *t + ":" + std::to_string(p.get_wdf()) + " ";
-  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) by_id[*t] += "\n" + terms_of[std::to_string(*db.postlist_begin(*t))];
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p)
+      if (!hidden.count(*p)) terms_of[std::to_string(*p)] += *t + ":" + std::to_string(p.get_wdf()) + " ";
+  std::map<std::string, std::string> by_id;
+  for (auto t = db.allterms_begin("Q"); t != db.allterms_end("Q"); ++t) {
+    int shown = 0;
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) {
+      if (hidden.count(*p)) continue;
+      ++shown;
+      by_id[*t] = out[std::to_string(*p)] + "\n" + terms_of[std::to_string(*p)];
+    }
+    if (shown > 1) by_id[*t] += "\n(" + std::to_string(shown) + " documents not hidden)";
+  }
   return by_id;
 }
 
@@ -300,7 +332,7 @@ TEST_CASE("parallel groups: a group is closed as soon as its steps are done, bef
   CHECK(ran == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3"});
 }
 
-TEST_CASE("index parts: a rebuild changes each document in the part that holds it") {
+TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes changes to the delta part") {
   // 400 items are four shards; two threads compact them into two parts, searched as one.
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
@@ -314,28 +346,63 @@ TEST_CASE("index parts: a rebuild changes each document in the part that holds i
   const std::string now = "2024-06-01T00:00:00+08:00";
   auto two = [](gen::BuildOptions& o) { o.threads = 2; };
   REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
-  REQUIRE(test::read_text(dir / "inc/current/search/XAPIANDB") == "glass 0\nglass 1\n");
-  const auto part_docs = [&](const char* part) { return Xapian::Database((dir / "inc/current/search" / part).string()).get_doccount(); };
+  const auto search_dir = dir / "inc/current/search";
+  REQUIRE(test::read_text(search_dir / "XAPIANDB") == "glass 0\nglass 1\n");
+  const auto part_docs = [&](const char* part) { return Xapian::Database((search_dir / part).string()).get_doccount(); };
   CHECK(part_docs("0") + part_docs("1") == 400);
+  CHECK_FALSE(std::filesystem::exists(search_dir / "0/termlist.glass"));  // written without term lists
+  CHECK_FALSE(std::filesystem::exists(search_dir / search::k_hidden_file));
 
   item(3, "补充：宅基地审批结果。");   // edited, in one part
   item(398, "补充：低保名单。");       // edited, in the other
   item(500, "新增事项。");             // added
   std::filesystem::remove(dir / "content/disclosure/2024/item-7.md");  // deleted
-  REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
+  const auto rebuilt = test::build_site(dir / "content", dir / "inc", now, two);
+  REQUIRE(rebuilt.exit_code == 0);
   REQUIRE(test::build_site(dir / "content", dir / "full", now, two).exit_code == 0);
-  for (const char* part : {"0", "1"})  // updated (revision 2), not written afresh (a compaction is revision 1)
-    CHECK(Xapian::Database((dir / "inc/current/search" / part).string()).get_revision() == 2);
-  CHECK(index_documents(dir / "inc/current/search") == index_documents(dir / "full/current/search"));
-  // Every document once: an edited one was replaced where it was, not added to another part.
-  Xapian::Database all((dir / "inc/current/search").string());
-  CHECK(all.get_doccount() == 400);
-  for (auto t = all.allterms_begin("Q"); t != all.allterms_end("Q"); ++t) CHECK(t.get_termfreq() == 1);
-  Xapian::Enquire enquire(all);
-  enquire.set_query(Xapian::Query("宅基"));
-  const Xapian::MSet hits = enquire.get_mset(0, 10);
-  REQUIRE(hits.size() == 1);
-  CHECK(hits.begin().get_document().get_value(search::k_slot_text).find("宅基地审批结果") != std::string::npos);
+  REQUIRE(test::read_text(search_dir / "XAPIANDB") == "glass 0\nglass 1\nglass delta\n");
+  for (const char* part : {"0", "1"}) {  // as compacted (revision 1), and still all 400
+    CHECK(Xapian::Database((search_dir / part).string()).get_revision() == 1);
+  }
+  CHECK(part_docs("0") + part_docs("1") == 400);
+  CHECK(part_docs(search::k_delta_part) == 3);  // items 3, 398 and 500
+  // Document ids are unique across the parts: 1 to 400 in the main parts, 401 on in the delta.
+  std::set<Xapian::docid> ids;
+  for (const char* part : {"0", "1", search::k_delta_part}) {
+    Xapian::Database db((search_dir / part).string());
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) CHECK(ids.insert(*it).second);
+  }
+  CHECK(ids.size() == 403);
+  CHECK(*ids.rbegin() == 403);
+  // Hidden: the main parts' copies of items 3, 398 and 7, by those ids.
+  std::map<Xapian::docid, std::string> expected;
+  for (int i : {3, 398, 7}) {
+    const std::string id = "Q/disclosure/2024/item-" + std::to_string(i) + "/";
+    for (const char* part : {"0", "1"}) {
+      Xapian::Database db((search_dir / part).string());
+      for (auto it = db.postlist_begin(id); it != db.postlist_end(id); ++it)
+        expected[*it] = db.get_document(*it).get_value(search::k_slot_text);
+    }
+  }
+  REQUIRE(expected.size() == 3);
+  std::set<Xapian::docid> hidden;
+  std::istringstream in(test::read_text(search_dir / search::k_hidden_file));
+  for (Xapian::docid d = 0; in >> d;) hidden.insert(d);
+  CHECK(hidden.size() == 3);
+  for (const auto& [d, text] : expected) {
+    CHECK(hidden.count(d) == 1);
+    CHECK(text.find("补充") == std::string::npos);  // the old version
+  }
+  CHECK(index_documents(search_dir) == index_documents(dir / "full/current/search"));
+
+  // A second rebuild changes the delta part in place: item 3 again, item 500 deleted.
+  item(3, "补充：宅基地审批结果（更正）。");
+  std::filesystem::remove(dir / "content/disclosure/2024/item-500.md");
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
+  REQUIRE(test::build_site(dir / "content", dir / "full2", now, two).exit_code == 0);
+  const auto search_now = std::filesystem::canonical(dir / "inc/current/search");
+  CHECK(Xapian::Database((search_now / search::k_delta_part).string()).get_doccount() == 2);  // items 3 and 398
+  CHECK(index_documents(search_now) == index_documents(dir / "full2/current/search"));
 }
 
 TEST_CASE("index shards: a full write reuses the shard folders of the last one, emptied") {

@@ -2,6 +2,8 @@
 
 #include <xapian.h>
 
+#include <set>
+
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -188,6 +190,58 @@ TEST_CASE("search: exact 文号 and 索引号 lookups, filters, facets and date 
   CHECK_FALSE(search(rel, "行政　处罚").hits.empty());
   CHECK_NOTHROW(search(rel, "AND OR NOT \"( ) * ~ NEAR"));
   CHECK(search(rel, "zzqqxxyy").hits.empty());
+}
+
+TEST_CASE("search after rebuilds: replaced and deleted versions are never found, nor counted") {
+  // 300 items: the first build writes the main parts; rebuilds write the delta part and hide
+  // the main parts' old copies (generator/indexer.cpp), which the search must pass over.
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  auto item = [&](int i, const std::string& body) {
+    test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" + (i < 150 ? "dzb" : "zhdd") +
+                     "\"\ncategory = \"fzzf\"\n"
+                     "published = 2024-03-01\n+++\n" + body + "\n");
+  };
+  for (int i = 0; i < 300; ++i)
+    item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。" + (i < 10 ? "旧版渠道清淤计划。" : "") + (i >= 290 ? "秸秆禁烧巡查。" : ""));
+  const std::string now = "2024-06-01T00:00:00+08:00";
+  auto two = [](gen::BuildOptions& o) { o.threads = 2; };
+  REQUIRE(test::build_site(dir / "content", dir / "out", now, two).exit_code == 0);
+  CHECK(search(release_of(dir / "out"), "渠道清淤").total == 10);
+  // Facets of documents in the second part (ids 201-300): counted for those very documents.
+  auto burning = search(release_of(dir / "out"), "秸秆禁烧");
+  CHECK(burning.total == 10);
+  CHECK(burning.facets["department"] == std::map<std::string, std::size_t>{{"综合执法大队", 10}});
+  for (int i = 0; i < 5; ++i) item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。新版河道治理方案。");  // edited
+  for (int i = 5; i < 8; ++i) std::filesystem::remove(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"));
+  REQUIRE(test::build_site(dir / "content", dir / "out", now, two).exit_code == 0);
+  const auto rel = release_of(dir / "out");
+  REQUIRE(std::filesystem::exists(rel.search_db / "hidden.docids"));
+  // The old copies are still in the main parts: Xapian alone finds all ten.
+  Xapian::Enquire raw(Xapian::Database(rel.search_db.string()));
+  raw.set_query(Xapian::Query(Xapian::Query::OP_AND, Xapian::Query("渠道"), Xapian::Query("清淤")));
+  CHECK(raw.get_mset(0, 100).size() == 10);
+  // The search finds only items 8 and 9, and counts only them, in totals and facets.
+  auto res = search(rel, "渠道清淤");
+  CHECK(res.total == 2);
+  std::set<std::string> urls;
+  for (const auto& h : res.hits) urls.insert(h.url);
+  CHECK(urls == std::set<std::string>{"/disclosure/2024/item-8/", "/disclosure/2024/item-9/"});
+  CHECK(res.facets["department"].size() == 1);
+  CHECK(res.facets["department"].begin()->second == 2);
+  res = search(rel, "河道治理");
+  CHECK(res.total == 5);
+  for (const auto& h : res.hits) CHECK(h.snippet.find("新版") != std::string::npos);
+  // A browse by date (no words) lists the 297 items once each, over its pages.
+  std::set<std::string> all;
+  for (int page = 1; page <= 6; ++page) {
+    res = search(rel, "", {{"sort", "date"}, {"per_page", "50"}, {"page", std::to_string(page)}});
+    for (const auto& h : res.hits) CHECK(all.insert(h.url).second);
+  }
+  CHECK(res.total == 297);
+  CHECK(all.size() == 297);
+  CHECK(all.count("/disclosure/2024/item-6/") == 0);
 }
 
 TEST_CASE("search: the HTTP API and the search page, including every bad input") {

@@ -7,7 +7,13 @@ namespace gongkai::search {
 // Recorded in the index as metadata; the server refuses an index built with another analyser.
 inline constexpr const char* k_analyzer_key = "gongkai.analyzer";
 // Names the analyser and the document layout together; bump it when either changes.
-inline constexpr const char* k_analyzer = "gongkai-cjk-7";
+inline constexpr const char* k_analyzer = "gongkai-cjk-8";
+
+// The index folder (generator/indexer.cpp): a stub naming main parts 0, 1, ... and, after a
+// rebuild, the delta part; the main parts' documents a later version replaced or deleted are
+// listed in the hidden file, one docid (as numbered through the stub) per line, ascending.
+inline constexpr const char* k_delta_part = "delta";
+inline constexpr const char* k_hidden_file = "hidden.docids";
 
 // Term prefixes (Xapian convention: upper-case, boolean terms start with X).
 inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL
