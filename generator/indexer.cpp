@@ -3,6 +3,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -312,7 +313,10 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (std::size_t p = 0; p < hidden_text.size();) {
       std::size_t nl = hidden_text.find('\n', p);
       if (nl == std::string::npos) nl = hidden_text.size();
-      hidden.insert(static_cast<Xapian::docid>(std::stoul(hidden_text.substr(p, nl - p))));
+      Xapian::docid d = 0;
+      const auto [end, ec] = std::from_chars(hidden_text.data() + p, hidden_text.data() + nl, d);
+      if (ec != std::errc() || end != hidden_text.data() + nl || d == 0) return false;  // not ours: written afresh
+      hidden.insert(d);
       p = nl + 1;
     }
     const Xapian::doccount delta_docs = old.delta.empty() ? 0 : Xapian::Database(old.delta.string()).get_doccount();

@@ -403,6 +403,16 @@ TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes c
   const auto search_now = std::filesystem::canonical(dir / "inc/current/search");
   CHECK(Xapian::Database((search_now / search::k_delta_part).string()).get_doccount() == 2);  // items 3 and 398
   CHECK(index_documents(search_now) == index_documents(dir / "full2/current/search"));
+
+  // A hidden list that is not what a build writes: the next build writes the index afresh.
+  test::write_text(search_now / search::k_hidden_file, "12x\n");
+  item(4, "补充：第二次更正。");
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, two).exit_code == 0);
+  REQUIRE(test::build_site(dir / "content", dir / "full3", now, two).exit_code == 0);
+  const auto search_last = std::filesystem::canonical(dir / "inc/current/search");
+  CHECK(test::read_text(search_last / "XAPIANDB") == "glass 0\nglass 1\n");
+  CHECK_FALSE(std::filesystem::exists(search_last / search::k_hidden_file));
+  CHECK(index_documents(search_last) == index_documents(dir / "full3/current/search"));
 }
 
 TEST_CASE("index shards: a full write reuses the shard folders of the last one, emptied") {
