@@ -3,7 +3,6 @@
 #include <xapian.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -278,10 +277,11 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   // current release's) is brought up to date through the delta part and the hidden list.
   auto in_place = [&]() -> bool {
     // The index to start from: the recycled release's own, else the current release's.
-    const bool own = layout_of(dir).has_value();
+    std::optional<Layout> layout = layout_of(dir);
+    const bool own = layout.has_value();
     const fs::path from = own ? dir : previous;
-    if (!own && (previous.empty() || !layout_of(previous))) return false;
-    const Layout old = *layout_of(from);
+    if (!own && (previous.empty() || !(layout = layout_of(previous)))) return false;
+    const Layout old = *layout;
     std::string listed;
     try {
       listed = read_file(from / "docs.sha256");
@@ -308,16 +308,10 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (const auto& [id, digest] : before)
       if (!present.count(id)) removed.push_back(id);
     std::set<Xapian::docid> hidden;
-    std::string hidden_text;
-    if (fs::exists(from / sch::k_hidden_file)) hidden_text = read_file(from / sch::k_hidden_file);
-    for (std::size_t p = 0; p < hidden_text.size();) {
-      std::size_t nl = hidden_text.find('\n', p);
-      if (nl == std::string::npos) nl = hidden_text.size();
-      Xapian::docid d = 0;
-      const auto [end, ec] = std::from_chars(hidden_text.data() + p, hidden_text.data() + nl, d);
-      if (ec != std::errc() || end != hidden_text.data() + nl || d == 0) return false;  // not ours: written afresh
-      hidden.insert(d);
-      p = nl + 1;
+    if (fs::exists(from / sch::k_hidden_file)) {
+      const auto ids = sch::parse_hidden_ids(read_file(from / sch::k_hidden_file));
+      if (!ids) return false;  // not ours: written afresh
+      hidden.insert(ids->begin(), ids->end());
     }
     const Xapian::doccount delta_docs = old.delta.empty() ? 0 : Xapian::Database(old.delta.string()).get_doccount();
     // Changing a document costs several times writing it afresh, and hidden copies still count
@@ -378,7 +372,6 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     write_file_atomic(dir / "XAPIANDB", stub);
     stats.written = changed.size();
     stats.removed = removed.size();
-    stats.hidden = hidden.size();
     stats.in_place = true;
     return true;
   };

@@ -13,7 +13,6 @@ struct IndexStats {
   bool in_place = false;            // an earlier build's database brought up to date
   bool copied = false;              // ... after copying the current release's
   std::size_t written = 0, removed = 0;  // documents written (added or replaced) and deleted
-  std::size_t hidden = 0;           // in place: main parts' copies hidden (hidden.docids)
   std::size_t shards = 0;           // written afresh: parallel shards compacted into parts
   std::size_t parts = 0;            // ... one per core or more, searched as one database (search/XAPIANDB)
   double write_ms = 0, compact_ms = 0, total_ms = 0;

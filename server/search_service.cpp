@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <array>
 #include <functional>
@@ -266,12 +267,12 @@ std::shared_ptr<const DocTable> load_table(Xapian::Database& db, const std::file
     t->parts = std::max<std::size_t>(1, lines);
   }
   const std::size_t n = db.get_lastdocid() ? t->own_id(db.get_lastdocid()) + 1 : 1;
-  const std::filesystem::path hidden_file = dir / sch::k_hidden_file;
-  // A rebuild's hidden list: one own id per line.
+  // A rebuild's hidden list (own ids); one the builder would not accept hides nothing.
   t->hidden.assign(n, 0);
-  if (std::ifstream in(hidden_file); in) {
-    for (unsigned long long d = 0; in >> d;)
-      if (d > 0 && d < n) t->hidden[d] = 1, t->any_hidden = true;
+  if (std::ifstream in(dir / sch::k_hidden_file); in) {
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (unsigned d : sch::parse_hidden_ids(text).value_or(std::vector<unsigned>{}))
+      if (d < n) t->hidden[d] = 1, t->any_hidden = true;
   }
   t->published.assign(n, 0);
   t->valid.assign(n, 0);

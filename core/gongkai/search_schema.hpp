@@ -2,6 +2,11 @@
 // (server): term prefixes, value slots, the analyser's name, and document data fields.
 #pragma once
 
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <vector>
+
 namespace gongkai::search {
 
 // Recorded in the index as metadata; the server refuses an index built with another analyser.
@@ -14,6 +19,21 @@ inline constexpr const char* k_analyzer = "gongkai-cjk-8";
 // listed in the hidden file, one docid (as numbered through the stub) per line, ascending.
 inline constexpr const char* k_delta_part = "delta";
 inline constexpr const char* k_hidden_file = "hidden.docids";
+
+// The ids of a hidden list, or nothing when the text is not one (every line a positive number).
+inline std::optional<std::vector<unsigned>> parse_hidden_ids(std::string_view text) {
+  std::vector<unsigned> ids;
+  for (std::size_t p = 0; p < text.size();) {
+    std::size_t nl = text.find('\n', p);
+    if (nl == std::string_view::npos) nl = text.size();
+    unsigned d = 0;
+    const auto [end, ec] = std::from_chars(text.data() + p, text.data() + nl, d);
+    if (ec != std::errc() || end != text.data() + nl || d == 0) return std::nullopt;
+    ids.push_back(d);
+    p = nl + 1;
+  }
+  return ids;
+}
 
 // Term prefixes (Xapian convention: upper-case, boolean terms start with X).
 inline constexpr const char* k_prefix_id = "Q";            // unique id: the item's URL
