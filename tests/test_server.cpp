@@ -1,6 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server_fixture.hpp"
 #include "support.hpp"
@@ -120,6 +127,42 @@ TEST_CASE("server: /healthz names the release and picks up a new one without a r
   res = c.Get("/healthz");
   j = nlohmann::json::parse(res->body);
   CHECK(j["release"] == r.release_id);
+}
+
+TEST_CASE("server: a burst of new connections waits in the listen queue instead of being dropped") {
+  // Clients that reconnect together (keep-alive connections close after 1000 requests) must not
+  // overflow the accept queue: the kernel would drop their handshakes and stall them for 0.2-1 s.
+  // Before the server accepts anything, 64 connections must all complete their handshake.
+  TempDir dir;
+  server::ServerOptions opt;
+  opt.output_dir = dir / "out";
+  server::App app(opt);
+  const int port = app.bind("127.0.0.1", 0);
+  REQUIRE(port > 0);
+  std::vector<int> socks;
+  for (int i = 0; i < 64; ++i) {
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    REQUIRE(s >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socks.push_back(s);
+  }
+  int connected = 0;
+  for (int s : socks) {
+    pollfd p{s, POLLOUT, 0};
+    int err = -1;
+    socklen_t len = sizeof err;
+    if (::poll(&p, 1, 500) == 1 && ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ++connected;
+  }
+  CHECK(connected == 64);  // a backlog of 5 (cpp-httplib's) lets 6 through in time
+  for (int s : socks) ::close(s);
+  std::thread t([&] { app.run(); });
+  app.wait_until_ready();
+  app.stop();
+  t.join();
 }
 
 TEST_CASE("server: other methods are refused, never a 500") {
