@@ -7,6 +7,7 @@
 
 #include "gongkai/fs.hpp"
 #include "search_cache.hpp"
+#include "search_service.hpp"
 
 namespace gongkai::server {
 
@@ -67,6 +68,7 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
       if (j.contains("build_id")) r->id = j.value("build_id", r->id);
     }
   }
+  prepare_search(*r);
   return r;
 }
 

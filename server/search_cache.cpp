@@ -1,6 +1,11 @@
 #include "search_cache.hpp"
 
+#include <xapian.h>
+
+#include <algorithm>
 #include <exception>
+#include <stdexcept>
+#include <thread>
 
 #include "search_service.hpp"
 
@@ -82,6 +87,54 @@ std::shared_ptr<const SearchAnswer> SearchCache::get(const std::string& key,
   pending->done_cv.notify_all();
   if (error) std::rethrow_exception(error);
   return answer;
+}
+
+DatabasePool::DatabasePool(std::size_t size)
+    : m_size(size != 0 ? size : std::max<std::size_t>(1, std::thread::hardware_concurrency())) {}
+
+DatabasePool::~DatabasePool() = default;
+
+DatabasePool::Lease::Lease(DatabasePool& pool, std::unique_ptr<Xapian::Database> db) : m_pool(pool), m_db(std::move(db)) {}
+
+DatabasePool::Lease::~Lease() { m_pool.give_back(std::move(m_db)); }
+
+std::unique_ptr<DatabasePool::Lease> DatabasePool::acquire(
+    const std::function<std::unique_ptr<Xapian::Database>()>& open) {
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_freed.wait(lock, [&] { return !m_free.empty() || m_open < m_size; });
+    if (!m_free.empty()) {
+      auto db = std::move(m_free.back());
+      m_free.pop_back();
+      return std::make_unique<Lease>(*this, std::move(db));
+    }
+    ++m_open;  // this thread opens one (outside the lock: opening reads the disk)
+  }
+  std::unique_ptr<Xapian::Database> db;
+  std::exception_ptr error;
+  try {
+    db = open();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!db) {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      --m_open;
+    }
+    m_freed.notify_one();
+    if (error) std::rethrow_exception(error);
+    throw std::runtime_error("search index could not be opened");
+  }
+  return std::make_unique<Lease>(*this, std::move(db));
+}
+
+void DatabasePool::give_back(std::unique_ptr<Xapian::Database> db) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_free.push_back(std::move(db));
+  }
+  m_freed.notify_one();
 }
 
 std::size_t SearchCache::size() {

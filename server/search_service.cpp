@@ -30,28 +30,20 @@ constexpr std::size_t k_max_query_bytes = 1000;
 constexpr Xapian::doccount k_rerank = 100;  // results reranked by title rules
 constexpr Xapian::doccount k_facet_sample = 300;  // documents the facet counts are taken from (counts are scaled)
 
-// One Xapian handle per thread and release; reopened when the release changes.
-Xapian::Database& thread_database(const Release& r) {
-  thread_local std::string id;
-  thread_local std::unique_ptr<Xapian::Database> db;
-  if (!db || id != r.root.string()) {
-    db.reset();
-    id.clear();
-    try {
-      auto fresh = std::make_unique<Xapian::Database>(r.search_db.string());
-      const std::string analyzer = fresh->get_metadata(sch::k_analyzer_key);
-      if (analyzer != sch::k_analyzer) {
-        std::cerr << "gongkai-serve: index of release " << r.id << " was built with analyser \"" << analyzer
-                  << "\", this server needs \"" << sch::k_analyzer << "\"; rebuild the site\n";
-        throw SearchUnavailable("the search index was built by another version; rebuild the site");
-      }
-      db = std::move(fresh);
-      id = r.root.string();
-    } catch (const Xapian::Error& e) {
-      throw SearchUnavailable("search index unavailable: " + e.get_msg());
+// Opens the release's index, checking it was written by this version's analyser.
+std::unique_ptr<Xapian::Database> open_database(const Release& r) {
+  try {
+    auto db = std::make_unique<Xapian::Database>(r.search_db.string());
+    const std::string analyzer = db->get_metadata(sch::k_analyzer_key);
+    if (analyzer != sch::k_analyzer) {
+      std::cerr << "gongkai-serve: index of release " << r.id << " was built with analyser \"" << analyzer
+                << "\", this server needs \"" << sch::k_analyzer << "\"; rebuild the site\n";
+      throw SearchUnavailable("the search index was built by another version; rebuild the site");
     }
+    return db;
+  } catch (const Xapian::Error& e) {
+    throw SearchUnavailable("search index unavailable: " + e.get_msg());
   }
-  return *db;
 }
 
 Xapian::Query and_of(const std::vector<std::string>& terms) {
@@ -349,7 +341,8 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
   res.query = sp.q;
   res.page = sp.page;
   res.per_page = sp.per_page;
-  Xapian::Database& db = thread_database(release);
+  const auto lease = state.databases.acquire([&] { return open_database(release); });
+  Xapian::Database& db = **lease;
   try {
     const std::shared_ptr<const DocTable> table_ptr = table_of(state, db, release);
     const DocTable& table = *table_ptr;
@@ -518,6 +511,17 @@ SearchAnswerTimed search_answer(const Release& release, const SearchParams& sp) 
     return std::shared_ptr<const SearchAnswer>(std::move(a));
   });
   return {answer, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+void prepare_search(const Release& release) {
+  if (!release.search) return;
+  try {
+    const auto lease = release.search->databases.acquire([&] { return open_database(release); });
+    table_of(*release.search, **lease, release);
+  } catch (const std::exception&) {
+    // a missing or foreign index: every search says so
+  } catch (const Xapian::Error&) {
+  }
 }
 
 SearchResult run_search(const Release& release, const SearchParams& sp) {

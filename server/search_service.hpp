@@ -54,6 +54,10 @@ struct SearchAnswerTimed {
 };
 SearchAnswerTimed search_answer(const Release& release, const SearchParams& params);
 
+// Opens a handle of the release's index and reads its document table, so that the first
+// searches of a new release do not pay for it. Errors are left for the searches to report.
+void prepare_search(const Release& release);
+
 // Snippet of about `length` characters around the best match of `query` in `text`.
 std::string make_snippet(const std::string& text, const std::string& query, std::size_t length = 120);
 

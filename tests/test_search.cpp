@@ -367,6 +367,41 @@ TEST_CASE("search cache: bounded LRU, one computation per question, errors not k
   CHECK(server::SearchCache::key_of(p1) != server::SearchCache::key_of(p2));
 }
 
+TEST_CASE("search handles: at most the pool's size, shared in turn, and a failed open leaves room") {
+  server::DatabasePool pool(2);
+  std::atomic<int> opened{0};
+  auto open = [&] {
+    ++opened;
+    return std::make_unique<Xapian::Database>();
+  };
+  std::atomic<int> inside{0}, most{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 5; ++k) {
+        const auto lease = pool.acquire(open);
+        const int now = ++inside;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        --inside;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(opened == 2);  // 40 searches, two handles
+  CHECK(most == 2);
+  CHECK(most.load() > 1);  // both were used at once
+
+  server::DatabasePool one(1);
+  CHECK_THROWS_AS(one.acquire([]() -> std::unique_ptr<Xapian::Database> { throw server::SearchUnavailable("gone"); }),
+                  server::SearchUnavailable);
+  opened = 0;
+  { const auto lease = one.acquire(open); }  // the failure did not use up the only place
+  { const auto lease = one.acquire(open); }  // and the handle comes back
+  CHECK(opened == 1);
+}
+
 TEST_CASE("search cache: a cached answer is the computed one, and a new release starts afresh") {
   TempDir dir;
   REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
