@@ -17,25 +17,44 @@ ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds po
     : m_output(std::move(output_dir)), m_poll(poll), m_search_cache(search_cache) {}
 
 std::shared_ptr<const Release> ReleaseManager::current() {
-  std::lock_guard<std::mutex> lock(m_mutex);
-  const auto now = std::chrono::steady_clock::now();
-  if (m_current && now - m_checked < m_poll) return m_current;
-  m_checked = now;
-  const fs::path link = m_output / "current";
-  char buf[4096];
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-  if (n <= 0) return m_current;  // nothing published (yet), or the link is being replaced
-  const std::string target(buf, static_cast<std::size_t>(n));
-  if (m_current && target == m_link_target) return m_current;
+  std::string target;
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    // Before the first release is open, wait for a load under way rather than answer 503.
+    m_loaded.wait(lock, [&] { return m_current || !m_loading; });
+    const auto now = std::chrono::steady_clock::now();
+    if (m_current && now - m_checked < m_poll) return m_current;
+    if (m_loading) return m_current;  // another thread opens the new release: serve this one meanwhile
+    m_checked = now;
+    const fs::path link = m_output / "current";
+    char buf[4096];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return m_current;  // nothing published (yet), or the link is being replaced
+    target.assign(buf, static_cast<std::size_t>(n));
+    if (m_current && target == m_link_target) return m_current;
+    m_loading = true;
+  }
+  // Opened outside the lock (it reads the document table of the index): requests go on being
+  // answered from the previous release until the new one is ready.
+  std::shared_ptr<const Release> fresh;
   try {
-    auto r = load(target.front() == '/' ? fs::path(target) : m_output / target);
-    m_current = std::move(r);
-    m_link_target = target;
-    std::cerr << "gongkai-serve: serving release " << m_current->id << " (" << m_current->documents << " documents)\n";
+    fresh = load(target.front() == '/' ? fs::path(target) : m_output / target);
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: cannot open release " << target << ": " << e.what() << "; still serving the previous one\n";
   }
-  return m_current;
+  std::shared_ptr<const Release> result;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_loading = false;
+    if (fresh) {
+      m_current = fresh;
+      m_link_target = target;
+      std::cerr << "gongkai-serve: serving release " << fresh->id << " (" << fresh->documents << " documents)\n";
+    }
+    result = m_current;
+  }
+  m_loaded.notify_all();
+  return result;
 }
 
 std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {

@@ -4,6 +4,7 @@
 // next requests use the new one. Thread-safe.
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,8 @@ class ReleaseManager {
   std::chrono::milliseconds m_poll;
   std::size_t m_search_cache;
   std::mutex m_mutex;
+  std::condition_variable m_loaded;
+  bool m_loading = false;  // a thread is opening a new release
   std::shared_ptr<const Release> m_current;
   std::string m_link_target;
   std::chrono::steady_clock::time_point m_checked{};
