@@ -7,10 +7,10 @@
 // requests for the same uncached answer compute it once and share it.
 //
 // DatabasePool: the release's open index handles. Xapian handles are not shared between threads
-// and each keeps its own block cache, so a handle per server thread (64) meant 64 cold caches and
-// 64 searches fighting over two cores after every start or release; measured as a second of
-// 30-100 ms answers at the start of a load run. The pool holds one handle per core: searches
-// beyond that wait for one, and answers already cached are never held up.
+// and each keeps its own block cache, so a handle per server thread (64) meant as many cold
+// handles and searches fighting over two cores after every start or release (p99 of the first
+// 2 s of a load run on a fresh server: 104 ms, 62 ms with the pool). The pool holds one handle
+// per core: searches beyond that wait for one, and answers already cached are never held up.
 //
 // DocTable: the ranking and facet fields of every document (from the index's value streams),
 // read once per release, so reranking and facet counting touch memory instead of the disk.
@@ -100,7 +100,6 @@ class DatabasePool {
   ~DatabasePool();
   DatabasePool(const DatabasePool&) = delete;
   DatabasePool& operator=(const DatabasePool&) = delete;
-  std::size_t size() const { return m_size; }
 
   class Lease {
    public:
@@ -114,7 +113,7 @@ class DatabasePool {
     std::unique_ptr<Xapian::Database> m_db;
   };
 
-  // A free handle, or a new one from open() while fewer than size() exist; else waits for one.
+  // A free handle, or a new one from open() while fewer than `size` exist; else waits for one.
   // An exception from open() leaves the pool as it was.
   std::unique_ptr<Lease> acquire(const std::function<std::unique_ptr<Xapian::Database>()>& open);
 
@@ -133,7 +132,7 @@ struct SearchState {
   SearchCache cache;
   DatabasePool databases;
   std::mutex table_mutex;
-  std::shared_ptr<const DocTable> table;  // loaded by the first search
+  std::shared_ptr<const DocTable> table;  // loaded when the release opens (prepare_search)
 };
 
 }  // namespace gongkai::server

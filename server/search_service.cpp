@@ -46,6 +46,11 @@ std::unique_ptr<Xapian::Database> open_database(const Release& r) {
   }
 }
 
+// A handle of the release's index from its pool, returned when the lease ends.
+std::unique_ptr<DatabasePool::Lease> lease_database(const Release& release, SearchState& state) {
+  return state.databases.acquire([&] { return open_database(release); });
+}
+
 Xapian::Query and_of(const std::vector<std::string>& terms) {
   if (terms.size() == 1) return Xapian::Query(terms[0]);
   return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
@@ -341,7 +346,7 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
   res.query = sp.q;
   res.page = sp.page;
   res.per_page = sp.per_page;
-  const auto lease = state.databases.acquire([&] { return open_database(release); });
+  const auto lease = lease_database(release, state);
   Xapian::Database& db = **lease;
   try {
     const std::shared_ptr<const DocTable> table_ptr = table_of(state, db, release);
@@ -516,7 +521,7 @@ SearchAnswerTimed search_answer(const Release& release, const SearchParams& sp) 
 void prepare_search(const Release& release) {
   if (!release.search) return;
   try {
-    const auto lease = release.search->databases.acquire([&] { return open_database(release); });
+    const auto lease = lease_database(release, *release.search);
     table_of(*release.search, **lease, release);
   } catch (const std::exception&) {
     // a missing or foreign index: every search says so

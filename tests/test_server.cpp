@@ -1,6 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
