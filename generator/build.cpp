@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <future>
 #include <cstdlib>
 #include <map>
@@ -382,6 +385,35 @@ ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int k
   return release_files(all.back());
 }
 
+// Work that one thread offers once it can run, and that whichever thread comes for it first
+// runs, once: the memo is saved by an index writer that would otherwise wait for the last
+// compaction (write_search_index's tail), or by the main thread once the index is written.
+class RunOnce {
+ public:
+  void offer(std::function<void()> work) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_work = std::move(work);
+    m_offered = true;
+    m_cv.notify_all();
+  }
+  // Waits for the offer, then runs the work unless another thread took it.
+  void wait_and_run() {
+    std::function<void()> work;
+    {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      m_cv.wait(lock, [&] { return m_offered; });
+      work.swap(m_work);
+    }
+    if (work) work();
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_offered = false;
+  std::function<void()> m_work;
+};
+
 std::size_t html_pages(const OutputTree& out) {
   std::size_t n = 0;
   for (const std::string& p : out.paths())
@@ -418,6 +450,7 @@ BuildResult build(const BuildOptions& o) {
   const fs::path releases = o.output_dir / "releases";
   fs::path tmp;
   std::future<IndexStats> index;
+  RunOnce memo_saving;  // offered once the pages are written (see RunOnce)
   std::future<void> trash;
   int lock_fd = -1;  // released when the process exits, or below
   struct Unlock {
@@ -427,6 +460,7 @@ BuildResult build(const BuildOptions& o) {
     }
   } unlock{lock_fd};
   auto discard = [&] {
+    memo_saving.offer({});  // an index writer waiting for it goes on
     if (index.valid()) {
       try { index.get(); } catch (...) {}
     }
@@ -476,7 +510,7 @@ BuildResult build(const BuildOptions& o) {
       if (o.write_index)
         index = std::async(std::launch::async, [&] {
           return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
-                                    o.output_dir / "cache" / "shards");
+                                    o.output_dir / "cache" / "shards", [&] { memo_saving.wait_and_run(); });
         });
     }, &carry);
     if (!ok) {
@@ -488,12 +522,14 @@ BuildResult build(const BuildOptions& o) {
     timer.done("tree", "release folder complete");
     r.files = out.size();
     r.pages = html_pages(out);
-    // The memo describes the content files, not the release, so it is written now, while the
-    // index (the longer task of a full build) is still being written.
+    // The memo describes the content files, not the release. A full write of the index (the
+    // longer task of a full build) saves it on the core it leaves idle while its last part is
+    // compacted; otherwise it is saved here, once the index is written.
     bool memo_changed = memo_size != records.size();
     for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
-    if (memo_changed) memo.save(memo_file, memo_key, content, records);
-    timer.done("memo", memo_changed ? "cache/items.memo updated" : "cache/items.memo unchanged");
+    memo_saving.offer([&] {
+      if (memo_changed) memo.save(memo_file, memo_key, content, records);
+    });
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
@@ -506,6 +542,8 @@ BuildResult build(const BuildOptions& o) {
                                                  std::to_string(static_cast<int>(st.compact_ms)) + " ms") +
                               " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
+    memo_saving.wait_and_run();
+    timer.done("memo", memo_changed ? "cache/items.memo updated" : "cache/items.memo unchanged");
     // The id names the site's bytes and the index format: a new analyser makes a new release.
     const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);
     const std::string id = o.build_id.empty() ? now.compact() + "-" + digest.substr(0, 10) : o.build_id;

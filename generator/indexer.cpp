@@ -151,7 +151,7 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
 }  // namespace
 
 IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& previous,
-                              const std::filesystem::path& workspace) {
+                              const std::filesystem::path& workspace, const std::function<void()>& tail) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
@@ -466,7 +466,8 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
           }
           std::lock_guard<std::mutex> lock(compact_mutex);
           compact_ms += since(compaction);
-        });
+        },
+        tail);
     stats.write_ms = since(started);
     std::string stub;
     for (std::size_t p = 0; p < part_count; ++p) stub += "glass " + std::to_string(p) + "\n";

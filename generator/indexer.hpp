@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 
 #include "gongkai/content.hpp"
 
@@ -29,8 +30,11 @@ struct IndexStats {
 // written (a part per thread, up to 4 on large sites). Both ways give the same documents.
 // Shards are written in `workspace`, whose numbered folders are reused by the next build
 // (emptied, not deleted), or beside `dir` and removed when no workspace is given. Throws on
-// I/O errors.
+// I/O errors (and passes on an exception of `tail`).
+// `tail`, when given, is work of the caller's that a full write runs once on the core it leaves
+// idle near its end, while its last part is compacted; an update in place does not run it.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
-                              const std::filesystem::path& previous = {}, const std::filesystem::path& workspace = {});
+                              const std::filesystem::path& previous = {}, const std::filesystem::path& workspace = {},
+                              const std::function<void()>& tail = {});
 
 }  // namespace gongkai::gen
