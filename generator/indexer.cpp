@@ -29,7 +29,8 @@ namespace sch = gongkai::search;
 namespace {
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
-constexpr std::size_t k_shard_size = 100;          // documents per shard (see write_search_index)
+constexpr std::size_t k_shard_size = k_index_shard_size;
+constexpr std::size_t k_shard_batch = 50;          // documents per commit inside a shard
 
 // Single characters are indexed for titles, but in bodies only where a run ends: every other
 // character of a body starts a bigram, so a one-character query reaches it through the bigrams
@@ -386,6 +387,10 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     // Afresh. Xapian's cost of writing a batch grows faster than the batch (measured: 10,000
     // items in one database 29 s, in shards of 100 about 4 s on two cores), so documents go
     // into small shards written in parallel, which one compaction merges into the database.
+    // A shard is committed every k_shard_batch documents: Xapian gathers a batch's postings in
+    // a std::map per term, and in a map of a 50-document batch's terms the lookups stay in the
+    // cache. Shards of 200 committed every 50 documents took 0.35-0.5 s less CPU than shards of
+    // 100 committed once (10,000 items, 4 turns each; 4.61-4.71 s against 4.83-4.96 s wall).
     stats.in_place = false;
     stats.copied = false;
     fs::remove_all(dir);
@@ -426,7 +431,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     // little slower over two parts than over one (1,230-1,415 rps against 1,456-1,467, 10,000
     // items + laws); cached answers, most of the traffic, are not affected.
     const std::size_t part_count = std::min<std::size_t>(
-        shard_count, std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::min<std::size_t>(4, (shard_count + 127) / 128)));
+        shard_count, std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::min<std::size_t>(4, (docs.size() + 12799) / 12800)));
     stats.parts = part_count;
     std::vector<std::size_t> ends(part_count);
     for (std::size_t p = 0; p + 1 < part_count; ++p)
@@ -444,7 +449,11 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
                                           Xapian::DB_NO_TERMLIST);
           db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
           Xapian::docid id = first_id[s];
-          for (std::size_t i : members[s]) db.replace_document(id++, make_document(docs[i], locality));
+          std::size_t in_batch = 0;
+          for (std::size_t i : members[s]) {
+            db.replace_document(id++, make_document(docs[i], locality));
+            if (++in_batch % k_shard_batch == 0) db.commit();
+          }
           db.commit();
         },
         [&](std::size_t p, std::size_t) {
