@@ -45,7 +45,9 @@ constexpr std::size_t k_shard_batch = 50;          // documents per commit insid
 //
 // CJK bigrams, nine in ten of a document's terms, are counted as 64-bit keys (two code points)
 // in a vector that is sorted once: no string and no hash-map node per occurrence. Sorting by
-// code point is sorting by UTF-8 bytes, so Xapian receives them in its own order. The other
+// code point is sorting by UTF-8 bytes, so Xapian receives them in its own order (a std::map
+// filled in order is quicker to fill and to walk: adding them unsorted, from a hash table, took
+// more CPU than the sort saved). The other
 // terms (single characters, words, numerals, title terms) are few and go through a small map.
 // Xapian adds up the wdf of a term added twice, so the two never need merging.
 struct TermCounts {
@@ -85,17 +87,49 @@ void count_text(TermCounts& terms, std::string_view text, bool title) {
   }
 }
 
+// Sorts 32-bit keys: four counting passes of a byte each (LSD radix sort), several times
+// quicker than std::sort on a document's ~1,500 bigrams (sorting was 5 % of a full build).
+void radix_sort(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& scratch) {
+  scratch.resize(keys.size());
+  for (int shift = 0; shift < 32; shift += 8) {
+    std::size_t count[257] = {};
+    for (std::uint32_t k : keys) ++count[((k >> shift) & 0xffu) + 1];
+    if (count[((keys.empty() ? 0 : keys[0]) >> shift & 0xffu) + 1] == keys.size()) continue;  // one value: in order
+    for (std::size_t i = 1; i < 257; ++i) count[i] += count[i - 1];
+    for (std::uint32_t k : keys) scratch[count[(k >> shift) & 0xffu]++] = k;
+    keys.swap(scratch);
+  }
+}
+
 void add_counted(Xapian::Document& doc, TermCounts& terms) {
-  std::sort(terms.bigrams.begin(), terms.bigrams.end());
   std::string t;
-  for (std::size_t i = 0; i < terms.bigrams.size();) {
-    std::size_t j = i + 1;
-    while (j < terms.bigrams.size() && terms.bigrams[j] == terms.bigrams[i]) ++j;
+  auto add = [&](char32_t a, char32_t b, std::size_t wdf) {
     t.clear();
-    append_utf8(t, static_cast<char32_t>(terms.bigrams[i] >> 32));
-    append_utf8(t, static_cast<char32_t>(terms.bigrams[i] & 0xffffffffu));
-    doc.add_term(t, static_cast<Xapian::termcount>(j - i));
-    i = j;
+    append_utf8(t, a);
+    append_utf8(t, b);
+    doc.add_term(t, static_cast<Xapian::termcount>(wdf));
+  };
+  const bool bmp = std::all_of(terms.bigrams.begin(), terms.bigrams.end(),
+                               [](std::uint64_t k) { return (k >> 32) < 0x10000u && (k & 0xffffffffu) < 0x10000u; });
+  if (bmp) {  // nearly always: two code points of the Basic Multilingual Plane in 32 bits
+    thread_local std::vector<std::uint32_t> keys, scratch;
+    keys.clear();
+    for (std::uint64_t k : terms.bigrams) keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
+    radix_sort(keys, scratch);
+    for (std::size_t i = 0; i < keys.size();) {
+      std::size_t j = i + 1;
+      while (j < keys.size() && keys[j] == keys[i]) ++j;
+      add(static_cast<char32_t>(keys[i] >> 16), static_cast<char32_t>(keys[i] & 0xffffu), j - i);
+      i = j;
+    }
+  } else {
+    std::sort(terms.bigrams.begin(), terms.bigrams.end());
+    for (std::size_t i = 0; i < terms.bigrams.size();) {
+      std::size_t j = i + 1;
+      while (j < terms.bigrams.size() && terms.bigrams[j] == terms.bigrams[i]) ++j;
+      add(static_cast<char32_t>(terms.bigrams[i] >> 32), static_cast<char32_t>(terms.bigrams[i] & 0xffffffffu), j - i);
+      i = j;
+    }
   }
   for (const auto& [term, wdf] : terms.other) doc.add_term(term, wdf);
 }
