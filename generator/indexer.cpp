@@ -29,8 +29,8 @@ namespace sch = gongkai::search;
 namespace {
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
-constexpr std::size_t k_shard_size = k_index_shard_size;
 constexpr std::size_t k_shard_batch = 50;          // documents per commit inside a shard
+constexpr std::size_t k_docs_per_part = 12800;     // a part more per this many documents, up to 4
 
 // Single characters are indexed for titles, but in bodies only where a run ends: every other
 // character of a body starts a bigram, so a one-character query reaches it through the bigrams
@@ -101,6 +101,17 @@ void radix_sort(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& sc
   }
 }
 
+// Calls f(key, count) once per run of equal keys of a sorted vector.
+template <typename Key, typename F>
+void for_each_run(const std::vector<Key>& sorted, F&& f) {
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i + 1;
+    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+    f(sorted[i], j - i);
+    i = j;
+  }
+}
+
 void add_counted(Xapian::Document& doc, TermCounts& terms) {
   std::string t;
   auto add = [&](char32_t a, char32_t b, std::size_t wdf) {
@@ -116,20 +127,12 @@ void add_counted(Xapian::Document& doc, TermCounts& terms) {
     keys.clear();
     for (std::uint64_t k : terms.bigrams) keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
     radix_sort(keys, scratch);
-    for (std::size_t i = 0; i < keys.size();) {
-      std::size_t j = i + 1;
-      while (j < keys.size() && keys[j] == keys[i]) ++j;
-      add(static_cast<char32_t>(keys[i] >> 16), static_cast<char32_t>(keys[i] & 0xffffu), j - i);
-      i = j;
-    }
+    for_each_run(keys, [&](std::uint32_t k, std::size_t n) { add(static_cast<char32_t>(k >> 16), static_cast<char32_t>(k & 0xffffu), n); });
   } else {
     std::sort(terms.bigrams.begin(), terms.bigrams.end());
-    for (std::size_t i = 0; i < terms.bigrams.size();) {
-      std::size_t j = i + 1;
-      while (j < terms.bigrams.size() && terms.bigrams[j] == terms.bigrams[i]) ++j;
-      add(static_cast<char32_t>(terms.bigrams[i] >> 32), static_cast<char32_t>(terms.bigrams[i] & 0xffffffffu), j - i);
-      i = j;
-    }
+    for_each_run(terms.bigrams, [&](std::uint64_t k, std::size_t n) {
+      add(static_cast<char32_t>(k >> 32), static_cast<char32_t>(k & 0xffffffffu), n);
+    });
   }
   for (const auto& [term, wdf] : terms.other) doc.add_term(term, wdf);
 }
@@ -446,7 +449,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       return std::tie(docs[a].section, docs[a].category_id, docs[a].department_id) <
              std::tie(docs[b].section, docs[b].category_id, docs[b].department_id);
     });
-    const std::size_t shard_count = std::max<std::size_t>(1, (docs.size() + k_shard_size - 1) / k_shard_size);
+    const std::size_t shard_count = std::max<std::size_t>(1, (docs.size() + k_index_shard_size - 1) / k_index_shard_size);
     stats.shards = shard_count;
     std::vector<std::vector<std::size_t>> members(shard_count);
     for (std::size_t k = 0; k < order.size(); ++k) members[k * shard_count / order.size()].push_back(order[k]);
@@ -465,7 +468,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     // little slower over two parts than over one (1,230-1,415 rps against 1,456-1,467, 10,000
     // items + laws); cached answers, most of the traffic, are not affected.
     const std::size_t part_count = std::min<std::size_t>(
-        shard_count, std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::min<std::size_t>(4, (docs.size() + 12799) / 12800)));
+        shard_count, std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) / k_docs_per_part)));
     stats.parts = part_count;
     std::vector<std::size_t> ends(part_count);
     for (std::size_t p = 0; p + 1 < part_count; ++p)

@@ -19,6 +19,9 @@ struct IndexStats {
   double write_ms = 0, compact_ms = 0, total_ms = 0;
 };
 
+// Documents per shard of a full write (see indexer.cpp).
+inline constexpr std::size_t k_index_shard_size = 200;
+
 // Makes the release's index at `dir`: a Xapian stub folder (XAPIANDB) naming glass databases
 // 0, 1, ... that are searched as one, with docs.sha256 beside them (a digest per document).
 // When `dir` already holds the index of an earlier build (a recycled release's), or `previous`
@@ -33,9 +36,6 @@ struct IndexStats {
 // I/O errors (and passes on an exception of `tail`).
 // `tail`, when given, is work of the caller's that a full write runs once on the core it leaves
 // idle near its end, while its last part is compacted; an update in place does not run it.
-// Documents per shard of a full write (see indexer.cpp).
-inline constexpr std::size_t k_index_shard_size = 200;
-
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir, int threads = 2,
                               const std::filesystem::path& previous = {}, const std::filesystem::path& workspace = {},
                               const std::function<void()>& tail = {});
