@@ -386,8 +386,8 @@ ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int k
 }
 
 // Work that one thread offers once it can run, and that whichever thread comes for it first
-// runs, once: the memo is saved by an index writer that would otherwise wait for the last
-// compaction (write_search_index's tail), or by the main thread once the index is written.
+// runs, once: the memo is saved by an index writer that finds no part left to write
+// (write_search_index's tail), or by the main thread once the index is written.
 class RunOnce {
  public:
   void offer(std::function<void()> work) {
@@ -470,14 +470,14 @@ BuildResult build(const BuildOptions& o) {
   try {
     fs::create_directories(releases);
     // One build at a time per output folder (the git hook and the refresh timer may overlap):
-    // the second waits for the first, then shares its files and index shards.
+    // the second waits for the first, then shares its files.
     const fs::path lock_path = o.output_dir / ".build.lock";
     lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path.string());
     tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
     trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
     fs::remove_all(tmp);
-    fs::remove_all(o.output_dir / "cache" / "index");  // shard cache of earlier versions
+    for (const char* old : {"index", "shards"}) fs::remove_all(o.output_dir / "cache" / old);  // shards of earlier versions
     const ReleaseFiles prev = previous_release(o.output_dir);
     ReleaseFiles recycled;
     OutputTree out = OutputTree::discarding();
@@ -510,7 +510,7 @@ BuildResult build(const BuildOptions& o) {
       if (o.write_index)
         index = std::async(std::launch::async, [&] {
           return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
-                                    o.output_dir / "cache" / "shards", [&] { memo_saving.wait_and_run(); });
+                                    [&] { memo_saving.wait_and_run(); });
         });
     }, &carry);
     if (!ok) {
@@ -523,8 +523,8 @@ BuildResult build(const BuildOptions& o) {
     r.files = out.size();
     r.pages = html_pages(out);
     // The memo describes the content files, not the release. A full write of the index (the
-    // longer task of a full build) saves it on the core it leaves idle while its last part is
-    // compacted; otherwise it is saved here, once the index is written.
+    // longer task of a full build) saves it on the first core it leaves idle; otherwise it is
+    // saved here, once the index is written.
     bool memo_changed = memo_size != records.size();
     for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
     memo_saving.offer([&] {
@@ -537,9 +537,8 @@ BuildResult build(const BuildOptions& o) {
                               (st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
                                                  "updated in place, " + std::to_string(st.written) + " written and " +
                                                  std::to_string(st.removed) + " deleted"
-                                           : std::to_string(st.written) + " written afresh in " + std::to_string(st.shards) +
-                                                 " shards, compacted into " + std::to_string(st.parts) + " parts in " +
-                                                 std::to_string(static_cast<int>(st.compact_ms)) + " ms") +
+                                           : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) +
+                                                 " parts in " + std::to_string(static_cast<int>(st.write_ms)) + " ms") +
                               " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
     memo_saving.wait_and_run();

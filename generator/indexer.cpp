@@ -19,6 +19,7 @@
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
+#include "glass_writer.hpp"
 #include "parallel.hpp"
 #include "raw_tags.hpp"
 
@@ -29,8 +30,8 @@ namespace sch = gongkai::search;
 namespace {
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
-constexpr std::size_t k_shard_batch = 50;          // documents per commit inside a shard
 constexpr std::size_t k_docs_per_part = 12800;     // a part more per this many documents, up to 4
+constexpr std::size_t k_docs_per_small_part = 200;  // a small site: a part per this many documents or fewer
 
 // Single characters are indexed for titles, but in bodies only where a run ends: every other
 // character of a body starts a bigram, so a one-character query reaches it through the bigrams
@@ -112,14 +113,40 @@ void for_each_run(const std::vector<Key>& sorted, F&& f) {
   }
 }
 
-void add_counted(Xapian::Document& doc, TermCounts& terms) {
+// A document's terms and values go to a sink: a Xapian::Document (the delta part, written by
+// Xapian) or a glass::PartWriter (the main parts, written directly). Both receive the same.
+struct DocumentSink {
+  Xapian::Document& doc;
   std::string t;
-  auto add = [&](char32_t a, char32_t b, std::size_t wdf) {
+  void pair(char32_t a, char32_t b, std::size_t wdf) {
     t.clear();
     append_utf8(t, a);
     append_utf8(t, b);
     doc.add_term(t, static_cast<Xapian::termcount>(wdf));
-  };
+  }
+  void term(const std::string& term, Xapian::termcount wdf) { doc.add_term(term, wdf); }
+  void value(Xapian::valueno slot, const std::string& v) { doc.add_value(slot, v); }
+};
+
+struct PartSink {
+  glass::PartWriter& part;
+  std::string t;
+  void pair(char32_t a, char32_t b, std::size_t wdf) {
+    if (a < 0x10000 && b < 0x10000) {
+      part.add_pair(static_cast<std::uint32_t>(a) << 16 | static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(wdf));
+      return;
+    }
+    t.clear();
+    append_utf8(t, a);
+    append_utf8(t, b);
+    part.add_term(t, static_cast<std::uint32_t>(wdf));
+  }
+  void term(const std::string& term, Xapian::termcount wdf) { part.add_term(term, wdf); }
+  void value(Xapian::valueno slot, const std::string& v) { part.add_value(slot, v); }
+};
+
+template <typename Sink>
+void add_counted(Sink& sink, TermCounts& terms) {
   const bool bmp = std::all_of(terms.bigrams.begin(), terms.bigrams.end(),
                                [](std::uint64_t k) { return (k >> 32) < 0x10000u && (k & 0xffffffffu) < 0x10000u; });
   if (bmp) {  // nearly always: two code points of the Basic Multilingual Plane in 32 bits
@@ -127,14 +154,14 @@ void add_counted(Xapian::Document& doc, TermCounts& terms) {
     keys.clear();
     for (std::uint64_t k : terms.bigrams) keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
     radix_sort(keys, scratch);
-    for_each_run(keys, [&](std::uint32_t k, std::size_t n) { add(static_cast<char32_t>(k >> 16), static_cast<char32_t>(k & 0xffffu), n); });
+    for_each_run(keys, [&](std::uint32_t k, std::size_t n) { sink.pair(static_cast<char32_t>(k >> 16), static_cast<char32_t>(k & 0xffffu), n); });
   } else {
     std::sort(terms.bigrams.begin(), terms.bigrams.end());
     for_each_run(terms.bigrams, [&](std::uint64_t k, std::size_t n) {
-      add(static_cast<char32_t>(k >> 32), static_cast<char32_t>(k & 0xffffffffu), n);
+      sink.pair(static_cast<char32_t>(k >> 32), static_cast<char32_t>(k & 0xffffffffu), n);
     });
   }
-  for (const auto& [term, wdf] : terms.other) doc.add_term(term, wdf);
+  for (const auto& [term, wdf] : terms.other) sink.term(term, wdf);
 }
 
 struct DocFields {
@@ -147,49 +174,55 @@ struct DocFields {
   const std::string& text() const { return text_ref ? *text_ref : text_own; }
 };
 
-Xapian::Document make_document(const DocFields& f, const std::string& locality) {
-  Xapian::Document doc;
+template <typename Sink>
+void emit_document(const DocFields& f, const std::string& locality, Sink& sink) {
   TermCounts terms;
   terms.bigrams.reserve(4096);
   terms.other.reserve(256);
   count_text(terms, f.title, true);
   count_text(terms, f.text(), false);
-  add_counted(doc, terms);
-  doc.add_boolean_term(std::string(sch::k_prefix_id) + f.id);
-  doc.add_boolean_term(std::string(sch::k_prefix_section) + f.section);
-  if (!f.department_id.empty()) doc.add_boolean_term(std::string(sch::k_prefix_department) + f.department_id);
-  if (!f.department.empty()) doc.add_boolean_term(std::string(sch::k_prefix_department) + f.department);
-  if (!f.category_id.empty()) doc.add_boolean_term(std::string(sch::k_prefix_category) + f.category_id);
-  if (!f.category.empty()) doc.add_boolean_term(std::string(sch::k_prefix_category) + f.category);
+  add_counted(sink, terms);
+  sink.term(std::string(sch::k_prefix_id) + f.id, 0);
+  sink.term(std::string(sch::k_prefix_section) + f.section, 0);
+  if (!f.department_id.empty()) sink.term(std::string(sch::k_prefix_department) + f.department_id, 0);
+  if (!f.department.empty()) sink.term(std::string(sch::k_prefix_department) + f.department, 0);
+  if (!f.category_id.empty()) sink.term(std::string(sch::k_prefix_category) + f.category_id, 0);
+  if (!f.category.empty()) sink.term(std::string(sch::k_prefix_category) + f.category, 0);
   const std::string year = std::to_string(f.published.year());
-  doc.add_boolean_term(std::string(sch::k_prefix_year) + year);
-  doc.add_term(year);  // "安全生产法 2021" means the 2021 version
-  doc.add_boolean_term(std::string(sch::k_prefix_validity) + f.validity);
-  if (!f.doc_no.empty()) doc.add_boolean_term(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + sch::title_key(f.doc_no), 240));
-  if (!f.index_no.empty()) doc.add_boolean_term(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + sch::title_key(f.index_no), 240));
+  sink.term(std::string(sch::k_prefix_year) + year, 0);
+  sink.term(year, 1);  // "安全生产法 2021" means the 2021 version
+  sink.term(std::string(sch::k_prefix_validity) + f.validity, 0);
+  if (!f.doc_no.empty()) sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + sch::title_key(f.doc_no), 240), 0);
+  if (!f.index_no.empty()) sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + sch::title_key(f.index_no), 240), 0);
   const std::string key = sch::title_key(f.title);
-  doc.add_boolean_term(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + key, 240));
-  doc.add_value(sch::k_slot_published, Xapian::sortable_serialise(static_cast<double>(f.published.epoch)));
-  doc.add_value(sch::k_slot_section, f.section);
-  doc.add_value(sch::k_slot_department, f.department);
-  doc.add_value(sch::k_slot_category, f.category);
-  doc.add_value(sch::k_slot_year, year);
-  doc.add_value(sch::k_slot_validity, f.validity);
-  doc.add_value(sch::k_slot_title_key, key);
+  sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + key, 240), 0);
+  sink.value(sch::k_slot_published, Xapian::sortable_serialise(static_cast<double>(f.published.epoch)));
+  sink.value(sch::k_slot_section, f.section);
+  sink.value(sch::k_slot_department, f.department);
+  sink.value(sch::k_slot_category, f.category);
+  sink.value(sch::k_slot_year, year);
+  sink.value(sch::k_slot_validity, f.validity);
+  sink.value(sch::k_slot_title_key, key);
   nlohmann::json data = {{"url", f.url}, {"title", f.title}, {"section", f.section}, {"department", f.department},
                          {"category", f.category}, {"published", f.published.date()}, {"index_no", f.index_no},
                          {"doc_no", f.doc_no}, {"validity", f.validity}};
-  doc.add_value(sch::k_slot_display, data.dump());
-  doc.add_value(sch::k_slot_text, truncate_utf8_bytes(f.text(), k_stored_text));
-  if (sch::is_local_title(f.title, locality)) doc.add_value(sch::k_slot_local, "1");
-  doc.add_value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
+  sink.value(sch::k_slot_display, data.dump());
+  sink.value(sch::k_slot_text, truncate_utf8_bytes(f.text(), k_stored_text));
+  if (sch::is_local_title(f.title, locality)) sink.value(sch::k_slot_local, "1");
+  sink.value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
+}
+
+Xapian::Document make_document(const DocFields& f, const std::string& locality) {
+  Xapian::Document doc;
+  DocumentSink sink{doc, {}};
+  emit_document(f, locality, sink);
   return doc;
 }
 
 }  // namespace
 
 IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& previous,
-                              const std::filesystem::path& workspace, const std::function<void()>& tail) {
+                              const std::function<void()>& tail) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
@@ -264,17 +297,16 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   const std::string header = std::string("gongkai-docs 1 ") + sch::k_analyzer + " " + locality;
 
   // The index is a stub folder (search/XAPIANDB) naming its parts, which Xapian searches as one
-  // database: the main parts search/0, search/1, ..., written afresh by a full build (shards
-  // compacted into one part per core, the parts at the same time, see below) and never changed
-  // after, and, once a rebuild has changed anything, search/delta.
+  // database: the main parts search/0, search/1, ..., written afresh by a full build (a part
+  // per core, at the same time, see below) and never changed after, and, once a rebuild has
+  // changed anything, search/delta.
   // The main parts have no term list: Xapian needs a document's term list only to replace or
-  // delete it, and writing it was ~1.2 s of CPU of a 10,000-item build (~9 %) and a third of
-  // the index's bytes. A rebuild therefore writes each added or changed document into the delta
+  // delete it, and it would be a third of the index's bytes. A rebuild therefore writes each added or changed document into the delta
   // part (which has its term list, so it is itself updated in place) and hides the main parts'
   // copy of each changed or deleted document: hidden.docids lists their ids, and the server's
   // matcher skips them (search_service.cpp).
   // Document ids: each document has one id of its own across all parts (a full write numbers
-  // them 1, 2, ... and the compaction keeps them; the delta part continues after the largest).
+  // them 1, 2, ... through the parts; the delta part continues after the largest).
   // Xapian 1.4 hands match deciders and spies the id inside the part, not the one numbered
   // through the stub (part p of n: (id - 1) * n + p + 1), so only ids unique across the parts
   // say which document a decider or spy is looking at.
@@ -421,113 +453,56 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     done = false;  // an unreadable or unexpected database: written afresh below
   }
   if (!done) {
-    // Afresh. Xapian's cost of writing a batch grows faster than the batch (measured: 10,000
-    // items in one database 29 s, in shards of 100 about 4 s on two cores), so documents go
-    // into small shards written in parallel, which one compaction merges into the database.
-    // A shard is committed every k_shard_batch documents: Xapian gathers a batch's postings in
-    // a std::map per term, and in a map of a 50-document batch's terms the lookups stay in the
-    // cache. Shards of 200 committed every 50 documents took 0.35-0.5 s less CPU than shards of
-    // 100 committed once (10,000 items, 4 turns each; 4.61-4.71 s against 4.83-4.96 s wall).
+    // Afresh: each part is written directly as a glass database (glass_writer.hpp), its
+    // documents' postings gathered in memory and the B-tree written in one pass, the parts in
+    // parallel. Xapian's own writer took ~450 ns per posting (10,000 items: ~6 s of CPU in
+    // shards of 200 documents compacted into parts); this takes ~1.3 s, most of it counting
+    // the documents' terms.
     stats.in_place = false;
     stats.copied = false;
     fs::remove_all(dir);
-    // Shards go to the caller's workspace when given, where their folders and files stay from
-    // build to build (emptied, not deleted): on ext4 without a journal, every inode deleted in
-    // the last minutes is stepped over, one buffer lookup each, by every file created after it
-    // (recently_deleted() in fs/ext4/ialloc.c), and a full build creates ~25,000.
-    const bool keep_slots = !workspace.empty();
-    const fs::path shard_root = keep_slots ? workspace : fs::path(dir.string() + ".shards");
-    if (!keep_slots) fs::remove_all(shard_root);
-    fs::create_directories(shard_root);
-    // Similar documents share a shard (same section, category and department): a shard then
-    // holds fewer distinct terms, which makes both writing it and the compaction cheaper
-    // (measured at 1,000 items: 10 % fewer instructions for the whole index; 10,000 items:
-    // 8.0 s instead of 9.2 s). The order is stable, so a full build stays deterministic.
+    // Similar documents are neighbours (same section, category and department): documents
+    // are numbered in this order, 1, 2, ..., and the order is stable, so a full build stays
+    // deterministic.
     std::vector<std::size_t> order(docs.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return std::tie(docs[a].section, docs[a].category_id, docs[a].department_id) <
              std::tie(docs[b].section, docs[b].category_id, docs[b].department_id);
     });
-    const std::size_t shard_count = std::max<std::size_t>(1, (docs.size() + k_index_shard_size - 1) / k_index_shard_size);
-    stats.shards = shard_count;
-    std::vector<std::vector<std::size_t>> members(shard_count);
-    for (std::size_t k = 0; k < order.size(); ++k) members[k * shard_count / order.size()].push_back(order[k]);
-    // Document ids are unique across the parts, 1, 2, ... in shard order, kept by the compaction
-    // (see "Document ids" above).
-    std::vector<Xapian::docid> first_id(shard_count, 1);
-    for (std::size_t k = 1; k < shard_count; ++k) first_id[k] = first_id[k - 1] + static_cast<Xapian::docid>(members[k - 1].size());
-    // Each part is compacted from consecutive shards as soon as they are written, while the
-    // next shards are, and its shards are emptied at once. A shard's files are written and read
-    // once; freeing them early lets the next shards reuse their memory. On this VM, page-cache
-    // writes into memory the build has not used before cost about five times as much (the host
-    // hands it out afresh): at 50,000 items the shards alone are 0.8 GB.
-    // Xapian searches the parts as one database through the stub. More parts on a larger site
-    // free shards earlier, up to four; the last part is half the size of the others, as its
-    // compaction is left on its own at the end. Searches the server's answer cache misses are a
-    // little slower over two parts than over one (1,230-1,415 rps against 1,456-1,467, 10,000
-    // items + laws); cached answers, most of the traffic, are not affected.
-    const std::size_t part_count = std::min<std::size_t>(
-        shard_count, std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) / k_docs_per_part)));
+    // Xapian searches the parts as one database through the stub; a part per thread, more on
+    // a large site (up to 4), so that a part's postings in memory stay small. Searches the
+    // server's answer cache misses are a little slower over two parts than over one
+    // (1,230-1,415 rps against 1,456-1,467, 10,000 items + laws); cached answers, most of the
+    // traffic, are not affected.
+    const std::size_t part_count = std::max<std::size_t>(
+        1, std::min<std::size_t>((docs.size() + k_docs_per_small_part - 1) / k_docs_per_small_part,
+                                 std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
+                                                       std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) / k_docs_per_part))));
     stats.parts = part_count;
-    std::vector<std::size_t> ends(part_count);
-    for (std::size_t p = 0; p + 1 < part_count; ++p)
-      ends[p] = std::max<std::size_t>(p + 1, (2 * (p + 1) * shard_count) / (2 * part_count - 1));
-    ends.back() = shard_count;
     fs::create_directories(dir);
-    auto shard_dir = [&](std::size_t s) { return shard_root / std::to_string(s); };
-    double compact_ms = 0;
-    std::mutex compact_mutex;
+    // Part p holds the documents order[begin(p), begin(p + 1)), ids begin(p) + 1, ...
+    auto begin = [&](std::size_t p) { return p * docs.size() / part_count; };
+    std::vector<std::size_t> ends(part_count);
+    std::iota(ends.begin(), ends.end(), std::size_t{1});
     parallel_groups(
         ends, threads,
-        [&](std::size_t s, std::size_t) {
-          Xapian::WritableDatabase db(shard_dir(s).string(),
-                                      Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC |
-                                          Xapian::DB_NO_TERMLIST);
-          db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
-          Xapian::docid id = first_id[s];
-          std::size_t in_batch = 0;
-          for (std::size_t i : members[s]) {
-            db.replace_document(id++, make_document(docs[i], locality));
-            if (++in_batch % k_shard_batch == 0) db.commit();
-          }
-          db.commit();
-        },
         [&](std::size_t p, std::size_t) {
-          const auto compaction = std::chrono::steady_clock::now();
-          const std::size_t first = p ? ends[p - 1] : 0;
-          {
-            Xapian::Database all;
-            for (std::size_t s = first; s < ends[p]; ++s) all.add_database(Xapian::Database(shard_dir(s).string()));
-            all.compact((dir / std::to_string(p)).string(), Xapian::DBCOMPACT_NO_RENUMBER);
+          glass::PartWriter part;
+          part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+          PartSink sink{part, {}};
+          for (std::size_t k = begin(p); k < begin(p + 1); ++k) {
+            part.begin_document(static_cast<std::uint32_t>(k + 1));
+            emit_document(docs[order[k]], locality, sink);
+            part.end_document();
           }
-          // Emptied, not deleted, when kept from build to build (see above).
-          for (std::size_t s = first; s < ends[p]; ++s) {
-            if (!keep_slots) {
-              fs::remove_all(shard_dir(s));
-              continue;
-            }
-            for (const auto& f : fs::directory_iterator(shard_dir(s)))
-              if (f.path().extension() == ".glass") fs::resize_file(f.path(), 0);
-          }
-          std::lock_guard<std::mutex> lock(compact_mutex);
-          compact_ms += since(compaction);
+          part.write(dir / std::to_string(p));
         },
-        tail);
+        [](std::size_t, std::size_t) {}, tail);
     stats.write_ms = since(started);
     std::string stub;
     for (std::size_t p = 0; p < part_count; ++p) stub += "glass " + std::to_string(p) + "\n";
     write_file_atomic(dir / "XAPIANDB", stub);
-    if (keep_slots) {
-      for (const auto& e : fs::directory_iterator(shard_root)) {
-        const std::string name = e.path().filename().string();
-        const bool slot = !name.empty() && name.find_first_not_of("0123456789") == std::string::npos;
-        if (!slot || std::stoul(name) >= shard_count) fs::remove_all(e.path());  // a larger site's shards
-      }
-    } else {
-      fs::remove_all(shard_root);
-    }
-    stats.compact_ms = compact_ms;
     stats.written = docs.size();
   }
   std::vector<std::size_t> order(docs.size());

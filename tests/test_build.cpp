@@ -369,7 +369,7 @@ TEST_CASE("parallel groups: the tail runs once, when every step has started") {
 }
 
 TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes changes to the delta part") {
-  // 400 items are two shards; two threads compact them into two parts, searched as one.
+  // 400 items: two threads write two parts, searched as one.
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   auto item = [&](int i, const std::string& extra) {
@@ -397,7 +397,7 @@ TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes c
   REQUIRE(rebuilt.exit_code == 0);
   REQUIRE(test::build_site(dir / "content", dir / "full", now, two).exit_code == 0);
   REQUIRE(test::read_text(search_dir / "XAPIANDB") == "glass 0\nglass 1\nglass delta\n");
-  for (const char* part : {"0", "1"}) {  // as compacted (revision 1), and still all 400
+  for (const char* part : {"0", "1"}) {  // as written (revision 1), and still all 400
     CHECK(Xapian::Database((search_dir / part).string()).get_revision() == 1);
   }
   CHECK(part_docs("0") + part_docs("1") == 400);
@@ -449,37 +449,6 @@ TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes c
   CHECK(test::read_text(search_last / "XAPIANDB") == "glass 0\nglass 1\n");
   CHECK_FALSE(std::filesystem::exists(search_last / search::k_hidden_file));
   CHECK(index_documents(search_last) == index_documents(dir / "full3/current/search"));
-}
-
-TEST_CASE("index shards: a full write reuses the shard folders of the last one, emptied") {
-  TempDir dir;
-  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
-  const int four_shards = 3 * static_cast<int>(gen::k_index_shard_size) + 50, three_shards = four_shards - static_cast<int>(gen::k_index_shard_size);
-  for (int i = 0; i < four_shards; ++i)
-    test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
-                     "+++\ntitle = \"第" + std::to_string(i) + "号事项\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2024-03-01\n+++\n正文" +
-                         std::to_string(i) + "。\n");
-  auto two = [](gen::BuildOptions& o) { o.threads = 2; };
-  REQUIRE(test::build_site(dir / "content", dir / "out", "2024-06-01T00:00:00+08:00", two).exit_code == 0);
-  const auto shards = dir / "out/cache/shards";
-  auto inode = [](const std::filesystem::path& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : ino_t{0};
-  };
-  const ino_t first = inode(shards / "0" / "postlist.glass");
-  REQUIRE(first != 0);
-  CHECK(std::filesystem::file_size(shards / "0" / "postlist.glass") == 0);  // emptied after the compaction
-  CHECK(std::filesystem::exists(shards / "3"));
-  // A smaller site, written afresh (no current release to update in place).
-  for (int i = three_shards; i < four_shards; ++i) std::filesystem::remove(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"));
-  std::filesystem::remove(dir / "out/current");
-  REQUIRE(test::build_site(dir / "content", dir / "out", "2024-06-01T00:01:00+08:00", two).exit_code == 0);
-  CHECK(inode(shards / "0" / "postlist.glass") == first);  // the same file, written again
-  CHECK(std::filesystem::exists(shards / "2"));
-  CHECK_FALSE(std::filesystem::exists(shards / "3"));  // three shards now
-  REQUIRE(test::build_site(dir / "content", dir / "fresh", "2024-06-01T00:01:00+08:00", two).exit_code == 0);
-  CHECK(index_documents(dir / "out/current/search") == index_documents(dir / "fresh/current/search"));
-  CHECK(Xapian::Database((dir / "out/current/search").string()).get_doccount() == static_cast<Xapian::doccount>(three_shards));
 }
 
 TEST_CASE("raw tags: Xapian stores term lists uncompressed in scope, and zlib compresses as usual elsewhere") {
