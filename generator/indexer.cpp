@@ -27,6 +27,9 @@ namespace gongkai::gen {
 
 namespace sch = gongkai::search;
 
+// glass_writer.cpp writes Xapian 1.4's glass format, which every 1.4 release reads.
+static_assert(XAPIAN_MAJOR_VERSION == 1 && XAPIAN_MINOR_VERSION == 4, "glass_writer.cpp writes the glass format of Xapian 1.4");
+
 namespace {
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
@@ -497,6 +500,12 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
             part.end_document();
           }
           part.write(dir / std::to_string(p));
+          // Read back by Xapian at once: a Xapian that no longer reads this format fails the
+          // build here, not the server later.
+          const Xapian::Database written((dir / std::to_string(p)).string());
+          if (written.get_doccount() != part.documents() || written.get_metadata(sch::k_analyzer_key) != sch::k_analyzer)
+            throw std::runtime_error("search index part " + std::to_string(p) + ": Xapian reads " +
+                                     std::to_string(written.get_doccount()) + " documents of " + std::to_string(part.documents()));
         },
         [](std::size_t, std::size_t) {}, tail);
     stats.write_ms = since(started);
