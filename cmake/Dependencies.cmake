@@ -13,12 +13,6 @@ target_link_libraries(dep::cmark INTERFACE PkgConfig::CMARK_GFM ${CMARK_GFM_EXTE
 pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
 add_library(dep::xapian ALIAS PkgConfig::XAPIAN)
 
-# zlib (zlib1g-dev): gongkai-build defines deflate() and deflateReset() in front of it
-# (generator/raw_tags.cpp: Xapian's term lists stored uncompressed)
-find_package(ZLIB REQUIRED)
-add_library(dep::zlib INTERFACE IMPORTED)
-target_link_libraries(dep::zlib INTERFACE ZLIB::ZLIB ${CMAKE_DL_LIBS})
-
 # cpp-httplib (libcpp-httplib-dev): its pkg-config flags carry OpenSSL/zlib/brotli defines.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 add_library(dep::httplib ALIAS PkgConfig::HTTPLIB)

@@ -21,7 +21,6 @@
 #include "gongkai/text.hpp"
 #include "glass_writer.hpp"
 #include "parallel.hpp"
-#include "raw_tags.hpp"
 
 namespace gongkai::gen {
 
@@ -409,7 +408,6 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       if (mains.back().get_metadata(sch::k_analyzer_key) != sch::k_analyzer) return false;
       total += mains.back().get_doccount();
     }
-    const RawTags raw;  // the delta part's term lists stored uncompressed (see raw_tags.cpp)
     Xapian::WritableDatabase delta((dir / sch::k_delta_part).string(),
                                    Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
     if (old.delta.empty()) delta.set_metadata(sch::k_analyzer_key, sch::k_analyzer);

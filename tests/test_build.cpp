@@ -5,7 +5,6 @@
 
 #include <xapian.h>
 #include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include "gongkai/search_schema.hpp"
 
@@ -26,7 +25,6 @@
 #include "indexer.hpp"
 #include "output.hpp"
 #include "parallel.hpp"
-#include "raw_tags.hpp"
 #include "support.hpp"
 
 using namespace gongkai;
@@ -449,93 +447,6 @@ TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes c
   CHECK(test::read_text(search_last / "XAPIANDB") == "glass 0\nglass 1\n");
   CHECK_FALSE(std::filesystem::exists(search_last / search::k_hidden_file));
   CHECK(index_documents(search_last) == index_documents(dir / "full3/current/search"));
-}
-
-TEST_CASE("raw tags: Xapian stores term lists uncompressed in scope, and zlib compresses as usual elsewhere") {
-  // zlib itself, outside a RawTags scope: a round trip through the interposed deflate().
-  auto deflated = [](const std::string& in) -> std::pair<int, std::string> {
-    z_stream z{};
-    REQUIRE(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(in.size() + 64, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return {rc, out};
-  };
-  std::string text;
-  for (int i = 0; i < 500; ++i) text += "第" + std::to_string(i % 7) + "条 行政处罚决定书 ";
-  const auto [rc, packed] = deflated(text);
-  REQUIRE(rc == Z_STREAM_END);
-  CHECK(packed.size() < text.size() / 4);
-  z_stream in{};
-  REQUIRE(inflateInit2(&in, -15) == Z_OK);
-  std::string back(text.size(), '\0');
-  in.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
-  in.avail_in = static_cast<uInt>(packed.size());
-  in.next_out = reinterpret_cast<Bytef*>(back.data());
-  in.avail_out = static_cast<uInt>(back.size());
-  CHECK(inflate(&in, Z_FINISH) == Z_STREAM_END);
-  inflateEnd(&in);
-  CHECK(back == text);
-  {
-    const gen::RawTags raw;
-    CHECK(deflated(text).first == Z_BUF_ERROR);  // "did not fit": the caller keeps its bytes
-  }
-  CHECK(deflated(text).first == Z_STREAM_END);  // the scope has ended
-
-  // One stream used as Xapian uses it (reset, then deflate), in and out of scope: a reset skipped
-  // in scope leaves it fit for the next reset and deflate outside.
-  z_stream z{};
-  REQUIRE(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(text.size() + 64, '\0');
-  auto once = [&](const std::string& input) {
-    REQUIRE(deflateReset(&z) == Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    z.avail_in = static_cast<uInt>(input.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    return deflate(&z, Z_FINISH);
-  };
-  CHECK(once(text) == Z_STREAM_END);
-  {
-    const gen::RawTags raw;
-    CHECK(once(text) == Z_BUF_ERROR);
-  }
-  const std::string other = text + "第九条 复议期限";
-  CHECK(once(other) == Z_STREAM_END);
-  CHECK(out.substr(0, z.total_out) == deflated(other).second);
-  deflateEnd(&z);
-
-  // Xapian: the same documents, written in scope and out of it, read back the same; the term
-  // lists written in scope are stored as they are, so take several times the room.
-  TempDir dir;
-  auto write = [&](const std::string& name, bool in_scope) {
-    std::optional<gen::RawTags> raw;
-    if (in_scope) raw.emplace();
-    Xapian::WritableDatabase db((dir / name).string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
-    for (int d = 0; d < 300; ++d) {
-      Xapian::Document doc;
-      for (int t = 0; t < 400; ++t) doc.add_term("term" + std::to_string(t) + "x" + std::to_string(d % 3), 1 + t % 5);
-      db.add_document(doc);
-    }
-    db.commit();
-  };
-  write("raw", true);
-  write("zlib", false);
-  const Xapian::Database raw((dir / "raw").string()), zlib((dir / "zlib").string());
-  REQUIRE(raw.get_doccount() == 300);
-  for (Xapian::docid d : {1u, 150u, 300u}) {
-    std::vector<std::pair<std::string, Xapian::termcount>> a, b;
-    for (auto t = raw.termlist_begin(d); t != raw.termlist_end(d); ++t) a.emplace_back(*t, t.get_wdf());
-    for (auto t = zlib.termlist_begin(d); t != zlib.termlist_end(d); ++t) b.emplace_back(*t, t.get_wdf());
-    CHECK(a.size() == 400);
-    CHECK(a == b);
-  }
-  CHECK(std::filesystem::file_size(dir / "raw/termlist.glass") > 3 * std::filesystem::file_size(dir / "zlib/termlist.glass"));
 }
 
 TEST_CASE("item memo: an unchanged file is taken from the memo, but its links are resolved again") {
