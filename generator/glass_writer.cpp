@@ -255,7 +255,36 @@ std::uint32_t hash_pair(std::uint32_t key, unsigned bits) { return (key * 0x9E37
 
 }  // namespace
 
-PartWriter::PartWriter() : pair_keys_(1u << 16, 0), pair_index_(1u << 16, 0) {}
+PartWriter::PartWriter(std::filesystem::path dir)
+    : pair_keys_(1u << 16, 0), pair_index_(1u << 16, 0), dir_(std::move(dir)) {
+  std::filesystem::create_directories(dir_);
+  const std::filesystem::path spill = dir_ / "values.spill";
+  spill_fd_ = ::open(spill.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
+  if (spill_fd_ < 0) fail(spill, "cannot create");
+  ::unlink(spill.c_str());
+}
+
+PartWriter::~PartWriter() {
+  if (spill_fd_ >= 0) ::close(spill_fd_);
+}
+
+void PartWriter::spill(ValueStream& v) {
+  v.done.push_back({v.first, spilled_ + spill_buffer_.size(), static_cast<std::uint32_t>(v.tag.size())});
+  spill_buffer_ += v.tag;
+  v.tag.clear();
+  if (spill_buffer_.size() >= (1u << 20)) flush_spill();
+}
+
+void PartWriter::flush_spill() {
+  for (std::size_t done = 0; done < spill_buffer_.size();) {
+    const ssize_t n = ::pwrite(spill_fd_, spill_buffer_.data() + done, spill_buffer_.size() - done, static_cast<off_t>(spilled_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(dir_ / "values.spill", "cannot write");
+    done += static_cast<std::size_t>(n);
+  }
+  spilled_ += spill_buffer_.size();
+  spill_buffer_.clear();
+}
 
 void PartWriter::begin_document(std::uint32_t docid) {
   if (docid <= last_did_) throw std::logic_error("glass writer: document ids must ascend");
@@ -364,10 +393,7 @@ void PartWriter::add_value(unsigned slot, std::string_view value) {
   }
   v.prev = did_;
   pack_string(v.tag, value);
-  if (v.tag.size() >= k_value_chunk) {
-    v.done.emplace_back(v.first, std::move(v.tag));
-    v.tag.clear();
-  }
+  if (v.tag.size() >= k_value_chunk) spill(v);
   if (v.freq == 0 || value < v.lower) v.lower = value;
   if (v.freq == 0 || value > v.upper) v.upper = value;
   ++v.freq;
@@ -389,8 +415,8 @@ void PartWriter::set_metadata(const std::string& key, const std::string& value) 
   else metadata_[key] = value;
 }
 
-void PartWriter::write(const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
+void PartWriter::write() {
+  const std::filesystem::path& dir = dir_;
   TableWriter table(dir / "postlist.glass");
   std::string key, tag;
   for (const auto& [name, value] : metadata_) {
@@ -407,15 +433,26 @@ void PartWriter::write(const std::filesystem::path& dir) {
     if (v.lower != v.upper) tag += v.upper;
     table.add(key, tag);
   }
-  for (auto& [slot, v] : values_) {  // value streams, in chunks
-    if (!v.tag.empty()) v.done.emplace_back(v.first, std::move(v.tag));
-    for (const auto& [first, chunk] : v.done) {
+  for (auto& [slot, v] : values_)  // value streams, in chunks
+    if (!v.tag.empty()) spill(v);
+  flush_spill();
+  for (auto& [slot, v] : values_) {
+    for (const Spilled& chunk : v.done) {
       key.assign("\0\xd8", 2);
       pack_uint(key, slot);
-      pack_uint_preserving_sort(key, first);
-      table.add(key, chunk);
+      pack_uint_preserving_sort(key, chunk.first);
+      tag.resize(chunk.size);
+      for (std::size_t got = 0; got < chunk.size;) {
+        const ssize_t n = ::pread(spill_fd_, tag.data() + got, chunk.size - got, static_cast<off_t>(chunk.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail(dir / "values.spill", "cannot read");
+        got += static_cast<std::size_t>(n);
+      }
+      table.add(key, tag);
     }
   }
+  ::close(spill_fd_);
+  spill_fd_ = -1;
   // A posting list: the first chunk under the term's own key, with the term's frequencies;
   // further chunks under the term and their first docid.
   auto write_list = [&](const std::string& first_key, const std::string& term_prefix, Postings& p, bool doclen) {

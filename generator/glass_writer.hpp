@@ -11,6 +11,7 @@
 // in its inverter, then a B-tree merge per term at each commit); most of a full build's CPU.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -22,7 +23,11 @@ namespace gongkai::gen::glass {
 
 class PartWriter {
  public:
-  PartWriter();
+  // Writes into `dir` (created if missing; files of the same names replaced) on write().
+  explicit PartWriter(std::filesystem::path dir);
+  ~PartWriter();
+  PartWriter(const PartWriter&) = delete;
+  PartWriter& operator=(const PartWriter&) = delete;
   // Documents in ascending id order, each: begin, its terms and values, end. A term added twice
   // to a document adds up its wdf (as Xapian::Document does); an empty value is no value.
   void begin_document(std::uint32_t docid);
@@ -32,8 +37,8 @@ class PartWriter {
   void add_value(unsigned slot, std::string_view value);
   void end_document();
   void set_metadata(const std::string& key, const std::string& value);
-  // Writes the database into `dir` (created if missing; files of the same names replaced).
-  void write(const std::filesystem::path& dir);
+  // Writes the database.
+  void write();
 
   std::uint32_t documents() const { return doccount_; }
 
@@ -49,23 +54,37 @@ class PartWriter {
     std::string entries;                       // the current chunk's encoded entries
     std::vector<Chunk> done;                   // earlier chunks of a long posting list
   };
+  struct Spilled {
+    std::uint32_t first;  // docid
+    std::uint64_t offset;
+    std::uint32_t size;
+  };
   struct ValueStream {
     std::uint32_t first = 0, prev = 0;
     std::string tag;
-    std::vector<std::pair<std::uint32_t, std::string>> done;  // (first docid, tag)
+    std::vector<Spilled> done;  // finished chunks, in the spill file
     std::uint32_t freq = 0;
     std::string lower, upper;
   };
   void post(Postings& p, std::uint32_t wdf);
+  void spill(ValueStream& v);
+  void flush_spill();
   void flush(Postings& p, bool doclen = false);
 
   // Pair terms: open addressing, key -> index in postings_ (keys are never 0).
   std::vector<std::uint32_t> pair_keys_, pair_index_;
   std::size_t pair_count_ = 0;
   std::unordered_map<std::string, std::uint32_t> terms_;  // other terms -> index in postings_
-  std::vector<Postings> postings_;
+  std::deque<Postings> postings_;  // no reallocation as terms come: a deque never moves them
   Postings doclens_;
   std::map<unsigned, ValueStream> values_;
+  // Finished value chunks (the text kept for snippets is most of a part's bytes) wait in an
+  // unlinked file in `dir_`, not in memory: they are written to the table after the value
+  // statistics, which only the last document completes.
+  std::filesystem::path dir_;
+  int spill_fd_ = -1;
+  std::string spill_buffer_;
+  std::uint64_t spilled_ = 0;
   std::map<std::string, std::string> metadata_;
   std::uint32_t did_ = 0, doclen_ = 0, doccount_ = 0, last_did_ = 0;
   std::uint64_t total_doclen_ = 0;

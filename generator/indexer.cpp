@@ -489,7 +489,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     parallel_groups(
         ends, threads,
         [&](std::size_t p, std::size_t) {
-          glass::PartWriter part;
+          glass::PartWriter part(dir / std::to_string(p));
           part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
           PartSink sink{part, {}};
           for (std::size_t k = begin(p); k < begin(p + 1); ++k) {
@@ -497,7 +497,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
             emit_document(docs[order[k]], locality, sink);
             part.end_document();
           }
-          part.write(dir / std::to_string(p));
+          part.write();
           // Read back by Xapian at once: a Xapian that no longer reads this format fails the
           // build here, not the server later.
           const Xapian::Database written((dir / std::to_string(p)).string());

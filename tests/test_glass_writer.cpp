@@ -78,7 +78,7 @@ std::string search(const std::string& path, const std::vector<std::string>& term
 }
 
 void write_both(const std::vector<Doc>& docs, const std::vector<Xapian::docid>& ids, const std::string& ours, const std::string& xapians) {
-  glass::PartWriter part;
+  glass::PartWriter part(ours);
   part.set_metadata("gongkai.analyzer", "test-1");
   part.set_metadata("empty", "");
   Xapian::WritableDatabase db(xapians, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
@@ -103,7 +103,7 @@ void write_both(const std::vector<Doc>& docs, const std::vector<Xapian::docid>& 
   }
   db.commit();
   db.close();
-  part.write(ours);
+  part.write();
 }
 
 }  // namespace
@@ -181,9 +181,9 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
 TEST_CASE("glass writer: an empty database and a one-document one") {
   TempDir dir;
   {
-    glass::PartWriter part;
+    glass::PartWriter part(dir / "empty");
     part.set_metadata("k", "v");
-    part.write(dir / "empty");
+    part.write();
   }
   CHECK(Xapian::Database::check((dir / "empty").string()) == 0);
   Xapian::Database empty((dir / "empty").string());
@@ -199,7 +199,8 @@ TEST_CASE("glass writer: an empty database and a one-document one") {
 }
 
 TEST_CASE("glass writer: documents out of order and bad terms are refused") {
-  glass::PartWriter part;
+  TempDir dir;
+  glass::PartWriter part(dir / "db");
   part.begin_document(5);
   CHECK_THROWS_AS(part.add_term("", 1), std::invalid_argument);
   CHECK_THROWS_AS(part.add_term(std::string(246, 'x'), 1), std::invalid_argument);
