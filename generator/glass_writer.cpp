@@ -256,7 +256,7 @@ std::uint32_t hash_pair(std::uint32_t key, unsigned bits) { return (key * 0x9E37
 }  // namespace
 
 PartWriter::PartWriter(std::filesystem::path dir)
-    : pair_keys_(1u << 16, 0), pair_index_(1u << 16, 0), dir_(std::move(dir)) {
+    : pairs_(1u << 14), dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   const std::filesystem::path spill = dir_ / "values.spill";
   spill_fd_ = ::open(spill.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
@@ -299,7 +299,8 @@ void PartWriter::flush(Postings& p, bool doclen) {
   if (!p.chunk_first) {
     p.chunk_first = did;
   } else if (p.entries.size() >= k_postlist_chunk) {  // a new chunk (PostlistChunkWriter::append)
-    p.done.push_back({p.chunk_first, p.prev, std::move(p.entries)});
+    chunks_.push_back({p.chunk_first, p.prev, p.newest_done, std::move(p.entries)});
+    p.newest_done = static_cast<std::uint32_t>(chunks_.size() - 1);
     p.entries.clear();
     p.chunk_first = did;
   } else {
@@ -348,39 +349,61 @@ void PartWriter::add_term(std::string_view term, std::uint32_t wdf) {
       if (again == term) return add_pair(cps[0] << 16 | cps[1], wdf);  // well-formed, shortest form
     }
   }
-  auto [it, added] = terms_.try_emplace(std::string(term), static_cast<std::uint32_t>(postings_.size()));
-  if (added) postings_.emplace_back();
-  post(postings_[it->second], wdf);
+  auto [it, added] = terms_.try_emplace(std::string(term), static_cast<std::uint32_t>(others_.size()));
+  if (added) others_.emplace_back();
+  post(others_[it->second], wdf);
+}
+
+void PartWriter::reserve_pairs(std::size_t more) {
+  if ((pair_count_ + more) * 2 <= pairs_.size()) return;
+  std::size_t size = pairs_.size();
+  while ((pair_count_ + more) * 2 > size) size *= 2;  // at most half full
+  std::vector<Postings> grown(size);
+  const unsigned bits = static_cast<unsigned>(__builtin_ctzll(size));
+  const std::uint32_t mask = static_cast<std::uint32_t>(size - 1);
+  for (Postings& p : pairs_) {
+    if (!p.key) continue;
+    std::uint32_t g = hash_pair(p.key, bits);
+    while (grown[g].key) g = (g + 1) & mask;
+    grown[g] = std::move(p);
+  }
+  pairs_.swap(grown);
+}
+
+// The table has room (reserve_pairs).
+inline void PartWriter::add_reserved_pair(std::uint32_t key, std::uint32_t wdf) {
+  if (key >> 16 == 0) throw std::invalid_argument("glass writer: a pair term starts with U+0000");
+  const unsigned bits = static_cast<unsigned>(__builtin_ctzll(pairs_.size()));
+  const std::uint32_t mask = static_cast<std::uint32_t>(pairs_.size() - 1);
+  std::uint32_t h = hash_pair(key, bits);
+  while (pairs_[h].key != key && pairs_[h].key != 0) h = (h + 1) & mask;
+  if (pairs_[h].key == 0) {
+    pairs_[h].key = key;
+    ++pair_count_;
+  }
+  post(pairs_[h], wdf);
 }
 
 void PartWriter::add_pair(std::uint32_t key, std::uint32_t wdf) {
-  if (key >> 16 == 0) throw std::invalid_argument("glass writer: a pair term starts with U+0000");
-  unsigned bits = static_cast<unsigned>(__builtin_ctz(static_cast<unsigned>(pair_keys_.size())));
-  std::uint32_t mask = static_cast<std::uint32_t>(pair_keys_.size() - 1), h = hash_pair(key, bits);
-  while (pair_keys_[h] != key && pair_keys_[h] != 0) h = (h + 1) & mask;
-  if (pair_keys_[h] == 0) {
-    if ((pair_count_ + 1) * 2 > pair_keys_.size()) {  // grow at half full
-      std::vector<std::uint32_t> keys(pair_keys_.size() * 2, 0), index(pair_keys_.size() * 2, 0);
-      ++bits;
-      mask = static_cast<std::uint32_t>(keys.size() - 1);
-      for (std::size_t i = 0; i < pair_keys_.size(); ++i) {
-        if (!pair_keys_[i]) continue;
-        std::uint32_t g = hash_pair(pair_keys_[i], bits);
-        while (keys[g]) g = (g + 1) & mask;
-        keys[g] = pair_keys_[i];
-        index[g] = pair_index_[i];
-      }
-      pair_keys_.swap(keys);
-      pair_index_.swap(index);
-      h = hash_pair(key, bits);
-      while (pair_keys_[h] != 0) h = (h + 1) & mask;
+  reserve_pairs(1);
+  add_reserved_pair(key, wdf);
+}
+
+void PartWriter::add_pairs(const std::uint32_t* keys, const std::uint32_t* wdfs, std::size_t n) {
+  // Nearly every pair of a document is a cache miss in a table of megabytes, then another at
+  // the end of its posting list: both are prefetched some pairs ahead, so that the misses of
+  // consecutive pairs overlap instead of following one another.
+  reserve_pairs(n);
+  const unsigned bits = static_cast<unsigned>(__builtin_ctzll(pairs_.size()));
+  constexpr std::size_t ahead = 8;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 2 * ahead < n) __builtin_prefetch(&pairs_[hash_pair(keys[i + 2 * ahead], bits)], 1);
+    if (i + ahead < n) {
+      const Postings& next = pairs_[hash_pair(keys[i + ahead], bits)];
+      __builtin_prefetch(next.entries.data() + next.entries.size(), 1);
     }
-    pair_keys_[h] = key;
-    pair_index_[h] = static_cast<std::uint32_t>(postings_.size());
-    ++pair_count_;
-    postings_.emplace_back();
+    add_reserved_pair(keys[i], wdfs[i]);
   }
-  post(postings_[pair_index_[h]], wdf);
 }
 
 void PartWriter::add_value(unsigned slot, std::string_view value) {
@@ -458,9 +481,13 @@ void PartWriter::write() {
   auto write_list = [&](const std::string& first_key, const std::string& term_prefix, Postings& p, bool doclen) {
     flush(p, doclen);
     if (!p.chunk_first) return;
-    p.done.push_back({p.chunk_first, p.prev, std::move(p.entries)});
-    for (std::size_t c = 0; c < p.done.size(); ++c) {
-      const Chunk& ch = p.done[c];
+    std::vector<Chunk*> list;  // oldest first
+    Chunk last{p.chunk_first, p.prev, k_none, std::move(p.entries)};
+    for (std::uint32_t c = p.newest_done; c != k_none; c = chunks_[c].older) list.push_back(&chunks_[c]);
+    std::reverse(list.begin(), list.end());
+    list.push_back(&last);
+    for (std::size_t c = 0; c < list.size(); ++c) {
+      const Chunk& ch = *list[c];
       tag.clear();
       if (c == 0) {
         pack_uint(tag, doclen ? 0 : p.termfreq);
@@ -471,35 +498,36 @@ void PartWriter::write() {
         key = term_prefix;
         pack_uint_preserving_sort(key, ch.first);
       }
-      tag += c + 1 == p.done.size() ? '1' : '0';
+      tag += c + 1 == list.size() ? '1' : '0';
       pack_uint(tag, ch.last - ch.first);
       tag += ch.entries;
       table.add(key, tag);
+      if (list[c] != &last) std::string().swap(list[c]->entries);
     }
     p = Postings{};
   };
   write_list(std::string("\0\xe0", 2), std::string("\0\xe0", 2), doclens_, true);
-  std::vector<std::pair<std::string, std::uint32_t>> names;
-  names.reserve(postings_.size());
-  for (std::size_t i = 0; i < pair_keys_.size(); ++i) {
-    if (!pair_keys_[i]) continue;
+  std::vector<std::pair<std::string, Postings*>> names;
+  names.reserve(pair_count_ + terms_.size());
+  for (Postings& p : pairs_) {
+    if (!p.key) continue;
     std::string t;
-    append_utf8(t, pair_keys_[i] >> 16);
-    append_utf8(t, pair_keys_[i] & 0xffffu);
-    names.emplace_back(std::move(t), pair_index_[i]);
+    append_utf8(t, p.key >> 16);
+    append_utf8(t, p.key & 0xffffu);
+    names.emplace_back(std::move(t), &p);
   }
-  for (auto& [t, i] : terms_) names.emplace_back(t, i);
+  for (auto& [t, i] : terms_) names.emplace_back(t, &others_[i]);
   terms_.clear();
   std::sort(names.begin(), names.end());
   for (std::size_t i = 1; i < names.size(); ++i)  // add_term sends two-character terms to add_pair
     if (names[i].first == names[i - 1].first) throw std::logic_error("glass writer: a term twice");
   std::string first_key, prefix;
-  for (auto& [t, i] : names) {
+  for (auto& [t, list] : names) {
     first_key.clear();
     pack_string_preserving_sort(first_key, t, true);
     prefix.clear();
     pack_string_preserving_sort(prefix, t, false);
-    write_list(first_key, prefix, postings_[i], false);
+    write_list(first_key, prefix, *list, false);
   }
   const auto [root, level] = table.finish();
 

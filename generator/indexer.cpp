@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,12 @@ namespace sch = gongkai::search;
 static_assert(XAPIAN_MAJOR_VERSION == 1 && XAPIAN_MINOR_VERSION == 4, "glass_writer.cpp writes the glass format of Xapian 1.4");
 
 namespace {
+
+double thread_cpu_ms() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
 constexpr std::size_t k_docs_per_part = 12800;     // a part more per this many documents, up to 4
@@ -126,6 +133,9 @@ struct DocumentSink {
     append_utf8(t, b);
     doc.add_term(t, static_cast<Xapian::termcount>(wdf));
   }
+  void pairs(const std::vector<std::uint32_t>& keys, const std::vector<std::uint32_t>& wdfs) {
+    for (std::size_t i = 0; i < keys.size(); ++i) pair(static_cast<char32_t>(keys[i] >> 16), static_cast<char32_t>(keys[i] & 0xffffu), wdfs[i]);
+  }
   void term(const std::string& term, Xapian::termcount wdf) { doc.add_term(term, wdf); }
   void value(Xapian::valueno slot, const std::string& v) { doc.add_value(slot, v); }
 };
@@ -143,6 +153,9 @@ struct PartSink {
     append_utf8(t, b);
     part.add_term(t, static_cast<std::uint32_t>(wdf));
   }
+  void pairs(const std::vector<std::uint32_t>& keys, const std::vector<std::uint32_t>& wdfs) {
+    part.add_pairs(keys.data(), wdfs.data(), keys.size());
+  }
   void term(const std::string& term, Xapian::termcount wdf) { part.add_term(term, wdf); }
   void value(Xapian::valueno slot, const std::string& v) { part.add_value(slot, v); }
 };
@@ -156,7 +169,14 @@ void add_counted(Sink& sink, TermCounts& terms) {
     keys.clear();
     for (std::uint64_t k : terms.bigrams) keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
     radix_sort(keys, scratch);
-    for_each_run(keys, [&](std::uint32_t k, std::size_t n) { sink.pair(static_cast<char32_t>(k >> 16), static_cast<char32_t>(k & 0xffffu), n); });
+    thread_local std::vector<std::uint32_t> runs, counts;  // each pair once, with its count
+    runs.clear();
+    counts.clear();
+    for_each_run(keys, [&](std::uint32_t k, std::size_t n) {
+      runs.push_back(k);
+      counts.push_back(static_cast<std::uint32_t>(n));
+    });
+    sink.pairs(runs, counts);
   } else {
     std::sort(terms.bigrams.begin(), terms.bigrams.end());
     for_each_run(terms.bigrams, [&](std::uint64_t k, std::size_t n) {
@@ -486,9 +506,11 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     auto begin = [&](std::size_t p) { return p * docs.size() / part_count; };
     std::vector<std::size_t> ends(part_count);
     std::iota(ends.begin(), ends.end(), std::size_t{1});
+    std::mutex cpu_mutex;
     parallel_groups(
         ends, threads,
         [&](std::size_t p, std::size_t) {
+          const double cpu_started = thread_cpu_ms();
           glass::PartWriter part(dir / std::to_string(p));
           part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
           PartSink sink{part, {}};
@@ -504,6 +526,9 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
           if (written.get_doccount() != part.documents() || written.get_metadata(sch::k_analyzer_key) != sch::k_analyzer)
             throw std::runtime_error("search index part " + std::to_string(p) + ": Xapian reads " +
                                      std::to_string(written.get_doccount()) + " documents of " + std::to_string(part.documents()));
+          const double cpu = thread_cpu_ms() - cpu_started;
+          std::lock_guard<std::mutex> lock(cpu_mutex);
+          stats.cpu_ms += cpu;
         },
         [](std::size_t, std::size_t) {}, tail);
     stats.write_ms = since(started);

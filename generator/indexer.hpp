@@ -16,6 +16,7 @@ struct IndexStats {
   std::size_t written = 0, removed = 0;  // documents written (added or replaced) and deleted
   std::size_t parts = 0;            // written afresh: parts written in parallel, searched as one (search/XAPIANDB)
   double write_ms = 0, total_ms = 0;
+  double cpu_ms = 0;                // written afresh: CPU time of the part writers (all threads)
 };
 
 // Makes the release's index at `dir`: a Xapian stub folder (XAPIANDB) naming glass databases
