@@ -494,6 +494,7 @@ BuildResult build(const BuildOptions& o) {
     carry.memo_key = memo_key;
     if (pages_before.release == prev.root.filename().string()) carry.pages_before = &pages_before;
     std::vector<ItemRecord>& records = carry.records;
+    bool memo_changed = false;  // set once the content is valid
     timer.done("memo", std::to_string(memo_size) + " items and " + std::to_string(pages_before.by_url.size()) + " pages remembered");
     const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
       // Content is valid: only now is an old release given up for recycling.
@@ -506,6 +507,15 @@ BuildResult build(const BuildOptions& o) {
       fs::create_directories(tmp / "site");
       fs::create_directories(tmp / "server");
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
+      // The memo describes the content files, not the release, and is complete once the
+      // content is valid (rendering only reads it): it is saved now, while the pages are
+      // rendered, by the first index writer left without a part to write (parallel_groups'
+      // tail), or else by the main thread once the index is written.
+      memo_changed = memo_size != records.size();
+      for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
+      memo_saving.offer([&] {
+        if (memo_changed) memo.save(memo_file, memo_key, content, records);
+      });
       // The index is written on its own threads while the pages are rendered and written.
       if (o.write_index)
         index = std::async(std::launch::async, [&] {
@@ -522,14 +532,6 @@ BuildResult build(const BuildOptions& o) {
     timer.done("tree", "release folder complete");
     r.files = out.size();
     r.pages = html_pages(out);
-    // The memo describes the content files, not the release. A full write of the index (the
-    // longer task of a full build) saves it on the first core it leaves idle; otherwise it is
-    // saved here, once the index is written.
-    bool memo_changed = memo_size != records.size();
-    for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
-    memo_saving.offer([&] {
-      if (memo_changed) memo.save(memo_file, memo_key, content, records);
-    });
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
@@ -538,7 +540,8 @@ BuildResult build(const BuildOptions& o) {
                                                  "updated in place, " + std::to_string(st.written) + " written and " +
                                                  std::to_string(st.removed) + " deleted"
                                            : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) +
-                                                 " parts in " + std::to_string(static_cast<int>(st.write_ms)) + " ms") +
+                                                 " parts in " + std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
+                                                 std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU") +
                               " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
     memo_saving.wait_and_run();
