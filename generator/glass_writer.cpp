@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "gongkai/text.hpp"
+
 namespace gongkai::gen::glass {
 
 namespace {
@@ -71,19 +73,6 @@ void put4(std::uint8_t* p, std::uint32_t v) {
   p[1] = static_cast<std::uint8_t>(v >> 16);
   p[2] = static_cast<std::uint8_t>(v >> 8);
   p[3] = static_cast<std::uint8_t>(v);
-}
-
-void append_utf8(std::string& s, std::uint32_t c) {
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
 }
 
 [[noreturn]] void fail(const std::filesystem::path& p, const char* what) {
@@ -344,8 +333,8 @@ void PartWriter::add_term(std::string_view term, std::uint32_t wdf) {
     }
     if (n == 2 && i == term.size() && cps[0] != 0) {
       std::string again;
-      append_utf8(again, cps[0]);
-      append_utf8(again, cps[1]);
+      gongkai::append_utf8(again, cps[0]);
+      gongkai::append_utf8(again, cps[1]);
       if (again == term) return add_pair(cps[0] << 16 | cps[1], wdf);  // well-formed, shortest form
     }
   }
@@ -512,8 +501,8 @@ void PartWriter::write() {
   for (Postings& p : pairs_) {
     if (!p.key) continue;
     std::string t;
-    append_utf8(t, p.key >> 16);
-    append_utf8(t, p.key & 0xffffu);
+    gongkai::append_utf8(t, p.key >> 16);
+    gongkai::append_utf8(t, p.key & 0xffffu);
     names.emplace_back(std::move(t), &p);
   }
   for (auto& [t, i] : terms_) names.emplace_back(t, &others_[i]);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "glass_writer.hpp"
+#include "gongkai/text.hpp"
 #include "support.hpp"
 
 using gongkai::test::TempDir;
@@ -27,16 +28,7 @@ struct Doc {
 
 std::string utf8(std::uint32_t c) {
   std::string s;
-  if (c < 0x80) {
-    s += static_cast<char>(c);
-  } else if (c < 0x800) {
-    s += static_cast<char>(0xc0 | (c >> 6));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    s += static_cast<char>(0xe0 | (c >> 12));
-    s += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    s += static_cast<char>(0x80 | (c & 0x3f));
-  }
+  gongkai::append_utf8(s, static_cast<char32_t>(c));
   return s;
 }
 
