@@ -5,7 +5,11 @@
 
 #include <xapian.h>
 
+#include <sys/wait.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <random>
 #include <sstream>
 #include <string>
@@ -30,6 +34,19 @@ std::string utf8(std::uint32_t c) {
   std::string s;
   gongkai::append_utf8(s, static_cast<char32_t>(c));
   return s;
+}
+
+// Xapian's checker (xapian-check, of xapian-tools) on a database: its exit status and report.
+// Run as a program: Database::check() in libxapian 1.4.22 deletes one of its objects with the
+// wrong size, which AddressSanitizer (the sanitizer build of the tests) stops on.
+std::pair<int, std::string> xapian_check(const std::filesystem::path& db) {
+  std::string out;
+  FILE* p = ::popen(("xapian-check '" + db.string() + "' 2>&1").c_str(), "r");
+  if (!p) return {-1, "cannot run xapian-check"};
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 // Everything the Xapian API says about a database, as text (a difference shows where).
@@ -140,9 +157,10 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
   const std::string ours = (dir / "ours").string(), xapians = (dir / "xapians").string();
   write_both(docs, ids, ours, xapians);
 
-  std::ostringstream problems;
-  CHECK(Xapian::Database::check(ours, Xapian::DBCHECK_FULL_TREE, &problems) == 0);
-  INFO(problems.str());
+  const auto [status, report] = xapian_check(ours);
+  INFO(report);
+  CHECK(status == 0);
+  CHECK(report.find("No errors found") != std::string::npos);
   const std::string a = describe(ours), b = describe(xapians);
   CHECK(a.size() > 100000);
   if (a != b) {  // the first difference, not two large texts
@@ -181,7 +199,7 @@ TEST_CASE("glass writer: an empty database and a one-document one") {
     part.set_metadata("k", "v");
     part.write();
   }
-  CHECK(Xapian::Database::check((dir / "empty").string()) == 0);
+  CHECK(xapian_check(dir / "empty").first == 0);
   Xapian::Database empty((dir / "empty").string());
   CHECK(empty.get_doccount() == 0);
   CHECK(empty.get_metadata("k") == "v");
@@ -190,7 +208,7 @@ TEST_CASE("glass writer: an empty database and a one-document one") {
   std::vector<Doc> one(1);
   one[0].terms = {{"x", 0}};  // only a boolean term: document length 0
   write_both(one, {1}, (dir / "ours").string(), (dir / "xapians").string());
-  CHECK(Xapian::Database::check((dir / "ours").string()) == 0);
+  CHECK(xapian_check(dir / "ours").first == 0);
   CHECK(describe((dir / "ours").string()) == describe((dir / "xapians").string()));
 }
 
