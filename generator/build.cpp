@@ -449,7 +449,7 @@ BuildResult build(const BuildOptions& o) {
   const DateTime now = build_clock(o.now);
   const fs::path releases = o.output_dir / "releases";
   fs::path tmp;
-  RunOnce memo_saving;  // offered once the pages are written (see RunOnce); outlives `index`
+  RunOnce memo_saving;  // offered once the content is valid (see RunOnce); outlives `index`
   std::future<IndexStats> index;
   std::future<void> trash;
   int lock_fd = -1;  // released when the process exits, or below

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
 
 namespace gongkai::gen::glass {
@@ -77,6 +78,24 @@ void put4(std::uint8_t* p, std::uint32_t v) {
 
 [[noreturn]] void fail(const std::filesystem::path& p, const char* what) {
   throw std::system_error(errno, std::generic_category(), std::string(what) + " " + p.string());
+}
+
+// pwrite(2) / pread(2) of the whole range, or an exception naming `p`.
+void write_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& p) {
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::pwrite(fd, static_cast<const char*>(data) + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(p, "cannot write");
+    done += static_cast<std::size_t>(n);
+  }
+}
+void read_at(int fd, void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& p) {
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::pread(fd, static_cast<char*>(data) + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(p, "cannot read");
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 // A glass B-tree written in key order (what GlassTable does in sequential mode): leaf blocks
@@ -220,13 +239,7 @@ class TableWriter {
     put2(block_ + 5, free);  // MAX_FREE: the free space is all between directory and items
     put2(block_ + 7, free);  // TOTAL_FREE
     put2(block_ + 9, static_cast<unsigned>(dir_end_));
-    const off_t at = static_cast<off_t>(next_block_) * k_block_size;
-    for (std::size_t done = 0; done < k_block_size;) {
-      const ssize_t n = ::pwrite(fd_, block_ + done, k_block_size - done, at + static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) fail(path_, "cannot write");
-      done += static_cast<std::size_t>(n);
-    }
+    write_at(fd_, block_, k_block_size, std::uint64_t{next_block_} * k_block_size, path_);
     ++next_block_;
   }
 
@@ -265,12 +278,7 @@ void PartWriter::spill(ValueStream& v) {
 }
 
 void PartWriter::flush_spill() {
-  for (std::size_t done = 0; done < spill_buffer_.size();) {
-    const ssize_t n = ::pwrite(spill_fd_, spill_buffer_.data() + done, spill_buffer_.size() - done, static_cast<off_t>(spilled_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(dir_ / "values.spill", "cannot write");
-    done += static_cast<std::size_t>(n);
-  }
+  write_at(spill_fd_, spill_buffer_.data(), spill_buffer_.size(), spilled_, dir_ / "values.spill");
   spilled_ += spill_buffer_.size();
   spill_buffer_.clear();
 }
@@ -454,12 +462,7 @@ void PartWriter::write() {
       pack_uint(key, slot);
       pack_uint_preserving_sort(key, chunk.first);
       tag.resize(chunk.size);
-      for (std::size_t got = 0; got < chunk.size;) {
-        const ssize_t n = ::pread(spill_fd_, tag.data() + got, chunk.size - got, static_cast<off_t>(chunk.offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail(dir / "values.spill", "cannot read");
-        got += static_cast<std::size_t>(n);
-      }
+      read_at(spill_fd_, tag.data(), chunk.size, chunk.offset, dir / "values.spill");
       table.add(key, tag);
     }
   }
@@ -565,16 +568,8 @@ void PartWriter::write() {
   pack_uint(v, 0);  // oldest changeset
   pack_uint(v, total_doclen_);
   pack_uint(v, 0);  // spelling word frequency bound
-  const std::filesystem::path version = dir / "iamglass", tmp = dir / "v.tmp";
-  {
-    const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0) fail(tmp, "cannot create");
-    const bool ok = ::write(fd, v.data(), v.size()) == static_cast<ssize_t>(v.size());
-    if (::close(fd) != 0 || !ok) fail(tmp, "cannot write");
-  }
-  std::filesystem::rename(tmp, version);
-  const int lock = ::open((dir / "flintlock").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-  if (lock >= 0) ::close(lock);
+  write_file_atomic(dir / "iamglass", v);
+  write_file(dir / "flintlock", "");  // what Xapian's writers lock; present as in a database Xapian writes
 }
 
 }  // namespace gongkai::gen::glass
