@@ -12,6 +12,7 @@
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
+#include "http_server.hpp"
 #include "release.hpp"
 #include "search_cache.hpp"
 #include "search_service.hpp"
@@ -79,28 +80,20 @@ struct App::Impl {
   ServerOptions opt;
   ReleaseManager releases;
   WechatService wechat;
-  httplib::Server http;
-  socket_t listen_socket = INVALID_SOCKET;
+  HttpServer http;
+
+  static ConnectionLimits limits_of(const ServerOptions& o) {
+    ConnectionLimits l = o.limits;
+    if (o.threads > 0) l.workers = o.threads;
+    l.max_body = k_max_body;
+    return l;
+  }
 
   explicit Impl(ServerOptions o)
-      : opt(std::move(o)), releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms), opt.search_cache), wechat(opt.wechat) {
-    const int threads = std::max(1, opt.threads);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-    http.set_payload_max_length(k_max_body);
-    http.set_tcp_nodelay(true);  // headers and body are separate writes: without this, keep-alive answers wait 40 ms for delayed ACKs
-    http.set_read_timeout(10, 0);
-    http.set_write_timeout(10, 0);
-    http.set_keep_alive_timeout(5);
-    http.set_keep_alive_max_count(1000);
-    // cpp-httplib listens with a backlog of 5, compiled into Debian's libcpp-httplib. When busy
-    // clients reconnect together (each keep-alive connection closes after 1000 requests) the
-    // accept queue overflows and the kernel drops their handshakes and first requests: measured
-    // as 0.2-0.4 s retransmission stalls at the top of the latency tail (about 50 drops in a
-    // 6 s load run). The listening socket is remembered here and widened in App::bind().
-    http.set_socket_options([this](socket_t sock) {
-      httplib::default_socket_options(sock);
-      listen_socket = sock;
-    });
+      : opt(std::move(o)),
+        releases(opt.output_dir, std::chrono::milliseconds(opt.release_poll_ms), opt.search_cache),
+        wechat(opt.wechat),
+        http(limits_of(opt)) {
     http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "strict-origin-when-cross-origin"},
                               {"Content-Security-Policy", k_csp},
@@ -437,20 +430,16 @@ struct App::Impl {
 App::App(ServerOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
 App::~App() = default;
 
-int App::bind(const std::string& host, int port) {
-  const int bound = port == 0 ? m_impl->http.bind_to_any_port(host) : (m_impl->http.bind_to_port(host, port) ? port : -1);
-  // listen() on a listening socket only sets its backlog (capped by net.core.somaxconn).
-  if (bound > 0 && m_impl->listen_socket != INVALID_SOCKET) ::listen(m_impl->listen_socket, SOMAXCONN);
-  return bound;
-}
+int App::bind(const std::string& host, int port) { return m_impl->http.listen_on(host, port); }
 
 bool App::run() {
   m_impl->releases.current();  // open the published release before the first request
-  return m_impl->http.listen_after_bind();
+  return m_impl->http.serve();
 }
-void App::stop() { m_impl->http.stop(); }
+void App::stop() { m_impl->http.shutdown(); }
 void App::wait_until_ready() const {
-  while (!m_impl->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  while (!m_impl->http.serving()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
+ConnectionStats App::connection_stats() const { return m_impl->http.stats(); }
 
 }  // namespace gongkai::server

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gongkai/datetime.hpp"
+#include "limits.hpp"
 #include "preview.hpp"
 #include "wechat.hpp"
 
@@ -20,7 +21,8 @@ namespace gongkai::server {
 
 struct ServerOptions {
   std::filesystem::path output_dir = "output";
-  int threads = 64;  // httplib serves a keep-alive connection on one thread: idle ones are cheap
+  int threads = 0;                // workers (requests answered at once); 0: limits.workers
+  ConnectionLimits limits;        // connections, deadlines, buffers: [limits] of --config
   std::optional<DateTime> now;   // fixed clock (tests, previews); wall clock when empty
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
@@ -43,6 +45,7 @@ class App {
   bool run();
   void stop();
   void wait_until_ready() const;
+  ConnectionStats connection_stats() const;
 
  private:
   struct Impl;

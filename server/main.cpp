@@ -23,10 +23,11 @@ const char* k_usage =
     "\n"
     "  --output DIR        output folder of gongkai-build (default: output)\n"
     "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
-    "  --threads N         worker threads, one per open connection (default: 64)\n"
+    "  --threads N         worker threads: requests answered at once (default: 16, or [limits] workers)\n"
     "  --search-cache N    search answers kept per release (default: 4096; 0 computes each one)\n"
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
-    "  --config FILE       TOML with [wechat] token, appid, aes_key and [wechat.menu]\n"
+    "  --config FILE       TOML with [limits] (connections, deadlines), [wechat] token, appid, aes_key\n"
+    "                      and [wechat.menu]\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"
     "  --access-log        log every request to stderr\n"
     "  --watch DIR         preview: build DIR, rebuild on every change, reload open pages\n"
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   const int port = std::atoi(listen.substr(colon + 1).c_str());
   try {
     o.wechat = server::load_wechat_config(config_file);
+    o.limits = server::load_connection_limits(config_file);
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";
     return 2;
@@ -140,6 +142,7 @@ int main(int argc, char** argv) {
     g_app = &app;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
     std::cerr << "gongkai-serve: listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
               << bound << "/ serving " << o.output_dir.string() << "/current\n";
     const bool ok = app.run();

@@ -21,6 +21,7 @@ class RunningServer {
     m_thread.join();
   }
   int port() const { return m_port; }
+  server::ConnectionStats connection_stats() const { return m_app->connection_stats(); }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", m_port);
     c.set_connection_timeout(5);
