@@ -76,8 +76,10 @@ void add_attachments(Item& it, const std::vector<std::string>& linked_targets, c
   }
 }
 
-// Renders every Markdown body, resolving relative links to published URLs. An item taken from
-// the memo keeps its rendered body when every link it has resolves as before.
+// Renders every Markdown body but drafts', resolving relative links to published URLs. An item
+// taken from the memo keeps its rendered body when every link it has resolves as before.
+// Scheduled items are rendered and their links checked like live ones (a link from any item
+// to a scheduled one resolves to the page that appears on its date; to a draft, it is an error).
 void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix, const std::map<int, YearReport>& reports,
                            int threads, std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
@@ -176,13 +178,17 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
   }
 }
 
-// The privacy scan of every public item (reading its file), unless the memo has it.
+// The privacy scan of every item but drafts (reading its file), unless the memo has it.
+// Scheduled items are scanned too, in every build and in --check: the build that makes one
+// live (the unattended hourly refresh) must not be the first to find its personal data. The
+// result depends only on the file, never on the clock, so the memo's is right on either side
+// of the item's date.
 void privacy_stage(const Content& c, const fs::path& content_dir, const std::string& prefix, int threads,
                    std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
   parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
     const Item& it = c.items[i];
-    if (!it.is_public()) return;
+    if (it.draft) return;
     ItemRecord* rec = records ? &(*records)[i] : nullptr;
     if (rec && rec->from_memo && rec->privacy_done) {
       for (const Diagnostic& x : rec->privacy_diags) worker_diags[w].add(x);

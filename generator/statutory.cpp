@@ -7,6 +7,7 @@
 
 #include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
+#include "loader.hpp"
 
 namespace gongkai::gen {
 
@@ -234,7 +235,7 @@ bool party_label(const std::string& cell) {
   return h == "当事人" || h == "被处罚人" || h == "当事人姓名" || h == "行政相对人" || h == "当事人名称";
 }
 
-void party_check(const Item& it, const std::string& path, Diagnostics& diags) {
+void party_check(const Item& it, const std::string& body, const std::string& path, Diagnostics& diags) {
   int header_col = -1, row = -1;
   int line = it.body_line;
   auto report = [&](const std::string& raw, const std::string& cell) {
@@ -247,7 +248,7 @@ void party_check(const Item& it, const std::string& path, Diagnostics& diags) {
     }
     diags.error(path, line, col, "party \"" + trim(cell) + "\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)");
   };
-  for (const std::string& raw : split(it.markdown, '\n')) {
+  for (const std::string& raw : split(body, '\n')) {
     const std::string l = trim(raw);
     if (!starts_with(l, "|")) {
       header_col = row = -1;
@@ -273,8 +274,10 @@ void party_check(const Item& it, const std::string& path, Diagnostics& diags) {
 void privacy_check_item(const Item& it, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
   const std::string path = prefix + it.source;
   // The whole file as staff wrote it: front matter fields and body, with exact lines.
-  privacy_scan_text(read_file(content_dir / it.source), path, 1, it.privacy_allow, diags);
-  if (it.penalty) party_check(it, path, diags);
+  const std::string file = read_file(content_dir / it.source);
+  privacy_scan_text(file, path, 1, it.privacy_allow, diags);
+  // The parties are read from the body; an item taken from the memo no longer holds it.
+  if (it.penalty) party_check(it, it.markdown.empty() ? split_front_matter(strip_bom(file)).body : it.markdown, path, diags);
 }
 
 void privacy_check_others(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
@@ -288,8 +291,8 @@ void privacy_check_others(const Content& c, const std::filesystem::path& content
 }
 
 void privacy_check(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
-  for (const Item& it : c.items)
-    if (it.is_public()) privacy_check_item(it, content_dir, prefix, diags);
+  for (const Item& it : c.items)  // scheduled items too: see privacy_stage in build.cpp
+    if (!it.draft) privacy_check_item(it, content_dir, prefix, diags);
   privacy_check_others(c, content_dir, prefix, diags);
 }
 

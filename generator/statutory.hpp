@@ -33,7 +33,8 @@ std::string annual_report_csv(const YearReport& r);
 std::string expand_shortcodes_before(const std::string& markdown);
 std::string expand_shortcodes_after(const std::string& html, const std::map<int, YearReport>& reports);
 
-// Personal data of natural persons in published text: 18-digit ID numbers (with checksum),
+// Personal data of natural persons in every item but drafts (scheduled items too, so that the
+// build making one live never finds it first): 18-digit ID numbers (with checksum),
 // mobile numbers, bank card numbers (Luhn), unless masked or allowed for the item; in penalty
 // items, a party (当事人) column must name people masked (王某某).
 void privacy_check(const Content& content, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags);
