@@ -336,8 +336,10 @@ void freshness_check(const Content& c, const DateTime& now, const std::string& p
     for (const Item& it : c.items) any = any || (it.listed() && it.category == cat.id);
     if (!any) diags.warning(site, 0, 0, "inspection rule: column 主题分类 " + cat.name + " is empty (空白栏目); add an item or remove the category");
   }
+  // Rules about one item's own dates hold for scheduled items too (warned before they go
+  // live); the column rules above count live items only.
   for (const Item& it : c.items) {
-    if (!it.listed()) continue;
+    if (it.draft || it.withdrawn()) continue;
     if (it.section == Section::consultations && it.closes && !it.result) {
       const std::int64_t age = (now.local_day_start() - it.closes->local_day_start()) / 86400;
       if (age > 90 - 7)
