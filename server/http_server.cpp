@@ -851,10 +851,15 @@ int HttpServer::listen_on(const std::string& host, int port, std::string* error)
 
 bool HttpServer::serve() {
   if (m_loop->listen_fd < 0) return false;
-  return m_loop->run();
+  // httplib stops streaming content providers once svr_sock_ is invalid ("shutting down").
+  svr_sock_ = m_loop->listen_fd;
+  const bool ok = m_loop->run();
+  svr_sock_ = INVALID_SOCKET;
+  return ok;
 }
 
 void HttpServer::shutdown() {
+  svr_sock_ = INVALID_SOCKET;  // streams in progress end
   m_loop->stop_requested = true;
   if (m_loop->wake_fd >= 0) m_loop->wake();
 }
