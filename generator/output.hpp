@@ -23,6 +23,9 @@ namespace gongkai::gen {
 // Paths under these prefixes are published beside the site, not in it.
 inline constexpr const char* k_server_prefix = "_server/";
 inline constexpr const char* k_wechat_prefix = "_wechat/";  // WeChat article exports
+// The search page's template (the layout with slots) and the theme's results template.
+inline constexpr const char* k_search_page_template = "_server/search.mustache";
+inline constexpr const char* k_search_results_template = "_server/search_results.mustache";
 
 // A release's file list: tree path → SHA-256 (hex), as written to `files.sha256`.
 using Manifest = std::unordered_map<std::string, std::string>;

@@ -202,8 +202,10 @@ class SiteRenderer {
     return d;
   }
 
-  void emit(const std::string& url, const std::string& tmpl, data page, const std::string& title,
-            const std::string& column, const std::string& pub_date = "", const std::string& source = "") {
+  // `slots`: layout data left for a later rendering (the search page's query, for the server).
+  std::string emit(const std::string& url, const std::string& tmpl, data page, const std::string& title,
+            const std::string& column, const std::string& pub_date = "", const std::string& source = "",
+            const std::vector<std::pair<std::string, std::string>>& slots = {}, const std::string& file = "") {
     page.set("site", site_data());
     const std::string main = m_theme.render(tmpl, page);
     data layout;
@@ -223,7 +225,15 @@ class SiteRenderer {
     layout.set("canonical", m_c.site.base_url + url.substr(1));
     for (const char* s : {"home", "disclosure", "responsibilities", "notices", "consultations"})
       layout.set(std::string("nav_") + s, column == s);
-    m_out.add(out_path(url), m_theme.render("layout", layout));
+    for (const auto& [name, value] : slots) layout.set(name, value);
+    std::string html = m_theme.render("layout", layout);
+    const std::string path = file.empty() ? out_path(url) : file;
+    if (!slots.empty()) {
+      m_out.add(path, html);
+      return html;
+    }
+    m_out.add(path, std::move(html));
+    return {};
   }
 
   data item_summary(const Item& it) const {
@@ -783,12 +793,28 @@ class SiteRenderer {
     emit("/404.html", "404", d, "页面未找到", "");
   }
 
-  // The search page is rendered by the server; the generator publishes the themed page around
-  // a marker, so the server never needs the theme's layout logic.
+  // The search page is rendered by the server, for each search, from a template the build
+  // makes: the layout and search_shell.mustache rendered with the site's data, and the slots
+  // (query, title suffix, results) left as Mustache tags. The server never needs the theme's
+  // layout logic, and nothing is patched into HTML.
   void render_search_shell() {
-    data d;
-    emit("/_server/search.html", "search_shell", d, "站内搜索", "search");
-    m_out.add("_server/search_results.mustache", m_theme.source("search_results"));
+    const std::string query = "{{q}}", title_suffix = "{{#q}} - {{q}}{{/q}}";
+    data shell;
+    shell.set("site", site_data());
+    const std::string main = m_theme.render("search_shell", shell);
+    const std::string page = emit("/search", "search_shell", data(), "站内搜索", "search", "", "",
+                                  {{"query", query}, {"title_suffix", title_suffix}}, k_search_page_template);
+    m_out.add(k_search_results_template, m_theme.source("search_results"));
+    // Tags come from the slots and the shell only: the site's own texts must not carry any, or
+    // the server would read them as slots.
+    auto tags = [](const std::string& s) {
+      std::size_t n = 0;
+      for (auto p = s.find("{{"); p != std::string::npos; p = s.find("{{", p + 2)) ++n;
+      return n;
+    };
+    if (tags(page) != tags(main) + tags(query) + tags(title_suffix))
+      throw std::runtime_error("site.toml: the site's texts contain \"{{\", which the search page template cannot hold "
+                               "(网站信息中不能含有 {{)");
   }
 };
 

@@ -26,7 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t k_max_body = 64 * 1024;
-constexpr const char* k_search_marker = "<!--gongkai:search-->";
 
 const char* k_csp =
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -383,22 +382,15 @@ struct App::Impl {
         d.set("paged", true);
       }
     }
-    std::string inner;
-    if (!r->search_results_template.empty()) {
-      kainjow::mustache::mustache tmpl(r->search_results_template);
-      inner = tmpl.render(d);
-    }
-    std::string page = r->search_shell;
-    const auto pos = page.find(k_search_marker);
-    if (pos == std::string::npos) page = inner;
-    else page.replace(pos, std::string(k_search_marker).size(), inner);
-    if (sp) {  // the query shows in the page title and the header's search box
-      const std::string q = html_escape(sp->q);
-      const auto tpos = page.find("</title>");
-      if (!sp->q.empty() && tpos != std::string::npos) page.insert(tpos, " - " + q);
-      const std::string box = "name=\"q\" value=\"\"";
-      for (auto bpos = page.find(box); bpos != std::string::npos; bpos = page.find(box, bpos + 1))
-        page.replace(bpos, box.size(), "name=\"q\" value=\"" + q + "\"");
+    // The theme's results template fills the page template's slots: q (title, header search box)
+    // and results.
+    std::string page;
+    if (!r->search_results_template.empty()) page = kainjow::mustache::mustache(r->search_results_template).render(d);
+    if (!r->search_page_template.empty()) {
+      data slots;
+      if (sp && !sp->q.empty()) slots.set("q", sp->q);  // an empty string would open {{#q}}
+      slots.set("results", page);
+      page = kainjow::mustache::mustache(r->search_page_template).render(slots);
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_content(page, "text/html; charset=utf-8");

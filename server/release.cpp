@@ -64,7 +64,8 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
   r->site = fs::canonical(r->root / "site");
   r->search_db = r->root / "search";
   r->search = std::make_shared<SearchState>(m_search_cache);
-  if (fs::exists(r->root / "server" / "search.html")) r->search_shell = read_file(r->root / "server" / "search.html");
+  if (fs::exists(r->root / "server" / "search.mustache"))
+    r->search_page_template = read_file(r->root / "server" / "search.mustache");
   if (fs::exists(r->root / "server" / "search_results.mustache"))
     r->search_results_template = read_file(r->root / "server" / "search_results.mustache");
   if (fs::exists(r->site / "404.html")) r->not_found_page = read_file(r->site / "404.html");

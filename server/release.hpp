@@ -25,7 +25,7 @@ struct Release {
   std::filesystem::path root;       // canonical OUTPUT/releases/<id>
   std::filesystem::path site;       // canonical root/site
   std::filesystem::path search_db;  // root/search (may not exist)
-  std::string search_shell;         // themed HTML page around the search marker
+  std::string search_page_template; // the themed search page, slots q and results (Mustache)
   std::string not_found_page;       // themed 404 page
   std::string search_results_template;  // theme's search_results.mustache
   std::size_t documents = 0;

@@ -187,3 +187,34 @@ TEST_CASE("server: with nothing published it answers 503 and a clear message") {
   res = c.Get("/healthz");
   CHECK(res->status == 503);
 }
+
+TEST_CASE("server: the search page fills the theme's slots: query in the title and header box, results in the page") {
+  ServedExample s;
+  auto c = s.server->client();
+  auto res = c.Get("/search?q=%3Cb%3E%E4%BD%8E%E4%BF%9D");  // <b>低保
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  const std::string& page = res->body;
+  CHECK(page.find("<title>站内搜索 - 蓟州区邦均镇人民政府 - &lt;b&gt;低保</title>") != std::string::npos);
+  CHECK(page.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") != std::string::npos);
+  CHECK(page.find("id=\"search-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") != std::string::npos);
+  CHECK(page.find("class=\"count\"") != std::string::npos);  // the results template, inside the layout
+  CHECK(page.find("<footer") != std::string::npos);
+  CHECK(page.find("{{") == std::string::npos);
+  CHECK(page.find("<b>") == std::string::npos);
+  // Without a query: the plain page, the header box empty.
+  res = c.Get("/search");
+  REQUIRE(res);
+  CHECK(res->body.find("<title>站内搜索 - 蓟州区邦均镇人民政府</title>") != std::string::npos);
+  CHECK(res->body.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"\"") != std::string::npos);
+}
+
+TEST_CASE("build: a site text carrying a Mustache tag is refused, since the search page template would read it") {
+  TempDir dir;
+  std::string site = test::minimal_site_toml();
+  site.replace(site.find("测试镇人民政府"), std::string("测试镇人民政府").size(), "测试镇{{x}}人民政府");
+  test::write_text(dir / "content/site.toml", site);
+  const auto r = test::build_site(dir / "content", dir / "out", "2026-11-26T10:00:00+08:00");
+  CHECK(r.exit_code != 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "out/current"));
+}
