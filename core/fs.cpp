@@ -121,4 +121,20 @@ void replace_symlink_atomic(const fs::path& link, const fs::path& target) {
   }
 }
 
+namespace {
+void sync_dir(const fs::path& dir, bool whole_file_system) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + dir.string() + " to sync it: " + std::strerror(errno));
+  const int rc = whole_file_system ? ::syncfs(fd) : ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    throw std::runtime_error(std::string(whole_file_system ? "syncfs" : "fsync") + " of " + dir.string() +
+                             " failed, the files may not be on disk: " + std::strerror(err));
+}
+}  // namespace
+
+void sync_file_system(const fs::path& dir) { sync_dir(dir, true); }
+void fsync_dir(const fs::path& dir) { sync_dir(dir, false); }
+
 }  // namespace gongkai

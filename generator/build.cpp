@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -465,8 +467,10 @@ BuildResult build(const BuildOptions& o) {
       if (fd >= 0) ::close(fd);
     }
   } unlock{lock_fd};
+  bool swapping = false;  // current.new made, not yet renamed over `current`
   auto discard = [&] {
     memo_saving.offer({});  // an index writer waiting for it goes on
+    if (swapping) ::unlink((o.output_dir / "current.new").c_str());
     if (index.valid()) {
       try { index.get(); } catch (...) {}
     }
@@ -557,16 +561,43 @@ BuildResult build(const BuildOptions& o) {
     const std::string id = o.build_id.empty() ? now.compact() + "-" + digest.substr(0, 10) : o.build_id;
     r.release_id = id;
     const fs::path final_dir = releases / id;
-    if (fs::exists(final_dir)) {  // the same bytes were published before
+    if (fs::exists(final_dir)) {  // the same bytes were published before (and synced before renamed)
       to_trash(releases, tmp);
+      tmp.clear();
     } else {
       write_file(tmp / "files.sha256", out.manifest_text());
       write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
-      fs::rename(tmp, final_dir);
-      fs::last_write_time(final_dir, fs::file_time_type::clock::now());  // newest, whatever it recycled
+      fs::last_write_time(tmp, fs::file_time_type::clock::now());  // newest, whatever it recycled
     }
-    tmp.clear();
-    replace_symlink_atomic(o.output_dir / "current", fs::path("releases") / id);
+    // On disk before it is live, whichever way it was made (written, hard-linked, a recycled
+    // release patched, its index updated in place): current.new is made first, then one
+    // syncfs(2) writes every file, folder and that link; only then does the release get its
+    // name and `current` swap to it, each rename made durable by an fsync of its folder. A
+    // crash at any point leaves `current` on a complete release, and a release folder is never
+    // named before it is on disk (a later build of the same bytes takes it as it is, above).
+    const fs::path link_new = o.output_dir / "current.new";
+    ::unlink(link_new.c_str());
+    if (::symlink((fs::path("releases") / id).c_str(), link_new.c_str()) != 0)
+      throw std::runtime_error("cannot create link " + link_new.string() + ": " + std::strerror(errno));
+    swapping = true;
+    if (o.sync) sync_file_system(tmp.empty() ? final_dir : tmp);
+    if (!tmp.empty()) {
+      fs::rename(tmp, final_dir);
+      tmp.clear();
+    }
+    if (o.sync) fsync_dir(releases);
+    timer.done("sync", o.sync ? "release on disk (syncfs)" : "skipped (GONGKAI_NO_SYNC=1)");
+    if (::rename(link_new.c_str(), (o.output_dir / "current").c_str()) != 0)
+      throw std::runtime_error("cannot replace " + (o.output_dir / "current").string() + ": " + std::strerror(errno));
+    swapping = false;
+    try {
+      if (o.sync) fsync_dir(o.output_dir);
+    } catch (const std::exception& e) {  // live already: say so rather than that nothing changed
+      r.exit_code = 2;
+      r.environment_error = std::string("published release ") + id + ", but the swap of current may not survive a power cut: " +
+                            e.what() + " (已发布，但可能未写入磁盘)";
+      return r;
+    }
     carry.pages_after.release = id;
     carry.pages_after.save(pages_file);
     prune_releases(releases, id, o.keep_releases);

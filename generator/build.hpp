@@ -33,6 +33,8 @@ struct BuildOptions {
   bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo, pages from cache/pages
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
 };
+  bool sync = true;                   // the release on disk before `current` swaps (off: benchmarks only,
+                                      // gongkai-build with GONGKAI_NO_SYNC=1)
 
 struct BuildResult {
   int exit_code = 0;       // 0 built, 1 content errors, 2 environment problem

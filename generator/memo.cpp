@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view k_magic = "gongkai-item-memo-2\n";
+// The format's version is in the magic (and so in the key): a memo of another version is ignored.
+constexpr std::string_view k_magic = "gongkai-item-memo-3\n";
+constexpr std::size_t k_checksum_size = 64;  // an entry's SHA-256 (hex) follows it
 
 // One description of every field serves both directions (Writer and Reader below). A field
 // added to Item and forgotten here would make reused items lose it: the size check makes the
@@ -284,9 +286,15 @@ std::string Memo::key_for(const fs::path& content_dir, const std::string& displa
   return h.hex();
 }
 
-// The file: a header (magic, key), then entries, each an item and its record behind its length.
-// A build appends the entries it worked out again; a later entry for the same file wins. When
-// over half the entries are stale, or the key changed, the memo is written afresh.
+// The file: a header (magic, key), then entries, each an item and its record behind its length
+// and followed by its SHA-256. A build appends the entries it worked out again; a later entry for
+// the same file wins. When over half the entries are stale, or the key changed, or the file is
+// damaged, the memo is written afresh (to a temporary file renamed over it).
+//
+// A crash or power cut may leave the file cut short, an append torn, or blocks of zeros where
+// data was not yet written back: the first entry whose length or checksum does not hold ends
+// the memo (the entries after it are worked out again), so a damaged memo costs time, never
+// wrong pages.
 Memo Memo::load(const fs::path& file, const std::string& key, int threads) {
   Memo m;
   // Mapped, not read, and parsed on both cores: the memo of a large site is as large as its
@@ -306,25 +314,33 @@ Memo Memo::load(const fs::path& file, const std::string& key, int threads) {
     r(k);
     if (magic != k_magic || k != key) return m;
     m.m_valid = true;
-    std::vector<std::string_view> payloads;
+    std::vector<std::pair<std::string_view, std::string_view>> payloads;  // entry, its checksum
     try {
-      while (!r.done()) payloads.push_back(r.take_view(r.size()));
+      while (!r.done()) {
+        const std::string_view payload = r.take_view(r.size());
+        payloads.emplace_back(payload, r.take_view(k_checksum_size));
+      }
     } catch (const std::exception&) {
-      // an entry cut short by a crash ends the memo
+      m.m_damaged = true;  // an entry cut short by a crash ends the memo
     }
     // Parsed on both cores: the time goes into the memory the items take, not into reading.
     std::vector<MemoEntry> entries(payloads.size());
     std::vector<char> ok(payloads.size(), 0);
     parallel_for(payloads.size(), threads, [&](std::size_t i, std::size_t) {
       try {
-        Reader er(payloads[i]);
+        if (sha256_hex(payloads[i].first) != payloads[i].second) return;  // torn, or zeros
+        Reader er(payloads[i].first);
         er(entries[i].item);
         er(entries[i].record);
         ok[i] = er.done();
       } catch (const std::exception&) {
       }
     });
-    for (std::size_t i = 0; i < entries.size() && ok[i]; ++i) {  // a damaged entry ends the memo
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!ok[i]) {  // a damaged entry ends the memo
+        m.m_damaged = true;
+        break;
+      }
       ++m.m_file_entries;
       std::string source = entries[i].item.source;
       m.m_entries.insert_or_assign(std::move(source), std::move(entries[i]));
@@ -346,6 +362,7 @@ void write_entry(Writer& w, const Item& it, const ItemRecord& r) {
   e(r);
   w.size(e.out.size());
   w.out.append(e.out);
+  w.out.append(sha256_hex(e.out));
 }
 
 }  // namespace
@@ -358,7 +375,7 @@ void Memo::save(const fs::path& file, const std::string& key, const Content& con
     ++live;
     fresh += !records[i].from_memo || records[i].updated;
   }
-  const bool append = m_valid && (m_file_entries + fresh) <= 2 * live + 16;
+  const bool append = m_valid && !m_damaged && (m_file_entries + fresh) <= 2 * live + 16;
   if (append && fresh == 0) return;
   // Streamed to the file in pieces: the memo of a large site is as large as its pages' text.
   fs::create_directories(file.parent_path());
@@ -392,6 +409,12 @@ std::string item_inputs_key(const Item& item, const ItemRecord& record) {
   return sha256_hex(w.out);
 }
 
+// The file: "gongkai-pages 2" and "release <id>" lines, the pages, then "sha256 <hex>" of
+// everything before that last line. Written whole through a temporary file and a rename, but
+// not synced (a crash may leave it empty, cut short or with zeros in place of its data): a file
+// whose checksum does not hold is ignored whole, and the build renders every page.
+constexpr std::string_view k_pages_magic = "gongkai-pages 2\n";
+
 PageMemo PageMemo::load(const fs::path& file) {
   PageMemo m;
   std::string data;
@@ -400,7 +423,16 @@ PageMemo PageMemo::load(const fs::path& file) {
   } catch (const std::exception&) {
     return m;
   }
-  std::size_t pos = 0;
+  {
+    if (data.size() < k_pages_magic.size() + 72 || data.compare(0, k_pages_magic.size(), k_pages_magic) != 0 || data.back() != '\n')
+      return m;
+    const std::size_t last = data.rfind('\n', data.size() - 2) + 1;  // the checksum line
+    if (data.compare(last, 7, "sha256 ") != 0 || data.size() - last != 72 ||
+        sha256_hex(std::string_view(data).substr(0, last)) != std::string_view(data).substr(last + 7, 64))
+      return m;
+    data.resize(last);
+  }
+  std::size_t pos = k_pages_magic.size();
   auto line = [&](std::string_view& out) {
     if (pos >= data.size()) return false;
     std::size_t nl = data.find('\n', pos);
@@ -417,7 +449,9 @@ PageMemo PageMemo::load(const fs::path& file) {
     if (t1 == std::string_view::npos || t2 == t1) return {};
     Pages p;
     p.key = std::string(l.substr(t1 + 1, t2 - t1 - 1));
-    const std::size_t n = std::strtoul(std::string(l.substr(t2 + 1)).c_str(), nullptr, 10);
+    const std::string count(l.substr(t2 + 1));
+    if (count.empty() || count.size() > 9 || count.find_first_not_of("0123456789") != std::string::npos) return {};
+    const std::size_t n = std::stoul(count);
     for (std::size_t i = 0; i < n; ++i) {
       std::string_view f;
       if (!line(f) || f.size() < 66 || f[64] != '\t') return {};
@@ -429,11 +463,12 @@ PageMemo PageMemo::load(const fs::path& file) {
 }
 
 void PageMemo::save(const fs::path& file) const {
-  std::string out = "release " + release + "\n";
+  std::string out = std::string(k_pages_magic) + "release " + release + "\n";
   for (const auto& [url, p] : by_url) {
     out += url + "\t" + p.key + "\t" + std::to_string(p.files.size()) + "\n";
     for (const auto& [path, sha] : p.files) out += sha + "\t" + path + "\n";
   }
+  out += "sha256 " + sha256_hex(out) + "\n";
   fs::create_directories(file.parent_path());
   write_file_atomic(file, out);
 }

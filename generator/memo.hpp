@@ -66,6 +66,7 @@ class Memo {
  private:
   std::unordered_map<std::string, MemoEntry> m_entries;
   bool m_valid = false;            // loaded from a memo made under the same key
+  bool m_damaged = false;          // an entry of that file was cut short or failed its checksum
   std::size_t m_file_entries = 0;  // entries in that file, stale ones included
 };
 

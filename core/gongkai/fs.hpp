@@ -33,4 +33,12 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data)
 // Replaces the symlink `link` so it points at `target`, atomically (symlink + rename).
 void replace_symlink_atomic(const std::filesystem::path& link, const std::filesystem::path& target);
 
+// Durability. Both throw std::runtime_error naming the path and the error.
+// syncfs(2) on a descriptor of `dir`: every file, folder and link of the file system holding it
+// reaches the disk (one call, however many files a release has; Linux >= 5.8 reports write-back
+// errors of the whole file system).
+void sync_file_system(const std::filesystem::path& dir);
+// fsync(2) of a folder: its entries (a rename, a new link inside it) reach the disk.
+void fsync_dir(const std::filesystem::path& dir);
+
 }  // namespace gongkai
