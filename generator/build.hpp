@@ -31,10 +31,10 @@ struct BuildOptions {
   int keep_releases = 5;              // releases kept for rollback (at least 2)
   bool recycle = true;                // rewrite the release about to be pruned instead of a new folder
   bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo, pages from cache/pages
-  std::function<void(const std::string&)> progress;  // a line per stage, or nothing
-};
   bool sync = true;                   // the release on disk before `current` swaps (off: benchmarks only,
                                       // gongkai-build with GONGKAI_NO_SYNC=1)
+  std::function<void(const std::string&)> progress;  // a line per stage, or nothing
+};
 
 struct BuildResult {
   int exit_code = 0;       // 0 built, 1 content errors, 2 environment problem
