@@ -148,6 +148,10 @@ int main(int argc, char** argv) {
   }
   if (verbose || (!quiet && ::isatty(STDERR_FILENO))) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
 
+  // Measuring what the sync costs (bench/sync-cost) is the only use: a release published this
+  // way may be torn by a power cut.
+  if (const char* v = std::getenv("GONGKAI_NO_SYNC"); v && std::string(v) == "1") o.sync = false;
+
   const gen::BuildResult r = gen::build(o);
   for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";
   if (r.exit_code == 2) {
@@ -160,9 +164,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!quiet) {
-  // Measuring what the sync costs (bench/sync-cost) is the only use: a release published this
-  // way may be torn by a power cut.
-  if (const char* v = std::getenv("GONGKAI_NO_SYNC"); v && std::string(v) == "1") o.sync = false;
     if (o.check_only)
       std::cerr << "gongkai-build: check passed: " << r.pages << " pages, " << r.diagnostics.warning_count() << " warning(s)\n";
     else
