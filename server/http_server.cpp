@@ -69,8 +69,10 @@ ConnectionLimits load_connection_limits(const std::filesystem::path& file) {
   }
   const toml::table* limits = t["limits"].as_table();
   if (!limits) return l;
-  for (auto&& [key, node] : *limits) {
-    const auto where = [&, &node = node] {
+  for (auto&& entry : *limits) {  // not a structured binding: clang 14 cannot capture one in a lambda
+    const toml::key& key = entry.first;
+    const toml::node& node = entry.second;
+    const auto where = [&] {
       return file.string() + ":" + std::to_string(node.source().begin.line) + ":" + std::to_string(node.source().begin.column) +
              ": [limits] " + std::string(key.str());
     };
