@@ -1,4 +1,5 @@
 #include "http_server.hpp"
+#include "config_file.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,7 +22,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#include <toml++/toml.h>
 #include <unordered_map>
 #include <vector>
 
@@ -60,13 +60,7 @@ std::string plain_response(int status, const char* reason, const std::string& me
 ConnectionLimits load_connection_limits(const std::filesystem::path& file) {
   ConnectionLimits l;
   if (file.empty()) return l;
-  toml::table t;
-  try {
-    t = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                             std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  const toml::table t = parse_config_file(file);
   const toml::table* limits = t["limits"].as_table();
   if (!limits) return l;
   for (auto&& entry : *limits) {  // not a structured binding: clang 14 cannot capture one in a lambda

@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 #include <toml++/toml.h>
 
+#include "config_file.hpp"
 #include "gongkai/text.hpp"
 #include "search_service.hpp"
 #include "wechat_crypto.hpp"
@@ -76,13 +77,7 @@ WechatConfig load_wechat_config(const std::filesystem::path& file) {
   if (const char* v = std::getenv("GONGKAI_WECHAT_APPID")) c.appid = v;
   if (const char* v = std::getenv("GONGKAI_WECHAT_AES_KEY")) c.aes_key = v;
   if (!file.empty()) {
-    toml::table t;
-    try {
-      t = toml::parse_file(file.string());
-    } catch (const toml::parse_error& e) {
-      throw std::runtime_error(file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                               std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-    }
+    const toml::table t = parse_config_file(file);
     if (auto w = t["wechat"].as_table()) {
       if (auto v = (*w)["token"].value<std::string>()) c.token = *v;
       if (auto v = (*w)["appid"].value<std::string>()) c.appid = *v;
