@@ -265,6 +265,26 @@ struct HttpServer::Loop {
     return best;
   }
 
+  // Frees one slot for a newcomer. A candidate gets a last read first: a request that has
+  // arrived but that the loop has not read yet (the client was quick, the loop was busy
+  // accepting) is dispatched instead of shed, and the next candidate is tried.
+  void shed(const std::string* key) {
+    for (int tries = 0; tries < 8; ++tries) {
+      Conn* v = victim(key);
+      if (!v) return;
+      const int fd = v->fd;
+      if (v->state == State::Reading) {
+        on_readable(*v);
+        const auto it = conns.find(fd);
+        if (it == conns.end()) return;                        // it closed by itself: a slot is free
+        if (it->second->state != State::Reading) continue;    // its request is complete: spared
+      }
+      count(&ConnectionStats::shed);
+      close_conn(*conns.at(fd));
+      return;
+    }
+  }
+
   void accept_all() {
     for (int round = 0; round < 32; ++round) {
       sockaddr_storage ss{};
@@ -283,18 +303,8 @@ struct HttpServer::Loop {
         return;
       }
       const std::string key = address_key(ss);
-      if (auto it = per_key.find(key); it != per_key.end() && it->second >= lim.max_per_address) {
-        if (Conn* v = victim(&key)) {
-          count(&ConnectionStats::shed);
-          close_conn(*v);
-        }
-      }
-      if (conns.size() >= max_conns) {
-        if (Conn* v = victim(nullptr)) {
-          count(&ConnectionStats::shed);
-          close_conn(*v);
-        }
-      }
+      if (auto it = per_key.find(key); it != per_key.end() && it->second >= lim.max_per_address) shed(&key);
+      if (conns.size() >= max_conns) shed(nullptr);
       const bool full = conns.size() >= max_conns || per_key[key] >= lim.max_per_address;
       if (full) {  // everything is busy answering: this one is told so
         const std::string r = plain_response(503, "Service Unavailable", "服务器繁忙，请稍后再试 (too many connections)");

@@ -5,7 +5,7 @@ Half the slow connections trickle a request head (slowloris: one header line a s
 blank line), half send a POST head and trickle its body (one byte a second). Each comes from one of
 the given loopback source addresses. A connection the server closes is opened again after 0.5 s.
 A probe thread meanwhile asks the given paths one after another, each on a new connection from
-127.0.0.1, and every answer must come in under --max-latency seconds with the expected status.
+--probe-source (127.0.0.1), and every answer must come in under --max-latency seconds with the expected status.
 
 Only loopback addresses are accepted as target and sources; the run is bounded by --hold.
 Exit status 0 when every probe answered in time (and --min-held was reached, when given).
@@ -61,6 +61,7 @@ def main():
     ap.add_argument("--conns", type=int, default=1000)
     ap.add_argument("--sources", default="127.0.0.1", help="comma-separated loopback source addresses")
     ap.add_argument("--hold", type=float, default=8.0, help="seconds to hold the connections once opened")
+    ap.add_argument("--probe-source", default="127.0.0.1", help="loopback address the probes come from")
     ap.add_argument("--probe", action="append", default=[], help="STATUS:PATH asked during the hold")
     ap.add_argument("--max-latency", type=float, default=1.0)
     ap.add_argument("--min-held", type=int, default=0, help="fail unless this many stay open (server side)")
@@ -68,6 +69,7 @@ def main():
     ap.add_argument("--settle", type=float, default=10.0, help="seconds at most to wait for every connection to open")
     a = ap.parse_args()
     loopback(a.host)
+    loopback(a.probe_source)
     sources = [loopback(s.strip()) for s in a.sources.split(",") if s.strip()]
     probes = [(int(p.split(":", 1)[0]), p.split(":", 1)[1]) for p in a.probe] or [(200, "/healthz")]
 
@@ -171,7 +173,7 @@ def main():
             for want_status, path in probes:
                 start = time.monotonic()
                 try:
-                    c = http.client.HTTPConnection(a.host, a.port, timeout=5, source_address=("127.0.0.1", 0))
+                    c = http.client.HTTPConnection(a.host, a.port, timeout=5, source_address=(a.probe_source, 0))
                     c.request("GET", path, headers={"Connection": "close"})
                     r = c.getresponse()
                     r.read()
