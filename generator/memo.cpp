@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -20,15 +21,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The format's version is in the magic (and so in the key): a memo of another version is ignored.
-constexpr std::string_view k_magic = "gongkai-item-memo-3\n";
+// The format's version is in the magic (and so in the key), the schema (the shape of every field
+// below) follows it in the header: a memo of another version or schema is ignored.
+constexpr std::string_view k_magic = "gongkai-item-memo-4\n";
 constexpr std::size_t k_checksum_size = 64;  // an entry's SHA-256 (hex) follows it
 
 // One description of every field serves both directions (Writer and Reader below). A field
-// added to Item and forgotten here would make reused items lose it: the size check makes the
-// compiler point here instead.
-static_assert(sizeof(Item) == 1144 || sizeof(void*) != 8,
-              "Item changed: add the new field to memo.cpp (fields(Archive&, Item&)) and update this size");
+// added to a struct and forgotten here would make reused items lose it: schema_problems()
+// compares each fields() with the struct's own member count, and a memo is neither read nor
+// written while they disagree.
 
 template <class A>
 void fields(A& a, DateTime& d) {
@@ -166,6 +167,82 @@ struct is_pair : std::false_type {};
 template <class A, class B>
 struct is_pair<std::pair<A, B>> : std::true_type {};
 
+// ---- The schema
+
+// The number of members of an aggregate T: the most initialisers T{...} takes (as Boost.PFR
+// counts). `Any` converts to every member type but T itself and std::optional (whose converting
+// constructor would make the conversion ambiguous; optional<X> is made from Any through X).
+template <class Self>
+struct Any {
+  template <class U, class = std::enable_if_t<!std::is_same_v<std::decay_t<U>, Self> &&
+                                              !is_optional<std::decay_t<U>>::value>>
+  operator U() const;
+};
+template <class T, std::size_t... I>
+constexpr bool takes(std::index_sequence<I...>) {
+  return requires { T{(void(I), Any<T>{})...}; };
+}
+template <class T, std::size_t N = 0>
+constexpr std::size_t member_count() {
+  if constexpr (takes<T>(std::make_index_sequence<N + 1>{})) return member_count<T, N + 1>();
+  else return N;
+}
+
+// Walks fields(): the address of each field listed (a member listed twice, or missed, shows) and
+// its shape, which is the memo's schema.
+class Shape {
+ public:
+  static constexpr bool writes = false;
+  static constexpr bool skip_bodies = false;
+  static constexpr const ItemRecord* as_loaded = nullptr;
+  std::string out;
+  std::vector<const void*> seen;
+  template <class T>
+  void operator()(T& v) {
+    seen.push_back(&v);
+    out += tag<T>();
+  }
+  template <class T>
+  static std::string tag() {
+    if constexpr (std::is_same_v<T, std::string>) {
+      return "s";
+    } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
+      return "n" + std::to_string(sizeof(T));
+    } else if constexpr (is_vector<T>::value) {
+      return "v(" + tag<typename T::value_type>() + ")";
+    } else if constexpr (is_optional<T>::value) {
+      return "o(" + tag<typename T::value_type>() + ")";
+    } else if constexpr (is_pair<T>::value) {
+      return "p(" + tag<typename T::first_type>() + tag<typename T::second_type>() + ")";
+    } else {
+      T x{};
+      Shape s;
+      fields(s, x);
+      return "{" + s.out + "}";
+    }
+  }
+};
+
+// What is wrong between a struct and its fields(): empty when they agree. `not_kept` members
+// are deliberately left out of the memo.
+template <class T>
+std::string schema_problem(const char* name, std::size_t not_kept = 0) {
+  T x{};
+  Shape s;
+  fields(s, x);
+  std::vector<const void*> distinct = s.seen;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  const std::size_t members = member_count<T>();
+  if (distinct.size() != s.seen.size())
+    return std::string("memo.cpp: fields(") + name + ") lists a member twice";
+  if (s.seen.size() + not_kept != members)
+    return std::string("memo.cpp: fields(") + name + ") lists " + std::to_string(s.seen.size()) +
+           " members and leaves out " + std::to_string(not_kept) + ", but " + name + " has " +
+           std::to_string(members) + ": add the new member to fields()";
+  return {};
+}
+
 class Writer {
  public:
   static constexpr bool writes = true;
@@ -251,11 +328,36 @@ class Reader {
   std::size_t m_pos = 0;
 };
 
+// The memo's schema: the shape of an entry, as fields() describes it. Throws while a struct and
+// its fields() disagree (see schema_problem), so that no build reads or writes a memo that would
+// lose a field.
+const std::string& schema() {
+  static const std::string s = [] {
+    const auto problems = memo_schema_problems();
+    if (!problems.empty()) throw std::logic_error(problems.front());
+    return Shape::tag<Item>() + Shape::tag<ItemRecord>();
+  }();
+  return s;
+}
+
 std::uint64_t ns(const struct timespec& t) {
   return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(t.tv_nsec);
 }
 
 }  // namespace
+
+std::vector<std::string> memo_schema_problems() {
+  std::vector<std::string> out;
+  // ItemRecord's from_memo and updated describe this build, not the file.
+  for (std::string p : {schema_problem<Item>("Item"), schema_problem<ItemRecord>("ItemRecord", 2),
+                        schema_problem<DateTime>("DateTime"), schema_problem<Withdrawal>("Withdrawal"),
+                        schema_problem<Penalty>("Penalty"), schema_problem<Decision>("Decision"),
+                        schema_problem<ConsultationResult>("ConsultationResult"),
+                        schema_problem<Attachment>("Attachment"), schema_problem<Diagnostic>("Diagnostic"),
+                        schema_problem<FileStamp>("FileStamp")})
+    if (!p.empty()) out.push_back(std::move(p));
+  return out;
+}
 
 FileStamp stamp_of(const fs::path& file) {
   struct stat st {};
@@ -309,10 +411,12 @@ Memo Memo::load(const fs::path& file, const std::string& key, int threads) {
   }
   try {
     Reader r(mapped->view());
-    std::string magic, k;
+    std::string magic, shape, k;
     r(magic);
+    if (magic != k_magic) return m;
+    r(shape);
     r(k);
-    if (magic != k_magic || k != key) return m;
+    if (shape != schema() || k != key) return m;
     m.m_valid = true;
     std::vector<std::pair<std::string_view, std::string_view>> payloads;  // entry, its checksum
     try {
@@ -384,6 +488,7 @@ void Memo::save(const fs::path& file, const std::string& key, const Content& con
   Writer w;
   if (!append) {
     w(std::string(k_magic));
+    w(schema());
     w(key);
   }
   for (std::size_t i = 0; i < content.items.size() && i < records.size(); ++i) {

@@ -70,6 +70,11 @@ class Memo {
   std::size_t m_file_entries = 0;  // entries in that file, stale ones included
 };
 
+// Where the memo's field list (memo.cpp) and the structs it keeps disagree: a member added to
+// Item, ItemRecord or one of their parts and not to the memo. Empty when all is well; while it is
+// not, loading and saving a memo throw std::logic_error with the first problem.
+std::vector<std::string> memo_schema_problems();
+
 // What depends on the item alone among the inputs of its pages: its fields (not the bodies),
 // its file's stamp and the answers its links got (which, with the file, make the body).
 std::string item_inputs_key(const Item& item, const ItemRecord& record);

@@ -23,6 +23,7 @@
 
 #include "gongkai/hash.hpp"
 #include "indexer.hpp"
+#include "memo.hpp"
 #include "output.hpp"
 #include "parallel.hpp"
 #include "support.hpp"
@@ -207,6 +208,14 @@ std::map<std::string, std::string> index_documents(const std::filesystem::path& 
 }
 
 }  // namespace
+
+TEST_CASE("memo: every member of Item, ItemRecord and their parts is in the memo's field list") {
+  // Counted from the structs themselves (not their sizeof): a member added to Item and not to
+  // memo.cpp's fields() would make items taken from the memo lose it.
+  const auto problems = gongkai::gen::memo_schema_problems();
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}
 
 TEST_CASE("incremental builds: each rebuild equals a full build of the same content, byte for byte") {
   TempDir dir;
