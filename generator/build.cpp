@@ -257,8 +257,9 @@ void prune_releases(const fs::path& releases, const std::string& keep_id, int ke
   for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i]);
 }
 
-// What every item page depends on besides its item: the generator and site.toml (in the memo
-// key), every file of the theme, the site's address and the menu of fixed pages.
+// What every page depends on outside the content: the generator and site.toml (in the memo
+// key), the --base-url given and every file of the theme. (The renderer adds the site's view
+// model, which every layout shows.)
 std::string page_key(const std::string& memo_key, const fs::path& theme_dir, const Content& c) {
   Sha256 h;
   h.update(memo_key + "\n" + k_generator_version + "\n" + c.site.base_url + "\n");
@@ -272,9 +273,6 @@ std::string page_key(const std::string& memo_key, const fs::path& theme_dir, con
     h.update(f.lexically_relative(theme_dir).generic_string() + "\n" + std::to_string(bytes.size()) + "\n");
     h.update(bytes);
   }
-  for (const Item& it : c.items)
-    if (it.section == Section::pages)
-      h.update(it.url + "\t" + it.title + "\t" + std::to_string(it.menu) + std::to_string(it.weight) + std::to_string(it.is_public()) + "\n");
   return h.hex();
 }
 

@@ -60,6 +60,30 @@ std::string money(double v) {
   return buf;
 }
 
+// View models that a cache key guards are built as JSON first: the key is the digest of the JSON
+// (so it covers exactly what the template is given, with no second list of fields to keep in
+// step), and the template gets it converted to Mustache data.
+using View = nlohmann::json;
+
+data to_data(const View& v) {
+  switch (v.type()) {
+    case View::value_t::object: {
+      data d;
+      for (const auto& [k, x] : v.items()) d.set(k, to_data(x));
+      return d;
+    }
+    case View::value_t::array: {
+      list l;
+      for (const auto& x : v) l.push_back(to_data(x));
+      return data(l);
+    }
+    case View::value_t::boolean: return data(v.get<bool>());
+    case View::value_t::string: return data(v.get_ref<const std::string&>());
+    case View::value_t::null: return data(false);
+    default: return data(v.dump());
+  }
+}
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -84,6 +108,7 @@ class SiteRenderer {
     std::sort(m_menu_pages.begin(), m_menu_pages.end(), [](const Item* a, const Item* b) {
       return a->weight != b->weight ? a->weight < b->weight : a->source < b->source;
     });
+    if (!opt.page_key.empty()) m_page_key = sha256_hex(opt.page_key + "\n" + site_view().dump());
   }
 
   void run() {
@@ -114,7 +139,7 @@ class SiteRenderer {
     // An item's pages are taken from the previous release when nothing they are made of changed:
     // the item (fields, file, link answers), the site and theme (page_key) and what the clock
     // decides for it (whether a notice is on display, a consultation's status).
-    const bool incremental = m_opt.records && m_opt.records->size() == m_c.items.size() && !m_opt.page_key.empty();
+    const bool incremental = m_opt.records && m_opt.records->size() == m_c.items.size() && !page_key().empty();
     std::vector<PageMemo::Pages> pages(incremental ? items.size() : 0);
     on_workers(items.size(), [&](std::size_t i, SiteRenderer& r) {
       const Item& it = *items[i];
@@ -143,7 +168,7 @@ class SiteRenderer {
       const auto st = consultation_status(it, m_opt.now);
       clock = st.key + "/" + std::to_string(st.days_left);
     }
-    return sha256_hex(m_opt.page_key + "\n" + item_inputs_key(it, rec) + "\n" + clock);
+    return sha256_hex(page_key() + "\n" + item_inputs_key(it, rec) + "\n" + clock);
   }
 
   const Content& m_c;
@@ -167,40 +192,39 @@ class SiteRenderer {
 
   // The same for every page: built once per renderer.
   const data& site_data() const {
-    if (!m_site_data) m_site_data = std::make_unique<data>(make_site_data());
+    if (!m_site_data) m_site_data = std::make_unique<data>(to_data(site_view()));
     return *m_site_data;
   }
   mutable std::unique_ptr<data> m_site_data;
 
-  data make_site_data() const {
+  View site_view() const {
     const auto& s = m_c.site;
     const auto& o = s.organization;
-    data d;
-    d.set("title", s.title);
-    d.set("base_url", s.base_url);
-    d.set("language", s.language);
-    d.set("org_name", o.name);
-    d.set("address", o.address);
-    d.set("phone", o.phone);
-    d.set("email", o.email);
-    d.set("site_code", o.site_code);
-    d.set("icp", o.icp);
-    d.set("police_record", o.police_record);
     std::string digits;
     for (char ch : o.police_record)
       if (ch >= '0' && ch <= '9') digits += ch;
-    d.set("police_record_code", digits);
-    list menu;
-    for (const Item* p : m_menu_pages) {
-      if (!p->menu) continue;
-      data m;
-      m.set("title", p->title);
-      m.set("url", p->url);
-      menu.push_back(m);
-    }
-    d.set("menu_pages", menu);
-    return d;
+    View menu = View::array();
+    for (const Item* p : m_menu_pages)
+      if (p->menu) menu.push_back({{"title", p->title}, {"url", p->url}});
+    return {{"title", s.title},
+            {"base_url", s.base_url},
+            {"language", s.language},
+            {"org_name", o.name},
+            {"address", o.address},
+            {"phone", o.phone},
+            {"email", o.email},
+            {"site_code", o.site_code},
+            {"icp", o.icp},
+            {"police_record", o.police_record},
+            {"police_record_code", digits},
+            {"menu_pages", std::move(menu)}};
   }
+
+  // What every page depends on besides its own view model: the generator, site.toml and theme
+  // (RenderOptions::page_key) and the site's view model that every layout shows.
+  // Made in the constructor: worker threads read it.
+  const std::string& page_key() const { return m_page_key; }
+  std::string m_page_key;
 
   // `slots`: layout data left for a later rendering (the search page's query, for the server).
   std::string emit(const std::string& url, const std::string& tmpl, data page, const std::string& title,
@@ -236,59 +260,54 @@ class SiteRenderer {
     return {};
   }
 
-  data item_summary(const Item& it) const {
-    data d;
-    d.set("title", it.title);
-    d.set("url", it.url);
-    d.set("date", it.published.date());
-    d.set("department", dept_name(it.department));
-    d.set("category", it.category.empty() ? "" : cat_name(it.category));
-    d.set("invalid", it.validity != "有效");
-    d.set("validity", it.validity);
-    d.set("index_no", it.index_no);
-    d.set("doc_no", it.doc_no);
-    return d;
+  // An item in a list: the row of every list page, the home page's and the item page's head.
+  View summary_view(const Item& it) const {
+    return {{"title", it.title},
+            {"url", it.url},
+            {"date", it.published.date()},
+            {"department", dept_name(it.department)},
+            {"category", it.category.empty() ? "" : cat_name(it.category)},
+            {"invalid", it.validity != "有效"},
+            {"validity", it.validity},
+            {"index_no", it.index_no},
+            {"doc_no", it.doc_no}};
   }
+  data item_summary(const Item& it) const { return to_data(summary_view(it)); }
 
-  data pager(const std::string& base, int page, int pages) const {
-    data d;
+  View pager(const std::string& base, int page, int pages) const {
+    View d;
     auto page_url = [&](int n) { return n == 1 ? base : base + "page/" + std::to_string(n) + "/"; };
-    d.set("show", pages > 1);
-    d.set("has_prev", page > 1);
-    d.set("has_next", page < pages);
-    if (page > 1) d.set("prev_url", page_url(page - 1));
-    if (page < pages) d.set("next_url", page_url(page + 1));
-    d.set("page", std::to_string(page));
-    d.set("pages", std::to_string(pages));
-    list nums;
+    d["show"] = pages > 1;
+    d["has_prev"] = page > 1;
+    d["has_next"] = page < pages;
+    if (page > 1) d["prev_url"] = page_url(page - 1);
+    if (page < pages) d["next_url"] = page_url(page + 1);
+    d["page"] = std::to_string(page);
+    d["pages"] = std::to_string(pages);
+    View nums = View::array();
     for (int n = 1; n <= pages; ++n) {
       if (pages > 11 && n != 1 && n != pages && std::abs(n - page) > 3) continue;
-      data x;
-      x.set("n", std::to_string(n));
-      x.set("url", page_url(n));
-      x.set("current", n == page);
-      nums.push_back(x);
+      nums.push_back({{"n", std::to_string(n)}, {"url", page_url(n)}, {"current", n == page}});
     }
-    d.set("numbers", nums);
+    d["numbers"] = std::move(nums);
     return d;
   }
 
-  // A paginated list of items at `base` (e.g. /disclosure/category/fzzf/), to be rendered.
+  // A paginated list of items at `base` (e.g. /disclosure/category/fzzf/), to be rendered; `extra`
+  // is what its pages show besides the rows (the catalogue's facets).
   struct ListJob {
     std::string base;
     const std::vector<const Item*>* items;
     std::string heading, column;
-    const data* extra;
-    const std::string* extra_key;
+    const View* extra;
     int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
   };
 
-  // A paginated list of items at base. With `extra_key` (a description of `extra`), a page whose
-  // rows and surroundings are the previous build's is taken from the previous release instead of
-  // being rendered.
+  // A paginated list of items at base. A page whose view model is the previous build's is taken
+  // from the previous release instead of being rendered.
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
-                 const std::string& column, const data& extra, const std::string* extra_key = nullptr) {
-    const ListJob job{base, &items, heading, column, &extra, extra_key};
+                 const std::string& column, const View& extra) {
+    const ListJob job{base, &items, heading, column, &extra};
     for (int p = 1; p <= job.pages(); ++p) {
       auto [url, pages] = emit_list_page(job, p);
       if (!url.empty()) m_opt.pages_after->by_url[url] = std::move(pages);
@@ -310,33 +329,26 @@ class SiteRenderer {
   std::pair<std::string, PageMemo::Pages> emit_list_page(const ListJob& job, int p) {
     const auto& items = *job.items;
     const int pages = job.pages();
-    std::string key;
     const std::string page_url = p == 1 ? job.base : job.base + "page/" + std::to_string(p) + "/";
-    const bool incremental = job.extra_key && !m_opt.page_key.empty() && m_opt.pages_after;
-    if (incremental) {
-      Sha256 h;
-      h.update(m_opt.page_key + "\n" + *job.extra_key + "\n" + job.base + "\n" + job.heading + "\n" + job.column + "\n" + std::to_string(p) +
-               "/" + std::to_string(pages) + "/" + std::to_string(items.size()) + "\n");
-      for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
-           i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i) {
-        const Item& it = *items[i];
-        h.update(it.title + "\t" + it.url + "\t" + it.published.date() + "\t" + it.department + "\t" + it.category + "\t" + it.validity +
-                 "\t" + it.index_no + "\t" + it.doc_no + "\n");
-      }
-      key = h.hex();
-      if (const PageMemo::Pages* before = reusable(page_url, key)) return {page_url, *before};
-    }
-    data d = *job.extra;
-    list rows;
+    const std::string title = p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）";
+    View view = *job.extra;
+    View rows = View::array();
     for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
          i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i)
-      rows.push_back(item_summary(*items[i]));
-    d.set("heading", job.heading);
-    d.set("items", rows);
-    d.set("empty", items.empty());
-    d.set("count", std::to_string(items.size()));
-    d.set("pager", pager(job.base, p, pages));
-    emit(page_url, "list", d, p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）", job.column);
+      rows.push_back(summary_view(*items[i]));
+    view["heading"] = job.heading;
+    view["items"] = std::move(rows);
+    view["empty"] = items.empty();
+    view["count"] = std::to_string(items.size());
+    view["pager"] = pager(job.base, p, pages);
+    // The page is its view model, its place in the layout and what every page shares (page_key).
+    const bool incremental = !page_key().empty() && m_opt.pages_after;
+    std::string key;
+    if (incremental) {
+      key = sha256_hex(page_key() + "\n" + page_url + "\n" + job.column + "\n" + title + "\n" + view.dump());
+      if (const PageMemo::Pages* before = reusable(page_url, key)) return {page_url, *before};
+    }
+    emit(page_url, "list", to_data(view), title, job.column);
     if (!incremental) return {};
     PageMemo::Pages after;
     after.key = key;
@@ -437,63 +449,41 @@ class SiteRenderer {
       by_dept[it->department].push_back(it);
       by_year[it->published.year()].push_back(it);
     }
-    data facets;
-    list cats, depts, years;
-    for (const auto& c : m_c.site.categories) {
-      data x;
-      x.set("name", c.name);
-      x.set("url", "/disclosure/category/" + c.id + "/");
-      x.set("count", std::to_string(by_cat[c.id].size()));
-      cats.push_back(x);
-    }
-    for (const auto& dp : m_c.site.departments) {
-      data x;
-      x.set("name", dp.name);
-      x.set("url", "/disclosure/department/" + dp.id + "/");
-      x.set("count", std::to_string(by_dept[dp.id].size()));
-      depts.push_back(x);
-    }
-    for (const auto& [y, v] : by_year) {
-      data x;
-      x.set("name", std::to_string(y) + "年");
-      x.set("url", "/disclosure/year/" + std::to_string(y) + "/");
-      x.set("count", std::to_string(v.size()));
-      years.push_back(x);
-    }
-    facets.set("categories", cats);
-    facets.set("departments", depts);
-    facets.set("years", years);
-    data extra;
-    extra.set("facets", facets);
-    extra.set("is_catalogue", true);
-    extra.set("guide_url", guide_url());
+    View cats = View::array(), depts = View::array(), years = View::array();
+    for (const auto& c : m_c.site.categories)
+      cats.push_back({{"name", c.name}, {"url", "/disclosure/category/" + c.id + "/"},
+                      {"count", std::to_string(by_cat[c.id].size())}});
+    for (const auto& dp : m_c.site.departments)
+      depts.push_back({{"name", dp.name}, {"url", "/disclosure/department/" + dp.id + "/"},
+                       {"count", std::to_string(by_dept[dp.id].size())}});
+    for (const auto& [y, v] : by_year)
+      years.push_back({{"name", std::to_string(y) + "年"}, {"url", "/disclosure/year/" + std::to_string(y) + "/"},
+                       {"count", std::to_string(v.size())}});
+    View extra = {{"facets", {{"categories", cats}, {"departments", depts}, {"years", years}}},
+                  {"is_catalogue", true},
+                  {"guide_url", guide_url()}};
     for (const auto& c : m_c.site.categories)
       if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
-        extra.set("annual_url", "/disclosure/category/" + c.id + "/");
-    // What `extra` holds, for the incremental rendering of the list pages.
-    std::string extra_key = guide_url() + "\n";
-    for (const auto& c : m_c.site.categories) extra_key += "c\t" + c.id + "\t" + std::to_string(by_cat[c.id].size()) + "\n";
-    for (const auto& dp : m_c.site.departments) extra_key += "d\t" + dp.id + "\t" + std::to_string(by_dept[dp.id].size()) + "\n";
-    for (const auto& [y, v] : by_year) extra_key += "y\t" + std::to_string(y) + "\t" + std::to_string(v.size()) + "\n";
+        extra["annual_url"] = "/disclosure/category/" + c.id + "/";
     std::vector<ListJob> jobs;
-    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &extra, &extra_key});
+    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &extra});
     for (const auto& c : m_c.site.categories)
-      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &extra, &extra_key});
+      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &extra});
     for (const auto& dp : m_c.site.departments)
-      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &extra, &extra_key});
+      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &extra});
     for (const auto& [y, v] : by_year)
-      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &extra, &extra_key});
+      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &extra});
     emit_lists(jobs);
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {
     const auto& items = m_by_section[s];
-    data extra;
+    View extra = View::object();
     if (s == Section::notices) {
-      list current;
-      for (const Item* it : current_notices()) current.push_back(item_summary(*it));
-      extra.set("has_current_notices", !current.empty());
-      extra.set("current_notices", current);
+      View current = View::array();
+      for (const Item* it : current_notices()) current.push_back(summary_view(*it));
+      extra["has_current_notices"] = !current.empty();
+      extra["current_notices"] = std::move(current);
     }
     emit_list("/" + column + "/", items, heading, column, extra);
   }

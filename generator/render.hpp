@@ -25,7 +25,7 @@ struct RenderOptions {
   // Incremental rendering (see PageMemo): an item's pages, or a catalogue list page, whose key is
   // the one recorded by the previous build are taken from the previous release, not rendered.
   const std::vector<ItemRecord>* records = nullptr;  // aligned with Content::items
-  std::string page_key;                  // what every page depends on: generator, site, theme, menu
+  std::string page_key;                  // what every page depends on outside Content: generator, site.toml, theme
   const PageMemo* pages_before = nullptr;
   PageMemo* pages_after = nullptr;
 };
