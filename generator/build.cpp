@@ -1,21 +1,11 @@
 #include "build.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <future>
 #include <cstdlib>
+#include <functional>
+#include <future>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "gongkai/fs.hpp"
@@ -27,6 +17,7 @@
 #include "loader.hpp"
 #include "markdown.hpp"
 #include "parallel.hpp"
+#include "publish.hpp"
 #include "render.hpp"
 #include "history.hpp"
 #include "statutory.hpp"
@@ -45,7 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* k_generator_version = "0.1.0";
 
 class StageTimer {
  public:
@@ -209,54 +199,6 @@ void privacy_stage(const Content& c, const fs::path& content_dir, const std::str
   privacy_check_others(c, content_dir, prefix, diags);
 }
 
-std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages,
-                         const std::string& base_url) {
-  nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"base_url", base_url}, {"documents", documents}, {"pages", pages},
-                      {"generator", std::string("gongkai-build ") + k_generator_version}};
-  return j.dump(2) + "\n";
-}
-
-// Removing a release is slow (one unlink per file), so folders that go are renamed to
-// releases/.trash-* at once and deleted by the next build, on a thread of their own while it
-// renders (take_out_trash).
-void to_trash(const fs::path& releases, const fs::path& dir) {
-  static std::atomic<int> serial{0};
-  std::error_code ec;
-  fs::rename(dir, releases / (".trash-" + dir.filename().string() + "-" + std::to_string(::getpid()) + "-" + std::to_string(serial++)), ec);
-  if (ec) fs::remove_all(dir, ec);
-}
-
-void take_out_trash(const fs::path& releases, const fs::path& mine) {
-  std::error_code ec;
-  std::vector<fs::path> trash;
-  for (const auto& e : fs::directory_iterator(releases, ec)) {
-    const std::string name = e.path().filename().string();
-    if (e.path() == mine) continue;
-    if (starts_with(name, ".trash-") || starts_with(name, ".tmp-")) trash.push_back(e.path());  // .tmp-: a build that died
-  }
-  for (const auto& t : trash) fs::remove_all(t, ec);
-}
-
-// Release folders (not the hidden .tmp-/.trash- ones, nor `except`), newest first.
-std::vector<fs::path> releases_newest_first(const fs::path& releases, const std::string& except) {
-  std::vector<std::pair<fs::file_time_type, fs::path>> all;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(releases, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!e.is_directory() || name == except || name.front() == '.') continue;
-    all.push_back({e.last_write_time(ec), e.path()});
-  }
-  std::sort(all.begin(), all.end(), std::greater<>());
-  std::vector<fs::path> out;
-  for (auto& [t, p] : all) out.push_back(std::move(p));
-  return out;
-}
-
-void prune_releases(const fs::path& releases, const std::string& keep_id, int keep) {
-  const auto all = releases_newest_first(releases, keep_id);
-  for (std::size_t i = static_cast<std::size_t>(std::max(1, keep - 1)); i < all.size(); ++i) to_trash(releases, all[i]);
-}
-
 // What every page depends on outside the content: the generator and site.toml (in the memo
 // key), the --base-url given and every file of the theme. (The renderer adds the site's view
 // model, which every layout shows.)
@@ -296,129 +238,119 @@ DateTime build_clock(const std::optional<DateTime>& given) {
   return DateTime::from_epoch(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
 
-bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render, Carry* carry) {
-  std::vector<ItemRecord>* records = carry ? &carry->records : nullptr;
-  Memo* memo = carry ? carry->memo : nullptr;
-  StageTimer timer(o);
-  const std::string prefix = o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix;
-  const fs::path themes = o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir;
-  markdown_init();
 
-  content = load_content({o.content_dir, prefix, themes, o.threads, memo, records}, diags);
+namespace {
+
+// What every stage needs to know about where it runs.
+struct Inputs {
+  std::string prefix;  // of paths in diagnostics
+  fs::path themes;
+  DateTime now;
+};
+
+Inputs inputs_of(const BuildOptions& o) {
+  return {o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix,
+          o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir, build_clock(o.now)};
+}
+
+// What a build takes from the last one and leaves for the next (see memo.hpp): the item memo
+// (OUTPUT/cache/items.memo) and the page memo of the current release (OUTPUT/cache/pages).
+// A build that publishes nothing starts with an empty one and saves nothing.
+struct Incremental {
+  fs::path memo_file, pages_file;  // empty: nothing is saved
+  std::string memo_key;
+  Memo memo;
+  std::size_t remembered = 0;         // entries in the memo as loaded
+  std::vector<ItemRecord> records;    // aligned with Content::items: what this build learnt
+  PageMemo pages_before;              // the current release's pages (empty when not theirs)
+  PageMemo pages_after;               // this build's
+
+  bool memo_changed() const {
+    if (memo_file.empty()) return false;
+    bool changed = remembered != records.size();
+    for (const ItemRecord& r : records) changed = changed || !r.from_memo || r.updated;
+    return changed;
+  }
+  void save_memo(const Content& c) { memo.save(memo_file, memo_key, c, records); }
+  void save_pages(const std::string& release) {
+    pages_after.release = release;
+    pages_after.save(pages_file);
+  }
+};
+
+Incremental recall(const BuildOptions& o, const Inputs& in, const ReleaseFiles& current) {
+  Incremental inc;
+  inc.memo_file = o.output_dir / "cache" / "items.memo";
+  inc.pages_file = o.output_dir / "cache" / "pages";
+  inc.memo_key = Memo::key_for(o.content_dir, in.prefix);
+  if (!o.use_memo) return inc;
+  inc.memo = Memo::load(inc.memo_file, inc.memo_key, o.threads);
+  inc.remembered = inc.memo.size();
+  if (current.manifest) {
+    inc.pages_before = PageMemo::load(inc.pages_file);
+    if (inc.pages_before.release != current.root.filename().string()) inc.pages_before = {};
+  }
+  return inc;
+}
+
+Content load_stage(const BuildOptions& o, const Inputs& in, Incremental& inc, Diagnostics& diags) {
+  markdown_init();
+  Content content = load_content({o.content_dir, in.prefix, in.themes, o.threads, &inc.memo, &inc.records}, diags);
   if (!o.base_url.empty()) {
     content.site.base_url = o.base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
   }
-  const DateTime now = build_clock(o.now);
   for (Item& it : content.items)  // future-dated items wait for a build on or after their date
-    if (it.has_published && now < it.published) it.scheduled = true;
+    if (it.has_published && in.now < it.published) it.scheduled = true;
+  return content;
+}
+
+std::string load_summary(const Content& c, const Incremental& inc) {
   std::size_t remembered = 0;
-  if (records)
-    for (const ItemRecord& r : *records) remembered += r.from_memo;
-  timer.done("load", std::to_string(content.items.size()) + " files (" + std::to_string(remembered) + " unchanged, from the memo), " +
-                         std::to_string(content.lists.size()) + " responsibility lists");
-  assign_index_numbers(content, prefix, diags);
-  const auto reports = annual_reports(content);
-  render_markdown_stage(content, o.content_dir, prefix, reports, o.threads, records, diags);
-  privacy_stage(content, o.content_dir, prefix, o.threads, records, diags);
+  for (const ItemRecord& r : inc.records) remembered += r.from_memo;
+  return std::to_string(c.items.size()) + " files (" + std::to_string(remembered) + " unchanged, from the memo), " +
+         std::to_string(c.lists.size()) + " responsibility lists";
+}
+
+// Index numbers, Markdown bodies and their links, personal data, freshness, attachment sizes.
+// Returns the annual reports (their shortcodes are expanded into bodies here, their CSV is a
+// channel file).
+std::map<int, YearReport> validate_stage(const BuildOptions& o, const Inputs& in, Content& content, Incremental& inc,
+                                         Diagnostics& diags) {
+  assign_index_numbers(content, in.prefix, diags);
+  auto reports = annual_reports(content);
+  render_markdown_stage(content, o.content_dir, in.prefix, reports, o.threads, &inc.records, diags);
+  privacy_stage(content, o.content_dir, in.prefix, o.threads, &inc.records, diags);
   for (Item& it : content.items) std::string().swap(it.markdown);  // rendered and checked: not needed again
-  if (!diags.has_errors()) freshness_check(content, now, prefix, diags);  // no noise around real errors
+  if (!diags.has_errors()) freshness_check(content, in.now, in.prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
     for (Attachment& a : it.attachments) {
       std::error_code ec;
       a.size = fs::file_size(o.content_dir / a.source, ec);
     }
   }
-  timer.done("validate", std::to_string(diags.error_count()) + " errors, " + std::to_string(diags.warning_count()) + " warnings");
-  if (diags.has_errors()) return false;
+  return reports;
+}
 
-  Theme theme;
-  if (!theme.load(themes / content.site.theme, diags)) return false;
-  if (before_render) before_render(content);
+std::string diagnostics_summary(const Diagnostics& d) {
+  return std::to_string(d.error_count()) + " errors, " + std::to_string(d.warning_count()) + " warnings";
+}
+
+// `inc` given: pages whose inputs are the current release's are taken from it (see PageMemo).
+RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Content& content, Incremental* inc) {
   RenderOptions ro;
-  ro.now = now;
+  ro.now = in.now;
   ro.content_dir = o.content_dir;
   ro.threads = o.threads;
-  ro.wechat_days = o.wechat_days;
-  if (carry) {
-    ro.records = records;
-    ro.page_key = page_key(carry->memo_key, themes / content.site.theme, content);
-    ro.pages_before = carry->pages_before;
-    ro.pages_after = &carry->pages_after;
+  if (inc) {
+    ro.records = &inc->records;
+    ro.page_key = page_key(inc->memo_key, in.themes / content.site.theme, content);
+    ro.pages_before = inc->pages_before.by_url.empty() ? nullptr : &inc->pages_before;
+    ro.pages_after = &inc->pages_after;
   }
   if (o.git_history) ro.history = list_history(content, o.content_dir);
-  render_site(content, theme, ro, out);
-  for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
-  timer.done("render", std::to_string(out.size()) + " files");
-  return true;
+  return ro;
 }
-
-namespace {
-
-// A published release folder and what its files.sha256 says it holds (empty when unreadable).
-struct ReleaseFiles {
-  fs::path root;
-  std::shared_ptr<const Manifest> manifest;
-};
-
-ReleaseFiles release_files(const fs::path& dir) {
-  ReleaseFiles r;
-  try {
-    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / "files.sha256")));
-    r.root = dir;
-  } catch (const std::exception&) {
-    r = {};
-  }
-  return r;
-}
-
-// The previous release, whose unchanged files the new one shares (hard links).
-ReleaseFiles previous_release(const fs::path& output_dir) {
-  std::error_code ec;
-  const fs::path current = fs::canonical(output_dir / "current", ec);
-  return ec ? ReleaseFiles{} : release_files(current);
-}
-
-// Writing a release costs one directory or link per page even when almost nothing changed, so a
-// build recycles the release it is about to prune anyway: the oldest beyond those kept, never the
-// current one. Its files.sha256 says what it holds; the new tree replaces what differs.
-ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int keep) {
-  const auto all = releases_newest_first(releases, "");
-  if (all.size() <= static_cast<std::size_t>(std::max(1, keep - 1))) return {};
-  std::error_code ec;
-  if (!current.empty() && fs::equivalent(all.back(), current, ec)) return {};
-  return release_files(all.back());
-}
-
-// Work that one thread offers once it can run, and that whichever thread comes for it first
-// runs, once: the memo is saved by an index writer that finds no part left to write
-// (write_search_index's tail), or by the main thread once the index is written.
-class RunOnce {
- public:
-  void offer(std::function<void()> work) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_work = std::move(work);
-    m_offered = true;
-    m_cv.notify_all();
-  }
-  // Waits for the offer, then runs the work unless another thread took it.
-  void wait_and_run() {
-    std::function<void()> work;
-    {
-      std::unique_lock<std::mutex> lock(m_mutex);
-      m_cv.wait(lock, [&] { return m_offered; });
-      work.swap(m_work);
-    }
-    if (work) work();
-  }
-
- private:
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  bool m_offered = false;
-  std::function<void()> m_work;
-};
 
 std::size_t html_pages(const OutputTree& out) {
   std::size_t n = 0;
@@ -427,17 +359,65 @@ std::size_t html_pages(const OutputTree& out) {
   return n;
 }
 
+std::string index_summary(const IndexStats& st) {
+  const std::string how =
+      st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
+                        "updated in place, " + std::to_string(st.written) + " written and " +
+                        std::to_string(st.removed) + " deleted"
+                  : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) + " parts in " +
+                        std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
+                        std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU";
+  return std::to_string(st.documents) + " documents: " + how + " (" + std::to_string(static_cast<int>(st.total_ms)) +
+         " ms alongside the pages)";
+}
+
+// Work on a thread of its own from here until wait(); nothing when `run` is false. A future
+// left unwaited (a stage threw) is waited for when it goes out of scope.
+template <class F>
+auto in_background(bool run, F work) {
+  return run ? std::async(std::launch::async, std::move(work)) : std::future<decltype(work())>{};
+}
+template <class T>
+T wait(std::future<T>& f) {
+  if (!f.valid()) return T{};
+  return f.get();
+}
+void wait(std::future<void>& f) {
+  if (f.valid()) f.get();
+}
+
 }  // namespace
 
+bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags) {
+  StageTimer timer(o);
+  const Inputs in = inputs_of(o);
+  Incremental nothing;
+  content = load_stage(o, in, nothing, diags);
+  timer.done("load", load_summary(content, nothing));
+  const auto reports = validate_stage(o, in, content, nothing, diags);
+  timer.done("validate", diagnostics_summary(diags));
+  Theme theme;
+  if (diags.has_errors() || !theme.load(in.themes / content.site.theme, diags)) return false;
+  const Listing listing = list_items(content);
+  render_pages(content, listing, theme, render_options(o, in, content, nullptr), out);
+  timer.done("pages", std::to_string(out.size()) + " files");
+  render_channels(content, listing, in.now, o.wechat_days, reports, out);
+  timer.done("channels", std::to_string(out.size()) + " files in all");
+  return true;
+}
+
+// The pipeline. Each stage is one line and is timed; the index and the item memo are written on
+// threads of their own while the pages and channel files are rendered (the two in_background
+// lines), and publishing waits for both.
 BuildResult build(const BuildOptions& o) {
   BuildResult r;
-  Content content;
   if (!fs::is_directory(o.content_dir)) {
     r.exit_code = 2;
     r.environment_error = "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
     return r;
   }
-  if (o.check_only) {
+  Content content;
+  if (o.check_only) {  // every stage but publishing, into a tree that keeps no bytes
     OutputTree out = OutputTree::discarding();
     try {
       if (!build_tree(o, content, out, r.diagnostics)) r.exit_code = 1;
@@ -449,163 +429,47 @@ BuildResult build(const BuildOptions& o) {
     r.pages = html_pages(out);
     return r;
   }
-
-  // Files go straight into a private folder that is renamed into place whole once complete;
-  // a failed build removes it and leaves `current` as it was.
-  const DateTime now = build_clock(o.now);
-  const fs::path releases = o.output_dir / "releases";
-  fs::path tmp;
-  RunOnce memo_saving;  // offered once the content is valid (see RunOnce); outlives `index`
-  std::future<IndexStats> index;
-  std::future<void> trash;
-  int lock_fd = -1;  // released when the process exits, or below
-  struct Unlock {
-    int& fd;
-    ~Unlock() {
-      if (fd >= 0) ::close(fd);
-    }
-  } unlock{lock_fd};
-  bool swapping = false;  // current.new made, not yet renamed over `current`
-  auto discard = [&] {
-    memo_saving.offer({});  // an index writer waiting for it goes on
-    if (swapping) ::unlink((o.output_dir / "current.new").c_str());
-    if (index.valid()) {
-      try { index.get(); } catch (...) {}
-    }
-    std::error_code ec;
-    if (!tmp.empty()) fs::remove_all(tmp, ec);
-  };
   try {
-    fs::create_directories(releases);
-    // One build at a time per output folder (the git hook and the refresh timer may overlap):
-    // the second waits for the first, then shares its files.
-    const fs::path lock_path = o.output_dir / ".build.lock";
-    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path.string());
-    tmp = releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
-    trash = std::async(std::launch::async, [releases, tmp] { take_out_trash(releases, tmp); });
-    fs::remove_all(tmp);
-    for (const char* old : {"index", "shards"}) fs::remove_all(o.output_dir / "cache" / old);  // shards of earlier versions
-    const ReleaseFiles prev = previous_release(o.output_dir);
-    ReleaseFiles recycled;
-    OutputTree out = OutputTree::discarding();
     StageTimer timer(o);
-    // What the last build learnt about each file and page (see memo.hpp).
-    const fs::path memo_file = o.output_dir / "cache" / "items.memo";
-    const std::string memo_key = Memo::key_for(o.content_dir, o.display_prefix.empty() ? o.content_dir.generic_string() + "/" : o.display_prefix);
-    Memo memo = o.use_memo ? Memo::load(memo_file, memo_key, o.threads) : Memo{};
-    const std::size_t memo_size = memo.size();
-    const fs::path pages_file = o.output_dir / "cache" / "pages";
-    const PageMemo pages_before = o.use_memo && prev.manifest ? PageMemo::load(pages_file) : PageMemo{};
-    Carry carry;
-    carry.memo = &memo;
-    carry.memo_key = memo_key;
-    if (pages_before.release == prev.root.filename().string()) carry.pages_before = &pages_before;
-    std::vector<ItemRecord>& records = carry.records;
-    bool memo_changed = false;  // set once the content is valid
-    timer.done("memo", std::to_string(memo_size) + " items and " + std::to_string(pages_before.by_url.size()) + " pages remembered");
-    const bool ok = build_tree(o, content, out, r.diagnostics, [&](const Content& c) {
-      // Content is valid: only now is an old release given up for recycling.
-      if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
-      if (recycled.manifest) {
-        fs::rename(recycled.root, tmp);
-        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);
-        if (!o.write_index) fs::remove_all(tmp / "search");  // otherwise updated in place below
-      }
-      fs::create_directories(tmp / "site");
-      fs::create_directories(tmp / "server");
-      out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
-      // The memo describes the content files, not the release, and is complete once the
-      // content is valid (rendering only reads it): it is saved now, while the pages are
-      // rendered, by the first index writer left without a part to write (parallel_groups'
-      // tail), or else by the main thread once the index is written.
-      memo_changed = memo_size != records.size();
-      for (const ItemRecord& rec : records) memo_changed = memo_changed || !rec.from_memo || rec.updated;
-      memo_saving.offer([&] {
-        if (memo_changed) memo.save(memo_file, memo_key, content, records);
-      });
-      // The index is written on its own threads while the pages are rendered and written.
-      if (o.write_index)
-        index = std::async(std::launch::async, [&] {
-          return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
-                                    [&] { memo_saving.wait_and_run(); });
-        });
-    }, &carry);
-    if (!ok) {
-      discard();
+    const Inputs in = inputs_of(o);
+    Publisher release(o.output_dir, in.now, {o.keep_releases, o.recycle, o.sync});
+    Incremental inc = recall(o, in, release.previous());
+    timer.done("memo", std::to_string(inc.remembered) + " items and " + std::to_string(inc.pages_before.by_url.size()) +
+                           " pages remembered");
+    content = load_stage(o, in, inc, r.diagnostics);
+    timer.done("load", load_summary(content, inc));
+    const auto reports = validate_stage(o, in, content, inc, r.diagnostics);
+    timer.done("validate", diagnostics_summary(r.diagnostics));
+    Theme theme;
+    if (r.diagnostics.has_errors() || !theme.load(in.themes / content.site.theme, r.diagnostics)) {
       r.exit_code = 1;
       return r;
     }
+    OutputTree out = release.open_tree(o.write_index);
+    auto index = in_background(o.write_index, [&] {
+      return write_search_index(content, release.index_dir(), o.threads, release.previous_index());
+    });
+    auto memo = in_background(inc.memo_changed(), [&] { inc.save_memo(content); });
+    const Listing listing = list_items(content);
+    render_pages(content, listing, theme, render_options(o, in, content, &inc), out);
+    timer.done("pages", std::to_string(out.size()) + " files");
+    render_channels(content, listing, in.now, o.wechat_days, reports, out);
     out.finish();
-    timer.done("tree", "release folder complete");
+    timer.done("channels", std::to_string(out.size()) + " files in all, release folder complete");
+    const IndexStats st = wait(index);
+    if (o.write_index) timer.done("index", index_summary(st));
+    wait(memo);
+    timer.done("memo", inc.memo_changed() ? "cache/items.memo updated" : "cache/items.memo unchanged");
     r.files = out.size();
     r.pages = html_pages(out);
-    if (index.valid()) {
-      const IndexStats st = index.get();
-      r.documents = st.documents;
-      timer.done("index", std::to_string(r.documents) + " documents: " +
-                              (st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
-                                                 "updated in place, " + std::to_string(st.written) + " written and " +
-                                                 std::to_string(st.removed) + " deleted"
-                                           : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) +
-                                                 " parts in " + std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
-                                                 std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU") +
-                              " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
-    }
-    memo_saving.wait_and_run();
-    timer.done("memo", memo_changed ? "cache/items.memo updated" : "cache/items.memo unchanged");
-    // The id names the site's bytes and the index format: a new analyser makes a new release.
-    const std::string digest = sha256_hex(out.digest() + search::k_analyzer + k_generator_version);
-    const std::string id = o.build_id.empty() ? now.compact() + "-" + digest.substr(0, 10) : o.build_id;
-    r.release_id = id;
-    const fs::path final_dir = releases / id;
-    if (fs::exists(final_dir)) {  // the same bytes were published before (and synced before renamed)
-      to_trash(releases, tmp);
-      tmp.clear();
-    } else {
-      write_file(tmp / "files.sha256", out.manifest_text());
-      write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
-      fs::last_write_time(tmp, fs::file_time_type::clock::now());  // newest, whatever it recycled
-    }
-    // On disk before it is live, whichever way it was made (written, hard-linked, a recycled
-    // release patched, its index updated in place): current.new is made first, then one
-    // syncfs(2) writes every file, folder and that link; only then does the release get its
-    // name and `current` swap to it, each rename made durable by an fsync of its folder. A
-    // crash at any point leaves `current` on a complete release, and a release folder is never
-    // named before it is on disk (a later build of the same bytes takes it as it is, above).
-    const fs::path link_new = o.output_dir / "current.new";
-    ::unlink(link_new.c_str());
-    if (::symlink((fs::path("releases") / id).c_str(), link_new.c_str()) != 0)
-      throw std::runtime_error("cannot create link " + link_new.string() + ": " + std::strerror(errno));
-    swapping = true;
-    if (o.sync) sync_file_system(tmp.empty() ? final_dir : tmp);
-    if (!tmp.empty()) {
-      fs::rename(tmp, final_dir);
-      tmp.clear();
-    }
-    if (o.sync) fsync_dir(releases);
-    timer.done("sync", o.sync ? "release on disk (syncfs)" : "skipped (GONGKAI_NO_SYNC=1)");
-    if (::rename(link_new.c_str(), (o.output_dir / "current").c_str()) != 0)
-      throw std::runtime_error("cannot replace " + (o.output_dir / "current").string() + ": " + std::strerror(errno));
-    swapping = false;
-    try {
-      if (o.sync) fsync_dir(o.output_dir);
-    } catch (const std::exception& e) {  // live already: say so rather than that nothing changed
-      r.exit_code = 2;
-      r.environment_error = std::string("published release ") + id + ", but the swap of current may not survive a power cut: " +
-                            e.what() + " (已发布，但可能未写入磁盘)";
-      return r;
-    }
-    carry.pages_after.release = id;
-    carry.pages_after.save(pages_file);
-    prune_releases(releases, id, o.keep_releases);
-    if (trash.valid()) trash.get();
-    timer.done("publish", "current -> releases/" + id + " (" + std::to_string(out.linked()) + " of " + std::to_string(r.files) +
-                              " files shared with the previous release" +
-                              (recycled.manifest ? ", " + std::to_string(out.kept()) + " kept in the recycled " + recycled.root.filename().string() : std::string()) +
-                              ")");
+    r.documents = st.documents;
+    r.release_id = release.publish(out, {in.now, o.build_id, r.documents, r.pages, content.site.base_url});
+    inc.save_pages(r.release_id);
+    timer.done("publish", release.summary(out));
+  } catch (const Publisher::NotDurable& e) {
+    r.exit_code = 2;
+    r.environment_error = e.what();
   } catch (const std::exception& e) {
-    discard();
     r.exit_code = 2;
     r.environment_error = std::string("cannot publish: ") + e.what() + " (发布失败，原网站保持不变)";
   }

@@ -1,4 +1,4 @@
-// The build pipeline, one line per stage: load → validate → markdown → render → index → publish.
+// The build pipeline: load → validate → render pages → channel files → index → publish.
 // A build either publishes a complete new release and swaps `current` to it, or leaves the
 // output folder exactly as it was.
 #pragma once
@@ -10,7 +10,6 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
-#include "memo.hpp"
 #include "output.hpp"
 
 namespace gongkai::gen {
@@ -44,21 +43,12 @@ struct BuildResult {
   std::size_t pages = 0, files = 0, documents = 0;
 };
 
-// What a build carries over from the last one (all optional).
-struct Carry {
-  Memo* memo = nullptr;                     // items whose file is unchanged are taken from it
-  std::string memo_key;                     // Memo::key_for the content folder
-  std::vector<ItemRecord> records;          // filled: what this build learnt about each item
-  const PageMemo* pages_before = nullptr;   // item and list pages of the previous release
-  PageMemo pages_after;                     // filled: item and list pages of this build
-};
+// Loads, validates and renders into `out` without publishing or remembering anything (tests,
+// the fuzzers and --check). Returns false when diagnostics hold errors.
+bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags);
 
-// Loads, validates and renders into `out` without publishing. Used by build() and tests.
-// Returns false when diagnostics hold errors.
-// `before_render` runs once the content is valid (the build starts the index there).
-bool build_tree(const BuildOptions& options, Content& content, OutputTree& out, Diagnostics& diags,
-                const std::function<void(const Content&)>& before_render = {}, Carry* carry = nullptr);
-
+// load → validate → render pages → channel files, with the index and the item memo written
+// alongside → publish (see build.cpp).
 BuildResult build(const BuildOptions& options);
 
 std::filesystem::path find_themes_dir(const std::filesystem::path& content_dir);

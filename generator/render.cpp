@@ -15,6 +15,7 @@
 
 #include "feeds.hpp"
 #include "led_export.hpp"
+#include "statutory.hpp"
 #include "wechat_export.hpp"
 #include "gongkai/text.hpp"
 
@@ -96,18 +97,8 @@ std::string csv_field(const std::string& s) {
 
 class SiteRenderer {
  public:
-  SiteRenderer(const Content& c, const Theme& theme, const RenderOptions& opt, OutputTree& out)
-      : m_c(c), m_theme(theme), m_opt(opt), m_out(out) {
-    for (const Item& it : c.items) {
-      if (it.is_public() && it.withdrawn()) m_withdrawn.push_back(&it);
-      if (!it.listed()) continue;
-      m_by_section[it.section].push_back(&it);
-    }
-    for (auto& [s, v] : m_by_section) std::sort(v.begin(), v.end(), newer_first);
-    m_menu_pages = m_by_section[Section::pages];
-    std::sort(m_menu_pages.begin(), m_menu_pages.end(), [](const Item* a, const Item* b) {
-      return a->weight != b->weight ? a->weight < b->weight : a->source < b->source;
-    });
+  SiteRenderer(const Content& c, const Listing& l, const Theme& theme, const RenderOptions& opt, OutputTree& out)
+      : m_c(c), m_l(l), m_theme(theme), m_opt(opt), m_out(out) {
     if (!opt.page_key.empty()) m_page_key = sha256_hex(opt.page_key + "\n" + site_view().dump());
   }
 
@@ -122,10 +113,6 @@ class SiteRenderer {
     render_responsibilities();
     render_not_found();
     render_search_shell();
-    write_feeds(m_c, m_by_section, m_opt.now, m_out);
-    write_led(m_c, m_opt.now, m_out);
-    write_server_lists();
-    write_wechat_articles(m_c, m_opt.now, m_opt.wechat_days, m_out);
   }
 
  private:
@@ -134,8 +121,8 @@ class SiteRenderer {
   void render_items_parallel() {
     std::vector<const Item*> items;
     for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
-      items.insert(items.end(), m_by_section[s].begin(), m_by_section[s].end());
-    items.insert(items.end(), m_withdrawn.begin(), m_withdrawn.end());
+      items.insert(items.end(), m_l.of(s).begin(), m_l.of(s).end());
+    items.insert(items.end(), m_l.withdrawn.begin(), m_l.withdrawn.end());
     // An item's pages are taken from the previous release when nothing they are made of changed:
     // the item (fields, file, link answers), the site and theme (page_key) and what the clock
     // decides for it (whether a notice is on display, a consultation's status).
@@ -172,12 +159,10 @@ class SiteRenderer {
   }
 
   const Content& m_c;
+  const Listing& m_l;
   const Theme& m_theme;
   const RenderOptions& m_opt;
   OutputTree& m_out;
-  std::map<Section, std::vector<const Item*>> m_by_section;
-  std::vector<const Item*> m_menu_pages;
-  std::vector<const Item*> m_withdrawn;  // withdrawn penalties: their page stays, with the reason
 
   std::string dept_name(const std::string& id) const {
     const Department* d = m_c.site.department(id);
@@ -204,7 +189,7 @@ class SiteRenderer {
     for (char ch : o.police_record)
       if (ch >= '0' && ch <= '9') digits += ch;
     View menu = View::array();
-    for (const Item* p : m_menu_pages)
+    for (const Item* p : m_l.menu_pages)
       if (p->menu) menu.push_back({{"title", p->title}, {"url", p->url}});
     return {{"title", s.title},
             {"base_url", s.base_url},
@@ -379,7 +364,7 @@ class SiteRenderer {
       themes.push_back(std::make_unique<Theme>());
       Diagnostics ignored;
       themes.back()->load(m_theme.dir(), ignored);
-      renderers.push_back(std::make_unique<SiteRenderer>(m_c, *themes.back(), m_opt, trees.back()));
+      renderers.push_back(std::make_unique<SiteRenderer>(m_c, m_l, *themes.back(), m_opt, trees.back()));
     }
     parallel_for(n, m_opt.threads, [&](std::size_t i, std::size_t w) { fn(i, w == 0 ? *this : *renderers[w - 1]); });
     for (auto& t : trees) m_out.merge(std::move(t));
@@ -391,7 +376,7 @@ class SiteRenderer {
     data d;
     auto latest = [&](Section s, std::size_t n) {
       list l;
-      const auto& v = m_by_section[s];
+      const auto& v = m_l.of(s);
       for (std::size_t i = 0; i < v.size() && i < n; ++i) l.push_back(item_summary(*v[i]));
       return l;
     };
@@ -402,7 +387,7 @@ class SiteRenderer {
     d.set("has_current_notices", !current.empty());
     d.set("notices", latest(Section::notices, 6));
     list open;
-    for (const Item* it : m_by_section[Section::consultations]) {
+    for (const Item* it : m_l.of(Section::consultations)) {
       const auto st = consultation_status(*it, m_opt.now);
       if (st.key != "open") continue;
       data x = item_summary(*it);
@@ -427,20 +412,20 @@ class SiteRenderer {
 
   std::vector<const Item*> current_notices() {
     std::vector<const Item*> v;
-    for (const Item* it : m_by_section[Section::notices])
+    for (const Item* it : m_l.of(Section::notices))
       if (notice_on_display(*it, m_opt.now)) v.push_back(it);
     std::stable_sort(v.begin(), v.end(), [](const Item* a, const Item* b) { return a->priority > b->priority; });
     return v;
   }
 
   std::string guide_url() const {
-    for (const Item* p : m_menu_pages)
+    for (const Item* p : m_l.menu_pages)
       if (p->title.find("指南") != std::string::npos) return p->url;
     return "";
   }
 
   void render_disclosure() {
-    const auto& items = m_by_section[Section::disclosure];
+    const auto& items = m_l.of(Section::disclosure);
     // Facets of the catalogue: by category, department, year.
     std::map<std::string, std::vector<const Item*>> by_cat, by_dept;
     std::map<int, std::vector<const Item*>, std::greater<int>> by_year;
@@ -477,7 +462,7 @@ class SiteRenderer {
   }
 
   void render_simple_section(Section s, const std::string& heading, const std::string& column) {
-    const auto& items = m_by_section[s];
+    const auto& items = m_l.of(s);
     View extra = View::object();
     if (s == Section::notices) {
       View current = View::array();
@@ -759,24 +744,6 @@ class SiteRenderer {
   }
 
   // Lists the server answers WeChat menu clicks with (it never reads content files).
-  void write_server_lists() {
-    std::vector<const Item*> latest;
-    for (Section s : {Section::disclosure, Section::notices, Section::consultations})
-      latest.insert(latest.end(), m_by_section[s].begin(), m_by_section[s].end());
-    std::sort(latest.begin(), latest.end(), newer_first);
-    nlohmann::json arr = nlohmann::json::array();
-    for (std::size_t i = 0; i < latest.size() && i < 20; ++i)
-      arr.push_back({{"title", latest[i]->title}, {"url", latest[i]->url}, {"summary", truncate_chars(latest[i]->summary, 80)},
-                     {"published", latest[i]->published.date()}});
-    nlohmann::json j = {{"title", m_c.site.title}, {"latest", arr}};
-    for (const Item* p : m_menu_pages)
-      if (p->title.find("指南") != std::string::npos) {
-        j["guide"] = {{"title", p->title}, {"url", p->url}, {"summary", truncate_chars(p->summary, 80)}};
-        break;
-      }
-    m_out.add("_server/wechat.json", j.dump(1) + "\n");
-  }
-
   void render_not_found() {
     data d;
     d.set("guide_url", guide_url());
@@ -839,8 +806,59 @@ bool notice_on_display(const Item& item, const DateTime& now) {
   return true;
 }
 
-void render_site(const Content& content, const Theme& theme, const RenderOptions& options, OutputTree& out) {
-  SiteRenderer(content, theme, options, out).run();
+const std::vector<const Item*>& Listing::of(Section s) const {
+  static const std::vector<const Item*> none;
+  const auto it = by_section.find(s);
+  return it == by_section.end() ? none : it->second;
+}
+
+Listing list_items(const Content& c) {
+  Listing l;
+  for (const Item& it : c.items) {
+    if (it.is_public() && it.withdrawn()) l.withdrawn.push_back(&it);
+    if (!it.listed()) continue;
+    l.by_section[it.section].push_back(&it);
+  }
+  for (auto& [s, v] : l.by_section) std::sort(v.begin(), v.end(), newer_first);
+  l.menu_pages = l.of(Section::pages);
+  std::sort(l.menu_pages.begin(), l.menu_pages.end(), [](const Item* a, const Item* b) {
+    return a->weight != b->weight ? a->weight < b->weight : a->source < b->source;
+  });
+  return l;
+}
+
+void render_pages(const Content& content, const Listing& listing, const Theme& theme, const RenderOptions& options,
+                  OutputTree& out) {
+  SiteRenderer(content, listing, theme, options, out).run();
+}
+
+// What the server answers WeChat users with: the site title, the latest items and the guide.
+void write_server_lists(const Content& c, const Listing& l, OutputTree& out) {
+  std::vector<const Item*> latest;
+  for (Section s : {Section::disclosure, Section::notices, Section::consultations})
+    latest.insert(latest.end(), l.of(s).begin(), l.of(s).end());
+  std::sort(latest.begin(), latest.end(), newer_first);
+  nlohmann::json arr = nlohmann::json::array();
+  for (std::size_t i = 0; i < latest.size() && i < 20; ++i)
+    arr.push_back({{"title", latest[i]->title}, {"url", latest[i]->url}, {"summary", truncate_chars(latest[i]->summary, 80)},
+                   {"published", latest[i]->published.date()}});
+  nlohmann::json j = {{"title", c.site.title}, {"latest", arr}};
+  for (const Item* p : l.menu_pages)
+    if (p->title.find("指南") != std::string::npos) {
+      j["guide"] = {{"title", p->title}, {"url", p->url}, {"summary", truncate_chars(p->summary, 80)}};
+      break;
+    }
+  out.add("_server/wechat.json", j.dump(1) + "\n");
+}
+
+
+void render_channels(const Content& content, const Listing& listing, const DateTime& now, int wechat_days,
+                     const std::map<int, YearReport>& reports, OutputTree& out) {
+  write_feeds(content, listing.by_section, now, out);
+  write_led(content, now, out);
+  write_server_lists(content, listing, out);
+  write_wechat_articles(content, now, wechat_days, out);
+  for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
 }
 
 }  // namespace gongkai::gen

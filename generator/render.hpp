@@ -1,8 +1,11 @@
 // Site rendering: turns the validated Content into every page of the site (through the theme),
-// the open-data files of the 权责清单, feeds, sitemap and the files the server needs.
+// the open-data files of the 权责清单 (render_pages), and the feeds, sitemap and channel files
+// (render_channels).
 // Pure: reads Content and the theme, writes only into the OutputTree.
 #pragma once
+#include <map>
 #include <string>
+#include <vector>
 
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
@@ -21,7 +24,6 @@ struct RenderOptions {
   std::filesystem::path content_dir;     // to copy attachments
   ListHistory history;                   // 权责清单 versions from git (may be empty)
   int threads = 2;                       // item and catalogue pages are rendered on this many cores
-  int wechat_days = 90;                  // WeChat article exports: items of the last N days (0: all)
   // Incremental rendering (see PageMemo): an item's pages, or a catalogue list page, whose key is
   // the one recorded by the previous build are taken from the previous release, not rendered.
   const std::vector<ItemRecord>* records = nullptr;  // aligned with Content::items
@@ -30,8 +32,27 @@ struct RenderOptions {
   PageMemo* pages_after = nullptr;
 };
 
-// Renders the site into out (paths relative to the site root). Content must be valid.
-void render_site(const Content& content, const Theme& theme, const RenderOptions& options, OutputTree& out);
+struct YearReport;  // statutory.hpp
+
+// The published items as every list shows them: by section newest first, the fixed pages in menu
+// order (weight, then path), and the withdrawn penalties (their page stays, with the reason).
+struct Listing {
+  std::map<Section, std::vector<const Item*>> by_section;
+  std::vector<const Item*> menu_pages;
+  std::vector<const Item*> withdrawn;
+  const std::vector<const Item*>& of(Section s) const;  // empty when the section has none
+};
+Listing list_items(const Content& content);
+
+// Every page of the site, through the theme, with theme assets and attachments (paths relative
+// to the site root). Content must be valid.
+void render_pages(const Content& content, const Listing& listing, const Theme& theme, const RenderOptions& options,
+                  OutputTree& out);
+
+// The files other channels read: feeds and sitemap, LED playlists, WeChat article exports, the
+// server's WeChat lists and the annual reports' CSV. No theme is involved.
+void render_channels(const Content& content, const Listing& listing, const DateTime& now, int wechat_days,
+                     const std::map<int, YearReport>& reports, OutputTree& out);
 
 // Status of a consultation at `now`: 未开始, 征求中, 已结束, 已反馈; days_left for 征求中.
 struct ConsultationStatus {
