@@ -6,22 +6,22 @@
 #include <functional>
 #include <future>
 #include <map>
-#include <set>
 
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
-#include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
-#include "index_no.hpp"
 #include "indexer.hpp"
 #include "loader.hpp"
 #include "markdown.hpp"
+#include "memo.hpp"
+#include "page_memo.hpp"
 #include "parallel.hpp"
 #include "publish.hpp"
 #include "render.hpp"
 #include "history.hpp"
 #include "statutory.hpp"
 #include "theme.hpp"
+#include "validate.hpp"
 
 #ifndef GONGKAI_SOURCE_THEMES
 #define GONGKAI_SOURCE_THEMES ""
@@ -55,149 +55,6 @@ class StageTimer {
   const BuildOptions& m_o;
   std::chrono::steady_clock::time_point m_start;
 };
-
-void add_attachments(Item& it, const std::vector<std::string>& linked_targets, const std::set<std::string>& attachments) {
-  std::set<std::string> seen;
-  for (const std::string& t : linked_targets) {
-    if (!attachments.count(t) || !seen.insert(t).second) continue;
-    Attachment a;
-    a.source = t;
-    a.url = "/" + url_encode_path(t);
-    a.name = fs::path(t).filename().string();
-    it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
-  }
-}
-
-// Renders every Markdown body but drafts', resolving relative links to published URLs. An item
-// taken from the memo keeps its rendered body when every link it has resolves as before.
-// Scheduled items are rendered and their links checked like live ones (a link from any item
-// to a scheduled one resolves to the page that appears on its date; to a draft, it is an error).
-void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix, const std::map<int, YearReport>& reports,
-                           int threads, std::vector<ItemRecord>* records, Diagnostics& diags) {
-  std::map<std::string, const Item*> by_source;
-  for (const Item& it : c.items) by_source[it.source] = &it;
-  const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
-  LinkResolver resolve = [&](const std::string& target, std::string& why) -> std::optional<std::string> {
-    if (ends_with(target, ".md")) {
-      auto it = by_source.find(target);
-      if (it == by_source.end()) { why = "no such file in the content folder"; return std::nullopt; }
-      if (it->second->draft) { why = "it is a draft and is never published"; return std::nullopt; }
-      return it->second->url;
-    }
-    if (attachments.count(target)) return "/" + url_encode_path(target);
-    for (const char* section : {"disclosure", "notices", "consultations", "responsibilities"})
-      if (target == section) return "/" + target + "/";  // the generated section pages
-    if (starts_with(target, "responsibilities/") && ends_with(target, ".toml")) {
-      const std::string dept = target.substr(17, target.size() - 22);
-      for (const auto& l : c.lists)
-        if (l.department == dept) return "/responsibilities/" + dept + "/";
-    }
-    for (const char* idx : {"/index.md", "/_index.md"}) {
-      auto it = by_source.find(target + idx);
-      if (it != by_source.end() && !it->second->draft) return it->second->url;
-    }
-    why = "no such file in the content folder";
-    return std::nullopt;
-  };
-  auto answer = [](const std::optional<std::string>& url, const std::string& why) { return url ? *url : "\x01" + why; };
-  // Bodies are rendered on every core; each worker has its own diagnostics.
-  std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
-  parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
-    Item& it = c.items[i];
-    if (it.draft) return;
-    ItemRecord* rec = records ? &(*records)[i] : nullptr;
-    if (rec && rec->from_memo) {
-      bool same = rec->markdown_done;
-      for (std::size_t k = 0; same && k < rec->links.size(); ++k) {
-        std::string why;
-        const auto url = resolve(rec->links[k].first, why);
-        same = answer(url, why) == rec->links[k].second;
-      }
-      it.attachments.clear();
-      if (same) {
-        for (const Diagnostic& x : rec->markdown_diags) worker_diags[w].add(x);
-        add_attachments(it, rec->linked_targets, attachments);
-        return;
-      }
-      // A link answers differently now (or the body has shortcodes): render it again.
-      it.markdown = split_front_matter(strip_bom(read_file(content_dir / it.source))).body;
-      if (rec->summary_generated) it.summary.clear();
-    }
-    std::vector<std::pair<std::string, std::string>> log;
-    const LinkResolver recording = [&](const std::string& target, std::string& why) {
-      auto url = resolve(target, why);
-      log.emplace_back(target, answer(url, why));
-      return url;
-    };
-    const std::string markdown = expand_shortcodes_before(it.markdown);
-    MarkdownInput in;
-    in.markdown = &markdown;
-    in.source = it.source;
-    in.display_path = prefix + it.source;
-    in.first_line = it.body_line;
-    Diagnostics mine;
-    MarkdownOutput out = render_markdown(in, recording, mine);
-    worker_diags[w].merge(mine);
-    it.html = expand_shortcodes_after(out.html, reports);
-    const bool summary_generated = it.summary.empty();
-    if (summary_generated) it.summary = truncate_chars(out.first_paragraph, 200);
-    add_attachments(it, out.linked_targets, attachments);
-    if (rec) {
-      rec->updated = true;
-      rec->markdown_done = it.html == out.html;  // annual-report shortcodes change with other items
-      rec->summary_generated = summary_generated;
-      rec->markdown_diags = mine.all();
-      rec->links = std::move(log);
-      rec->linked_targets = std::move(out.linked_targets);
-    }
-    it.text = std::move(out.text);
-    // Rendered: the body is not needed again (but for a penalty's table, read by the privacy
-    // check). Freed now rather than after every body is rendered, so that the bodies, their
-    // HTML and their text are never all held at once: fresh memory is what a large build
-    // spends most on after the index (clear_page was a quarter of a 50,000-item --check).
-    if (!it.penalty) std::string().swap(it.markdown);
-  });
-  for (const Diagnostics& d : worker_diags) diags.merge(d);
-  for (auto& l : c.lists) {
-    for (auto& r : l.items) {
-      MarkdownInput in;
-      in.markdown = &r.basis;
-      in.source = l.source;
-      in.display_path = prefix + l.source;
-      in.inline_only = true;
-      r.basis_html = render_markdown(in, resolve, diags).html;
-    }
-  }
-}
-
-// The privacy scan of every item but drafts (reading its file), unless the memo has it.
-// Scheduled items are scanned too, in every build and in --check: the build that makes one
-// live (the unattended hourly refresh) must not be the first to find its personal data. The
-// result depends only on the file, never on the clock, so the memo's is right on either side
-// of the item's date.
-void privacy_stage(const Content& c, const fs::path& content_dir, const std::string& prefix, int threads,
-                   std::vector<ItemRecord>* records, Diagnostics& diags) {
-  std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
-  parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
-    const Item& it = c.items[i];
-    if (it.draft) return;
-    ItemRecord* rec = records ? &(*records)[i] : nullptr;
-    if (rec && rec->from_memo && rec->privacy_done) {
-      for (const Diagnostic& x : rec->privacy_diags) worker_diags[w].add(x);
-      return;
-    }
-    Diagnostics mine;
-    privacy_check_item(it, content_dir, prefix, mine);
-    worker_diags[w].merge(mine);
-    if (rec) {
-      rec->updated = true;
-      rec->privacy_done = true;
-      rec->privacy_diags = mine.all();
-    }
-  });
-  for (const Diagnostics& d : worker_diags) diags.merge(d);
-  privacy_check_others(c, content_dir, prefix, diags);
-}
 
 // What every page depends on outside the content: the generator and site.toml (in the memo
 // key), the --base-url given and every file of the theme. (The renderer adds the site's view
@@ -264,6 +121,7 @@ struct Incremental {
   std::vector<ItemRecord> records;    // aligned with Content::items: what this build learnt
   PageMemo pages_before;              // the current release's pages (empty when not theirs)
   PageMemo pages_after;               // this build's
+  std::vector<std::string> item_keys; // aligned with Content::items (memo.hpp item_inputs_key)
 
   bool memo_changed() const {
     if (memo_file.empty()) return false;
@@ -312,26 +170,6 @@ std::string load_summary(const Content& c, const Incremental& inc) {
          std::to_string(c.lists.size()) + " responsibility lists";
 }
 
-// Index numbers, Markdown bodies and their links, personal data, freshness, attachment sizes.
-// Returns the annual reports (their shortcodes are expanded into bodies here, their CSV is a
-// channel file).
-std::map<int, YearReport> validate_stage(const BuildOptions& o, const Inputs& in, Content& content, Incremental& inc,
-                                         Diagnostics& diags) {
-  assign_index_numbers(content, in.prefix, diags);
-  auto reports = annual_reports(content);
-  render_markdown_stage(content, o.content_dir, in.prefix, reports, o.threads, &inc.records, diags);
-  privacy_stage(content, o.content_dir, in.prefix, o.threads, &inc.records, diags);
-  for (Item& it : content.items) std::string().swap(it.markdown);  // rendered and checked: not needed again
-  if (!diags.has_errors()) freshness_check(content, in.now, in.prefix, diags);  // no noise around real errors
-  for (Item& it : content.items) {
-    for (Attachment& a : it.attachments) {
-      std::error_code ec;
-      a.size = fs::file_size(o.content_dir / a.source, ec);
-    }
-  }
-  return reports;
-}
-
 std::string diagnostics_summary(const Diagnostics& d) {
   return std::to_string(d.error_count()) + " errors, " + std::to_string(d.warning_count()) + " warnings";
 }
@@ -343,7 +181,11 @@ RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Cont
   ro.content_dir = o.content_dir;
   ro.threads = o.threads;
   if (inc) {
-    ro.records = &inc->records;
+    inc->item_keys.assign(content.items.size(), {});
+    parallel_for(content.items.size(), o.threads, [&](std::size_t i, std::size_t) {
+      inc->item_keys[i] = item_inputs_key(content.items[i], inc->records[i]);
+    });
+    ro.item_keys = &inc->item_keys;
     ro.page_key = page_key(inc->memo_key, in.themes / content.site.theme, content);
     ro.pages_before = inc->pages_before.by_url.empty() ? nullptr : &inc->pages_before;
     ro.pages_after = &inc->pages_after;
@@ -394,7 +236,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   Incremental nothing;
   content = load_stage(o, in, nothing, diags);
   timer.done("load", load_summary(content, nothing));
-  const auto reports = validate_stage(o, in, content, nothing, diags);
+  const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads}, nothing.records, diags);
   timer.done("validate", diagnostics_summary(diags));
   Theme theme;
   if (diags.has_errors() || !theme.load(in.themes / content.site.theme, diags)) return false;
@@ -438,7 +280,7 @@ BuildResult build(const BuildOptions& o) {
                            " pages remembered");
     content = load_stage(o, in, inc, r.diagnostics);
     timer.done("load", load_summary(content, inc));
-    const auto reports = validate_stage(o, in, content, inc, r.diagnostics);
+    const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads}, inc.records, r.diagnostics);
     timer.done("validate", diagnostics_summary(r.diagnostics));
     Theme theme;
     if (r.diagnostics.has_errors() || !theme.load(in.themes / content.site.theme, r.diagnostics)) {

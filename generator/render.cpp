@@ -126,7 +126,7 @@ class SiteRenderer {
     // An item's pages are taken from the previous release when nothing they are made of changed:
     // the item (fields, file, link answers), the site and theme (page_key) and what the clock
     // decides for it (whether a notice is on display, a consultation's status).
-    const bool incremental = m_opt.records && m_opt.records->size() == m_c.items.size() && !page_key().empty();
+    const bool incremental = m_opt.item_keys && m_opt.item_keys->size() == m_c.items.size() && !page_key().empty();
     std::vector<PageMemo::Pages> pages(incremental ? items.size() : 0);
     on_workers(items.size(), [&](std::size_t i, SiteRenderer& r) {
       const Item& it = *items[i];
@@ -148,14 +148,14 @@ class SiteRenderer {
   }
 
   std::string item_page_key(const Item& it) const {
-    const ItemRecord& rec = (*m_opt.records)[static_cast<std::size_t>(&it - m_c.items.data())];
+    const std::string& inputs = (*m_opt.item_keys)[static_cast<std::size_t>(&it - m_c.items.data())];
     std::string clock;
     if (it.section == Section::notices) clock = notice_on_display(it, m_opt.now) ? "on display" : "not on display";
     if (it.section == Section::consultations) {
       const auto st = consultation_status(it, m_opt.now);
       clock = st.key + "/" + std::to_string(st.days_left);
     }
-    return sha256_hex(page_key() + "\n" + item_inputs_key(it, rec) + "\n" + clock);
+    return sha256_hex(page_key() + "\n" + inputs + "\n" + clock);
   }
 
   const Content& m_c;

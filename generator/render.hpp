@@ -11,7 +11,7 @@
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
 #include "history.hpp"
-#include "memo.hpp"
+#include "page_memo.hpp"
 #include "output.hpp"
 #include "theme.hpp"
 
@@ -26,7 +26,9 @@ struct RenderOptions {
   int threads = 2;                       // item and catalogue pages are rendered on this many cores
   // Incremental rendering (see PageMemo): an item's pages, or a catalogue list page, whose key is
   // the one recorded by the previous build are taken from the previous release, not rendered.
-  const std::vector<ItemRecord>* records = nullptr;  // aligned with Content::items
+  // Aligned with Content::items: what each item's pages are made of besides the site (its
+  // fields, its file and the answers its links got; memo.hpp item_inputs_key).
+  const std::vector<std::string>* item_keys = nullptr;
   std::string page_key;                  // what every page depends on outside Content: generator, site.toml, theme
   const PageMemo* pages_before = nullptr;
   PageMemo* pages_after = nullptr;

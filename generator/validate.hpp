@@ -1,0 +1,31 @@
+// Validation after loading: index numbers (索引号), Markdown bodies rendered with their links
+// resolved to published URLs (a link to a missing file or a draft is an error), personal data
+// (privacy), freshness rules and attachment sizes. Work whose inputs did not change is taken
+// from the item memo's records.
+#pragma once
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gongkai/content.hpp"
+#include "gongkai/datetime.hpp"
+#include "gongkai/diagnostics.hpp"
+#include "memo.hpp"
+#include "statutory.hpp"
+
+namespace gongkai::gen {
+
+struct ValidateInputs {
+  std::filesystem::path content_dir;
+  std::string prefix;  // of paths in diagnostics
+  DateTime now;
+  int threads = 2;
+};
+
+// Returns the annual reports (their shortcodes are expanded into bodies here). `records` is
+// aligned with content.items (empty: nothing remembered, nothing recorded).
+std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in, std::vector<ItemRecord>& records,
+                                           Diagnostics& diags);
+
+}  // namespace gongkai::gen
