@@ -10,7 +10,7 @@
 
 #include "gongkai/datetime.hpp"
 #include "limits.hpp"
-#include "preview.hpp"
+#include "preview_state.hpp"
 #include "wechat.hpp"
 
 namespace httplib {

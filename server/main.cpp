@@ -9,8 +9,9 @@
 #include <memory>
 
 #include "app.hpp"
-#include "build.hpp"
+#ifdef GONGKAI_PREVIEW
 #include "preview.hpp"
+#endif
 
 namespace {
 
@@ -115,9 +116,18 @@ int main(int argc, char** argv) {
     std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";
     return 2;
   }
+#ifdef GONGKAI_PREVIEW
   std::unique_ptr<server::Preview> preview;
+#else
+  std::unique_ptr<int> preview;  // never set: this gongkai-serve has no preview
+#endif
   std::filesystem::path preview_output;
   if (!watch.empty()) {
+#ifndef GONGKAI_PREVIEW
+    std::cerr << "gongkai-serve: --watch needs a gongkai-serve built with preview (cmake -DGONGKAI_PREVIEW=ON); "
+                 "this one only serves published releases\n";
+    return 2;
+#else
     if (!std::filesystem::is_directory(watch)) {
       std::cerr << "gongkai-serve: --watch " << watch << " is not a folder\n";
       return 2;
@@ -127,10 +137,11 @@ int main(int argc, char** argv) {
       if (!::mkdtemp(tmpl)) return 2;
       o.output_dir = preview_output = tmpl;
     }
-    preview = std::make_unique<server::Preview>(watch, o.output_dir, themes.empty() ? gen::find_themes_dir(watch) : std::filesystem::path(themes));
+    preview = std::make_unique<server::Preview>(watch, o.output_dir, themes);
     preview->start();
     o.preview = &preview->state();
     o.release_poll_ms = 0;
+#endif
   }
   try {
     server::App app(o);
@@ -146,7 +157,9 @@ int main(int argc, char** argv) {
     std::cerr << "gongkai-serve: listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
               << bound << "/ serving " << o.output_dir.string() << "/current\n";
     const bool ok = app.run();
+#ifdef GONGKAI_PREVIEW
     if (preview) preview->stop();
+#endif
     if (!preview_output.empty()) std::filesystem::remove_all(preview_output);
     return ok ? 0 : 2;
   } catch (const std::exception& e) {

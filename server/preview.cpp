@@ -11,7 +11,9 @@ namespace gongkai::server {
 namespace fs = std::filesystem;
 
 Preview::Preview(fs::path content_dir, fs::path output_dir, fs::path themes_dir)
-    : m_content(std::move(content_dir)), m_output(std::move(output_dir)), m_themes(std::move(themes_dir)) {}
+    : m_content(std::move(content_dir)),
+      m_output(std::move(output_dir)),
+      m_themes(themes_dir.empty() ? gen::find_themes_dir(m_content) : std::move(themes_dir)) {}
 
 Preview::~Preview() { stop(); }
 

@@ -3,30 +3,17 @@
 // when the content has errors the pages show the diagnostics. For staff at their desk — what
 // `hugo server` gives Hugo users. Links the generator; the production server does not need it.
 #pragma once
-#include <atomic>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "preview_state.hpp"
+
 namespace gongkai::server {
-
-struct PreviewState {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::uint64_t generation = 0;  // bumps after every build
-  std::string banner_html;       // diagnostics of the last build ("" when clean)
-  bool failed = false;
-  std::atomic<bool> stopping{false};
-
-  void publish(std::string banner, bool failed_build);
-  // Waits until the generation differs from `seen` or `timeout` passes; returns the generation.
-  std::uint64_t wait(std::uint64_t seen, std::chrono::milliseconds timeout);
-};
 
 class Preview {
  public:
+  // `themes_dir` empty: found as gongkai-build finds it (themes/ beside the content folder, …).
   Preview(std::filesystem::path content_dir, std::filesystem::path output_dir, std::filesystem::path themes_dir);
   ~Preview();
   void start();  // first build, then the watcher thread
@@ -41,8 +28,5 @@ class Preview {
   PreviewState m_state;
   std::thread m_thread;
 };
-
-// Adds the reload script (and the diagnostics banner) to an HTML page.
-std::string inject_preview(std::string html, const std::string& banner);
 
 }  // namespace gongkai::server

@@ -1,4 +1,4 @@
-#include "preview.hpp"
+#include "preview_state.hpp"
 
 namespace gongkai::server {
 
