@@ -7,6 +7,7 @@
 #include <qrencode.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <map>
 #include <memory>
@@ -85,6 +86,43 @@ data to_data(const View& v) {
   }
 }
 
+// The bytes a view model's key is the digest of: every key and value, each behind its length (a
+// plain walk: JSON's own dump() validates and escapes every string, several times slower).
+void key_bytes(const View& v, std::string& out) {
+  auto sized = [&](char tag, const std::string& str) {
+    char buf[24];
+    buf[0] = tag;
+    const auto end = std::to_chars(buf + 1, buf + sizeof buf - 1, str.size()).ptr;
+    *end = ':';
+    out.append(buf, static_cast<std::size_t>(end + 1 - buf));
+    out.append(str);
+  };
+  switch (v.type()) {
+    case View::value_t::object:
+      out += '{';
+      for (const auto& [k, x] : v.items()) {
+        sized('k', k);
+        key_bytes(x, out);
+      }
+      out += '}';
+      return;
+    case View::value_t::array:
+      out += '[';
+      for (const auto& x : v) key_bytes(x, out);
+      out += ']';
+      return;
+    case View::value_t::string: sized('s', v.get_ref<const std::string&>()); return;
+    case View::value_t::boolean: out += v.get<bool>() ? 't' : 'f'; return;
+    case View::value_t::null: out += 'n'; return;
+    default: sized('x', v.dump()); return;
+  }
+}
+std::string view_key(const View& v) {
+  std::string bytes;
+  key_bytes(v, bytes);
+  return bytes;
+}
+
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
@@ -99,7 +137,7 @@ class SiteRenderer {
  public:
   SiteRenderer(const Content& c, const Listing& l, const Theme& theme, const RenderOptions& opt, OutputTree& out)
       : m_c(c), m_l(l), m_theme(theme), m_opt(opt), m_out(out) {
-    if (!opt.page_key.empty()) m_page_key = sha256_hex(opt.page_key + "\n" + site_view().dump());
+    if (!opt.page_key.empty()) m_page_key = sha256_hex(opt.page_key + "\n" + view_key(site_view()));
   }
 
   void run() {
@@ -247,15 +285,18 @@ class SiteRenderer {
 
   // An item in a list: the row of every list page, the home page's and the item page's head.
   View summary_view(const Item& it) const {
-    return {{"title", it.title},
-            {"url", it.url},
-            {"date", it.published.date()},
-            {"department", dept_name(it.department)},
-            {"category", it.category.empty() ? "" : cat_name(it.category)},
-            {"invalid", it.validity != "有效"},
-            {"validity", it.validity},
-            {"index_no", it.index_no},
-            {"doc_no", it.doc_no}};
+    View v(View::value_t::object);
+    auto& o = v.get_ref<View::object_t&>();
+    o.emplace("title", it.title);
+    o.emplace("url", it.url);
+    o.emplace("date", it.published.date());
+    o.emplace("department", dept_name(it.department));
+    o.emplace("category", it.category.empty() ? std::string() : cat_name(it.category));
+    o.emplace("invalid", it.validity != "有效");
+    o.emplace("validity", it.validity);
+    o.emplace("index_no", it.index_no);
+    o.emplace("doc_no", it.doc_no);
+    return v;
   }
   data item_summary(const Item& it) const { return to_data(summary_view(it)); }
 
@@ -278,20 +319,28 @@ class SiteRenderer {
     return d;
   }
 
-  // A paginated list of items at `base` (e.g. /disclosure/category/fzzf/), to be rendered; `extra`
-  // is what its pages show besides the rows (the catalogue's facets).
+  // What a list's pages show besides their rows (the catalogue's facets), shared by many lists:
+  // converted and keyed once.
+  struct ListExtra {
+    data model;
+    std::string key;  // view_key of its view model
+    explicit ListExtra(const View& v) : model(to_data(v)), key(view_key(v)) {}
+  };
+
+  // A paginated list of items at `base` (e.g. /disclosure/category/fzzf/), to be rendered.
   struct ListJob {
     std::string base;
     const std::vector<const Item*>* items;
     std::string heading, column;
-    const View* extra;
+    const ListExtra* extra;
     int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
   };
 
   // A paginated list of items at base. A page whose view model is the previous build's is taken
   // from the previous release instead of being rendered.
   void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
-                 const std::string& column, const View& extra) {
+                 const std::string& column, const View& extra_view) {
+    const ListExtra extra(extra_view);
     const ListJob job{base, &items, heading, column, &extra};
     for (int p = 1; p <= job.pages(); ++p) {
       auto [url, pages] = emit_list_page(job, p);
@@ -316,7 +365,7 @@ class SiteRenderer {
     const int pages = job.pages();
     const std::string page_url = p == 1 ? job.base : job.base + "page/" + std::to_string(p) + "/";
     const std::string title = p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）";
-    View view = *job.extra;
+    View view;
     View rows = View::array();
     for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
          i < items.size() && i < static_cast<std::size_t>(p * k_page_size); ++i)
@@ -330,10 +379,13 @@ class SiteRenderer {
     const bool incremental = !page_key().empty() && m_opt.pages_after;
     std::string key;
     if (incremental) {
-      key = sha256_hex(page_key() + "\n" + page_url + "\n" + job.column + "\n" + title + "\n" + view.dump());
+      key = sha256_hex(page_key() + "\n" + page_url + "\n" + job.column + "\n" + title + "\n" + job.extra->key + "\n" +
+                       view_key(view));
       if (const PageMemo::Pages* before = reusable(page_url, key)) return {page_url, *before};
     }
-    emit(page_url, "list", to_data(view), title, job.column);
+    data model = job.extra->model;
+    for (const auto& [k, v] : view.items()) model.set(k, to_data(v));
+    emit(page_url, "list", std::move(model), title, job.column);
     if (!incremental) return {};
     PageMemo::Pages after;
     after.key = key;
@@ -450,14 +502,15 @@ class SiteRenderer {
     for (const auto& c : m_c.site.categories)
       if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
         extra["annual_url"] = "/disclosure/category/" + c.id + "/";
+    const ListExtra catalogue(extra);
     std::vector<ListJob> jobs;
-    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &extra});
+    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &catalogue});
     for (const auto& c : m_c.site.categories)
-      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &extra});
+      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &catalogue});
     for (const auto& dp : m_c.site.departments)
-      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &extra});
+      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &catalogue});
     for (const auto& [y, v] : by_year)
-      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &extra});
+      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &catalogue});
     emit_lists(jobs);
   }
 
