@@ -15,7 +15,7 @@
 #include "markdown.hpp"
 #include "memo.hpp"
 #include "page_memo.hpp"
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 #include "publish.hpp"
 #include "render.hpp"
 #include "history.hpp"

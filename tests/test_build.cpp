@@ -25,7 +25,7 @@
 #include "indexer.hpp"
 #include "memo.hpp"
 #include "output.hpp"
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 #include "support.hpp"
 
 using namespace gongkai;
@@ -310,7 +310,7 @@ TEST_CASE("parallel groups: a group is closed as soon as its steps are done, bef
   // the shards still to come reuse their memory (indexer.cpp).
   const std::vector<std::size_t> ends{3, 5, 6};
   std::vector<std::string> order;
-  gen::parallel_groups(
+  gongkai::parallel_groups(
       ends, 1, [&](std::size_t i, std::size_t) { order.push_back("s" + std::to_string(i)); },
       [&](std::size_t g, std::size_t) { order.push_back("c" + std::to_string(g)); });
   CHECK(order == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3", "s4", "c1", "s5", "c2"});
@@ -319,7 +319,7 @@ TEST_CASE("parallel groups: a group is closed as soon as its steps are done, bef
   const std::vector<std::size_t> many{10, 25, 26, 40, 47};
   std::vector<std::atomic<int>> steps(47), closes(many.size());
   std::atomic<int> early{0};
-  gen::parallel_groups(
+  gongkai::parallel_groups(
       many, 4, [&](std::size_t i, std::size_t) { ++steps[i]; },
       [&](std::size_t g, std::size_t) {
         for (std::size_t i = g ? many[g - 1] : 0; i < many[g]; ++i) early += steps[i].load() != 1;
@@ -331,7 +331,7 @@ TEST_CASE("parallel groups: a group is closed as soon as its steps are done, bef
 
   // A failure is passed on, and nothing starts after it.
   std::vector<std::string> ran;
-  CHECK_THROWS_WITH(gen::parallel_groups(
+  CHECK_THROWS_WITH(gongkai::parallel_groups(
                         ends, 1,
                         [&](std::size_t i, std::size_t) {
                           if (i == 4) throw std::runtime_error("shard 4 failed");
@@ -346,7 +346,7 @@ TEST_CASE("parallel groups: the tail runs once, when every step has started") {
   // The build saves its memo there, on the core the index writer leaves idle near its end.
   const std::vector<std::size_t> ends{3, 5, 6};
   std::vector<std::string> order;
-  gen::parallel_groups(
+  gongkai::parallel_groups(
       ends, 1, [&](std::size_t i, std::size_t) { order.push_back("s" + std::to_string(i)); },
       [&](std::size_t g, std::size_t) { order.push_back("c" + std::to_string(g)); }, [&] { order.push_back("t"); });
   CHECK(order == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3", "s4", "c1", "s5", "c2", "t"});
@@ -354,7 +354,7 @@ TEST_CASE("parallel groups: the tail runs once, when every step has started") {
   for (int threads : {2, 4}) {
     const std::vector<std::size_t> many{10, 25, 26, 40, 47};
     std::atomic<int> started{0}, tails{0}, started_at_tail{-1};
-    gen::parallel_groups(
+    gongkai::parallel_groups(
         many, threads,
         [&](std::size_t, std::size_t) {
           ++started;
@@ -369,7 +369,7 @@ TEST_CASE("parallel groups: the tail runs once, when every step has started") {
     CHECK(started_at_tail.load() == 47);
   }
 
-  CHECK_THROWS_WITH(gen::parallel_groups(
+  CHECK_THROWS_WITH(gongkai::parallel_groups(
                         ends, 2, [](std::size_t, std::size_t) {}, [](std::size_t, std::size_t) {},
                         [] { throw std::runtime_error("tail failed"); }),
                     "tail failed");

@@ -11,10 +11,12 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
-#include "memo.hpp"
 #include "statutory.hpp"
 
 namespace gongkai::gen {
+
+class Memo;          // incremental/memo.hpp (content links it privately: the layers above do not see it)
+struct ItemRecord;
 
 struct ValidateInputs {
   std::filesystem::path content_dir;

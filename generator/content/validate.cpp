@@ -1,5 +1,7 @@
 #include "validate.hpp"
 
+#include "memo.hpp"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -10,7 +12,7 @@
 #include "index_no.hpp"
 #include "loader.hpp"
 #include "markdown.hpp"
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 
 namespace gongkai::gen {
 

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "gongkai/fs.hpp"
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 #include "gongkai/hash.hpp"
 
 namespace gongkai::gen {

@@ -21,7 +21,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
 #include "glass_writer.hpp"
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 
 namespace gongkai::gen {
 

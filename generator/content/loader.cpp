@@ -1,5 +1,6 @@
 #include "loader.hpp"
-#include "parallel.hpp"
+#include "memo.hpp"
+#include "gongkai/parallel.hpp"
 
 #include <algorithm>
 #include <functional>

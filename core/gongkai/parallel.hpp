@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace gongkai::gen {
+namespace gongkai {
 
 template <typename Fn>
 void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16, std::size_t per_worker = 64) {
@@ -116,4 +116,4 @@ void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& s
   if (failure) std::rethrow_exception(failure);
 }
 
-}  // namespace gongkai::gen
+}  // namespace gongkai

@@ -2,12 +2,12 @@
 // the annual report's tables, the privacy guard and the freshness checks. See README
 // "Statutory duties" for the rule behind every number.
 #pragma once
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "gongkai/content.hpp"
 #include "gongkai/diagnostics.hpp"
-#include "output.hpp"
 
 namespace gongkai::gen {
 

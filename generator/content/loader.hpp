@@ -7,9 +7,11 @@
 
 #include "gongkai/content.hpp"
 #include "gongkai/diagnostics.hpp"
-#include "memo.hpp"
 
 namespace gongkai::gen {
+
+class Memo;          // incremental/memo.hpp (content links it privately: the layers above do not see it)
+struct ItemRecord;
 
 struct LoadOptions {
   std::filesystem::path content_dir;

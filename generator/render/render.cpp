@@ -2,7 +2,7 @@
 
 #include "gongkai/hash.hpp"
 
-#include "parallel.hpp"
+#include "gongkai/parallel.hpp"
 
 #include <qrencode.h>
 
