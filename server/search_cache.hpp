@@ -7,10 +7,10 @@
 // requests for the same uncached answer compute it once and share it.
 //
 // DatabasePool: the release's open index handles. Xapian handles are not shared between threads
-// and each keeps its own block cache, so a handle per server thread (64) meant as many cold
-// handles and searches fighting over two cores after every start or release (p99 of the first
-// 2 s of a load run on a fresh server: 104 ms, 62 ms with the pool). The pool holds one handle
-// per core: searches beyond that wait for one, and answers already cached are never held up.
+// and each keeps its own block cache, so a handle per server thread would mean as many cold
+// handles and searches fighting over the cores after every start or release. The pool holds
+// one handle per core: searches beyond that wait for one, and answers already cached are never
+// held up.
 //
 // DocTable: the ranking and facet fields of every document (from the index's value streams),
 // read once per release, so reranking and facet counting touch memory instead of the disk.

@@ -1,7 +1,7 @@
 // Chinese text analysis shared by the indexer and the query side, so both always agree.
 // Text is normalised (NFKC + case folding, zero-width characters dropped), then split into
 // chunks: runs of CJK ideographs, and words of letters/digits. A CJK run yields its single
-// characters and overlapping bigrams; a word yields itself. See README "Search".
+// characters and overlapping bigrams; a word yields itself. See docs/architecture.md.
 #pragma once
 #include <string>
 #include <string_view>

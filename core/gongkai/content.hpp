@@ -1,5 +1,5 @@
-// The content model: what gongkai-build reads from a content folder (see docs/content.md in
-// ../shared/design and README). Plain data; filled by generator/loader, read by every later stage.
+// The content model: what gongkai-build reads from a content folder (docs/content.md). Plain
+// data; filled by generator/content/loader, read by every later stage.
 #pragma once
 #include <cstdint>
 #include <map>

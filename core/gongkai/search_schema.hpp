@@ -59,9 +59,7 @@ inline constexpr unsigned k_slot_exact_keys = 7;  // normalised 文号 '\x1f' �
 inline constexpr unsigned k_slot_local = 8;       // "1" when the title names another locality (地方性法规)
 
 // What a hit displays is kept in two value slots, read only for the hits of a page; document
-// data stays empty. Glass deflates document data (zlib, after zeroing a 128 KB table per
-// document) but not values: the two slots took 9 % fewer instructions to write than the same
-// bytes as data (1,000 items under cachegrind, 8.98 G -> 8.15 G for the whole index).
+// data stays empty (glass deflates document data, not values: values are cheaper to write).
 inline constexpr unsigned k_slot_display = 9;     // one line of JSON: url, title, section, ... (display fields)
 inline constexpr unsigned k_slot_text = 10;       // the body as plain text (up to 64 KB), for snippets
 

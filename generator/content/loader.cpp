@@ -251,7 +251,7 @@ void read_id_list(Fields& f, const std::string& key, const std::string& what, st
 void load_site(const fs::path& file, const std::string& path, const LoadOptions& opt, SiteConfig& site,
                Diagnostics& diags) {
   if (!fs::exists(file)) {
-    diags.error(path, 0, 0, "site.toml is missing: every content folder needs one (see README)");
+    diags.error(path, 0, 0, "site.toml is missing: every content folder needs one (see docs/content.md)");
     return;
   }
   std::string data = strip_bom(read_file(file));

@@ -104,8 +104,8 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
     // cmark-gfm keeps the inline parser's special characters in one global table that every
     // parse with extensions changes and restores around its inline pass (process_inlines in
     // cmark_parser_finish; github/cmark-gfm#176): parses running at once on two threads lost
-    // autolinks. That pass is serialised; block parsing (feed, two thirds of the parse at
-    // 10,000 items: 119 ms of 176), walking and rendering are not.
+    // autolinks. That pass is serialised; block parsing (most of the parse), walking and rendering
+    // are not.
     static std::mutex parse_mutex;
     std::lock_guard<std::mutex> lock(parse_mutex);
     doc.reset(cmark_parser_finish(parser.get()));

@@ -1,6 +1,6 @@
 // Obligations of the 政府信息公开条例 and the website inspection rules, computed from content:
-// the annual report's tables, the privacy guard and the freshness checks. See README
-// "Statutory duties" for the rule behind every number.
+// the annual report's tables, the privacy guard and the freshness checks. See
+// docs/statutory.md for the rule behind every number.
 #pragma once
 #include <filesystem>
 #include <map>
