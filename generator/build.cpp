@@ -22,6 +22,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/version.hpp"
 #include "index_no.hpp"
 #include "indexer.hpp"
 #include "loader.hpp"
@@ -45,7 +46,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* k_generator_version = "0.1.0";
+constexpr const char* k_generator_version = k_version;  // gongkai/version.hpp, from CMake
 
 class StageTimer {
  public:
