@@ -282,7 +282,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       f.url = "/responsibilities/" + l.department + "/#item-" + std::to_string(i);
       f.id = f.url;
       f.title = r.name;
-      f.section = "responsibilities";
+      f.section = k_responsibilities_name;
       f.department_id = l.department;
       f.department = dept_name(l.department);
       f.published = l.updated;

@@ -91,8 +91,8 @@ class SiteRenderer {
     for (const std::string& a : m_c.attachments) m_out.copy(a, m_opt.content_dir / a);
     render_home();
     render_disclosure();
-    render_simple_section(Section::notices, "普法宣传", "notices");
-    render_simple_section(Section::consultations, "重大行政决策公开征求意见", "consultations");
+    render_simple_section(Section::notices, section_title(Section::notices), section_name(Section::notices));
+    render_simple_section(Section::consultations, "重大行政决策公开征求意见", section_name(Section::consultations));
     render_items_parallel();
     render_responsibilities();
     render_not_found();
@@ -213,11 +213,7 @@ class SiteRenderer {
     layout.set("main", main);
     layout.set("page_title", title);
     layout.set("column", column);
-    static const std::map<std::string, std::string> k_column_names = {
-        {"home", "首页"}, {"disclosure", "政府信息公开"}, {"responsibilities", "权责清单"}, {"notices", "普法宣传"},
-        {"consultations", "征求意见"}, {"pages", "网站页面"}, {"search", "站内搜索"}};
-    auto cn = k_column_names.find(column);
-    layout.set("column_name", cn == k_column_names.end() ? "" : cn->second);
+    layout.set("column_name", column_title(column));
     layout.set("is_article", !pub_date.empty());
     layout.set("pub_date", pub_date);
     layout.set("content_source", source.empty() ? m_c.site.organization.name : source);

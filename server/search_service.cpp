@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "gongkai/analysis.hpp"
+#include "gongkai/content.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 #include "json_text.hpp"
@@ -161,7 +162,9 @@ std::optional<SearchParams> parse_search_params(const std::multimap<std::string,
     return std::nullopt;
   sp.q = trim(sp.q);
   if (sp.sort.empty()) sp.sort = "relevance";
-  static const std::set<std::string> k_sections = {"disclosure", "notices", "consultations", "responsibilities", "pages"};
+  static const std::set<std::string> k_sections = {section_name(Section::disclosure), section_name(Section::notices),
+                                                    section_name(Section::consultations), k_responsibilities_name,
+                                                    section_name(Section::pages)};
   if (!sp.section.empty() && !k_sections.count(sp.section)) {
     error = "section must be one of disclosure, notices, consultations, responsibilities, pages";
     return std::nullopt;
