@@ -20,6 +20,7 @@
 
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
+#include "gongkai/release.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 #include "gongkai/version.hpp"
@@ -212,9 +213,8 @@ void privacy_stage(const Content& c, const fs::path& content_dir, const std::str
 
 std::string release_json(const std::string& id, const DateTime& now, std::size_t documents, std::size_t pages,
                          const std::string& base_url) {
-  nlohmann::json j = {{"build_id", id}, {"now", now.iso8601()}, {"base_url", base_url}, {"documents", documents}, {"pages", pages},
-                      {"generator", std::string("gongkai-build ") + k_generator_version}};
-  return j.dump(2) + "\n";
+  const std::string generator = std::string("gongkai-build ") + k_generator_version;
+  return contract::release_json({id, now.iso8601(), base_url, documents, pages, generator});
 }
 
 // Removing a release is slow (one unlink per file), so folders that go are renamed to
@@ -368,7 +368,8 @@ struct ReleaseFiles {
 ReleaseFiles release_files(const fs::path& dir) {
   ReleaseFiles r;
   try {
-    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / "files.sha256")));
+    const std::string listed = read_file(dir / contract::k_manifest_file);
+    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(listed));
     r.root = dir;
   } catch (const std::exception&) {
     r = {};
@@ -379,7 +380,7 @@ ReleaseFiles release_files(const fs::path& dir) {
 // The previous release, whose unchanged files the new one shares (hard links).
 ReleaseFiles previous_release(const fs::path& output_dir) {
   std::error_code ec;
-  const fs::path current = fs::canonical(output_dir / "current", ec);
+  const fs::path current = fs::canonical(output_dir / contract::k_current_link, ec);
   return ec ? ReleaseFiles{} : release_files(current);
 }
 
@@ -456,7 +457,7 @@ BuildResult build(const BuildOptions& o) {
   // Files go straight into a private folder that is renamed into place whole once complete;
   // a failed build removes it and leaves `current` as it was.
   const DateTime now = build_clock(o.now);
-  const fs::path releases = o.output_dir / "releases";
+  const fs::path releases = o.output_dir / contract::k_releases_dir;
   fs::path tmp;
   RunOnce memo_saving;  // offered once the content is valid (see RunOnce); outlives `index`
   std::future<IndexStats> index;
@@ -471,7 +472,7 @@ BuildResult build(const BuildOptions& o) {
   bool swapping = false;  // current.new made, not yet renamed over `current`
   auto discard = [&] {
     memo_saving.offer({});  // an index writer waiting for it goes on
-    if (swapping) ::unlink((o.output_dir / "current.new").c_str());
+    if (swapping) ::unlink((o.output_dir / contract::k_next_link).c_str());
     if (index.valid()) {
       try { index.get(); } catch (...) {}
     }
@@ -512,11 +513,13 @@ BuildResult build(const BuildOptions& o) {
       if (o.recycle) recycled = recyclable(releases, prev.root, o.keep_releases);
       if (recycled.manifest) {
         fs::rename(recycled.root, tmp);
-        for (const char* stale : {"release.json", "files.sha256"}) fs::remove(tmp / stale);
-        if (!o.write_index) fs::remove_all(tmp / "search");  // otherwise updated in place below
+        for (const char* stale : {contract::k_release_file, contract::k_manifest_file})
+          fs::remove(tmp / stale);
+        if (!o.write_index)  // otherwise updated in place below
+          fs::remove_all(tmp / contract::k_search_dir);
       }
-      fs::create_directories(tmp / "site");
-      fs::create_directories(tmp / "server");
+      fs::create_directories(tmp / contract::k_site_dir);
+      fs::create_directories(tmp / contract::k_server_dir);
       out = OutputTree::on_disk(tmp, prev.root, prev.manifest, recycled.manifest);
       // The memo describes the content files, not the release, and is complete once the
       // content is valid (rendering only reads it): it is saved now, while the pages are
@@ -530,7 +533,9 @@ BuildResult build(const BuildOptions& o) {
       // The index is written on its own threads while the pages are rendered and written.
       if (o.write_index)
         index = std::async(std::launch::async, [&] {
-          return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
+          return write_search_index(c, tmp / contract::k_search_dir, o.threads,
+                                    prev.root.empty() ? fs::path()
+                                                      : prev.root / contract::k_search_dir,
                                     [&] { memo_saving.wait_and_run(); });
         });
     }, &carry);
@@ -566,8 +571,9 @@ BuildResult build(const BuildOptions& o) {
       to_trash(releases, tmp);
       tmp.clear();
     } else {
-      write_file(tmp / "files.sha256", out.manifest_text());
-      write_file_atomic(tmp / "release.json", release_json(id, now, r.documents, r.pages, content.site.base_url));
+      write_file(tmp / contract::k_manifest_file, out.manifest_text());
+      write_file_atomic(tmp / contract::k_release_file,
+                        release_json(id, now, r.documents, r.pages, content.site.base_url));
       fs::last_write_time(tmp, fs::file_time_type::clock::now());  // newest, whatever it recycled
     }
     // On disk before it is live, whichever way it was made (written, hard-linked, a recycled
@@ -576,9 +582,9 @@ BuildResult build(const BuildOptions& o) {
     // name and `current` swap to it, each rename made durable by an fsync of its folder. A
     // crash at any point leaves `current` on a complete release, and a release folder is never
     // named before it is on disk (a later build of the same bytes takes it as it is, above).
-    const fs::path link_new = o.output_dir / "current.new";
+    const fs::path link_new = o.output_dir / contract::k_next_link;
     ::unlink(link_new.c_str());
-    if (::symlink((fs::path("releases") / id).c_str(), link_new.c_str()) != 0)
+    if (::symlink(contract::release_link_target(id).c_str(), link_new.c_str()) != 0)
       throw std::runtime_error("cannot create link " + link_new.string() + ": " + std::strerror(errno));
     swapping = true;
     if (o.sync) sync_file_system(tmp.empty() ? final_dir : tmp);
@@ -588,8 +594,9 @@ BuildResult build(const BuildOptions& o) {
     }
     if (o.sync) fsync_dir(releases);
     timer.done("sync", o.sync ? "release on disk (syncfs)" : "skipped (GONGKAI_NO_SYNC=1)");
-    if (::rename(link_new.c_str(), (o.output_dir / "current").c_str()) != 0)
-      throw std::runtime_error("cannot replace " + (o.output_dir / "current").string() + ": " + std::strerror(errno));
+    const fs::path link = o.output_dir / contract::k_current_link;
+    if (::rename(link_new.c_str(), link.c_str()) != 0)
+      throw std::runtime_error("cannot replace " + link.string() + ": " + std::strerror(errno));
     swapping = false;
     try {
       if (o.sync) fsync_dir(o.output_dir);

@@ -770,17 +770,16 @@ class SiteRenderer {
     for (Section s : {Section::disclosure, Section::notices, Section::consultations})
       latest.insert(latest.end(), m_by_section[s].begin(), m_by_section[s].end());
     std::sort(latest.begin(), latest.end(), newer_first);
-    nlohmann::json arr = nlohmann::json::array();
+    contract::WechatLists j{m_c.site.title, {}, {}};
     for (std::size_t i = 0; i < latest.size() && i < 20; ++i)
-      arr.push_back({{"title", latest[i]->title}, {"url", latest[i]->url}, {"summary", truncate_chars(latest[i]->summary, 80)},
-                     {"published", latest[i]->published.date()}});
-    nlohmann::json j = {{"title", m_c.site.title}, {"latest", arr}};
+      j.latest.push_back({latest[i]->title, latest[i]->url, truncate_chars(latest[i]->summary, 80),
+                          latest[i]->published.date()});
     for (const Item* p : m_menu_pages)
       if (p->title.find("指南") != std::string::npos) {
-        j["guide"] = {{"title", p->title}, {"url", p->url}, {"summary", truncate_chars(p->summary, 80)}};
+        j.guide = contract::ListEntry{p->title, p->url, truncate_chars(p->summary, 80), ""};
         break;
       }
-    m_out.add("_server/wechat.json", j.dump(1) + "\n");
+    m_out.add(contract::server_tree_path(contract::k_wechat_file), contract::wechat_lists_json(j));
   }
 
   void render_not_found() {
