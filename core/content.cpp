@@ -30,8 +30,22 @@ const char* section_title(Section s) {
     case Section::disclosure: return "政府信息公开";
     case Section::notices: return "普法宣传";
     case Section::consultations: return "征求意见";
-    case Section::pages: return "页面";
+    case Section::pages: return "网站页面";
   }
+  return "";
+}
+
+std::optional<Section> section_of_name(std::string_view name) {
+  for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
+    if (name == section_name(s)) return s;
+  return std::nullopt;
+}
+
+const char* column_title(std::string_view column) {
+  if (const auto s = section_of_name(column)) return section_title(*s);
+  if (column == k_responsibilities_name) return k_responsibilities_title;
+  if (column == "home") return "首页";
+  if (column == "search") return "站内搜索";
   return "";
 }
 

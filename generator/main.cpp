@@ -7,6 +7,7 @@
 #include <string>
 
 #include "build.hpp"
+#include "gongkai/version.hpp"
 #include "scaffold.hpp"
 
 namespace {
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
       std::cout << k_usage;
       return 0;
     } else if (a == "--version") {
-      std::cout << "gongkai-build 0.1.0\n";
+      std::cout << "gongkai-build " << k_version << "\n";
       return 0;
     } else if (a == "--content") {
       o.content_dir = value("--content");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "gongkai/content.hpp"
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
@@ -64,13 +65,10 @@ void send_cached(const httplib::Request& req, httplib::Response& res, std::strin
   res.set_content(std::move(body), type);
 }
 
+// A search section's label: the site's own (gongkai/content.hpp), the name when unknown.
 std::string section_label(const std::string& s) {
-  if (s == "disclosure") return "政府信息公开";
-  if (s == "notices") return "普法宣传";
-  if (s == "consultations") return "征求意见";
-  if (s == "responsibilities") return "权责清单";
-  if (s == "pages") return "页面";
-  return s;
+  const bool known = section_of_name(s) || s == k_responsibilities_name;
+  return known ? column_title(s) : s;
 }
 
 }  // namespace

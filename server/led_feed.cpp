@@ -12,13 +12,6 @@ namespace gongkai::server {
 
 namespace {
 
-std::optional<DateTime> parse_time(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key)) return std::nullopt;
-  auto dt = DateTime::parse(j.at(key).get<std::string>());
-  if (!dt) throw std::runtime_error(std::string("bad time in led.json: ") + key);
-  return dt;
-}
-
 bool parse_int(const std::string& s, int lo, int hi, int& out) {
   if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
   const int v = std::stoi(s);
@@ -29,35 +22,7 @@ bool parse_int(const std::string& s, int lo, int hi, int& out) {
 
 }  // namespace
 
-LedData parse_led_data(const std::string& text) {
-  LedData d;
-  const auto j = nlohmann::json::parse(text);
-  for (const auto& s : j.at("screens")) {
-    LedScreenProfile p;
-    p.id = s.at("id");
-    p.charset = s.at("charset");
-    p.mode = s.at("mode");
-    p.width = s.at("width");
-    p.height = s.at("height");
-    p.font = s.at("font");
-    p.cols = s.at("cols");
-    p.rows = s.at("rows");
-    d.screens.push_back(p);
-  }
-  for (const auto& i : j.at("items")) {
-    led::LedItem it;
-    it.id = i.at("id");
-    it.title = i.at("title");
-    it.text = i.at("text");
-    it.priority = i.at("priority");
-    it.published = *DateTime::parse(i.at("published").get<std::string>());
-    it.from = parse_time(i, "display_from");
-    it.until = parse_time(i, "display_until");
-    if (it.until && i.value("until_date_only", false)) it.until->has_time = false;
-    d.items.push_back(it);
-  }
-  return d;
-}
+LedData parse_led_data(const std::string& text) { return contract::parse_led_json(text); }
 
 std::optional<LedRequest> parse_led_params(const LedData& data, const std::multimap<std::string, std::string>& params,
                                            int& status, std::string& error) {
@@ -217,10 +182,11 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
 
 std::string led_screens_json(const LedData& data) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& s : data.screens)
-    arr.push_back({{"id", s.id}, {"width", s.width}, {"height", s.height}, {"font", s.font}, {"charset", s.charset},
-                   {"mode", s.mode}, {"cols", s.cols}, {"rows", s.rows},
-                   {"feed", "/led/v1/feed.txt?screen=" + s.id}});
+  for (const auto& s : data.screens) {
+    nlohmann::json j = contract::led_screen_json(s);
+    j["feed"] = "/led/v1/feed.txt?screen=" + s.id;
+    arr.push_back(std::move(j));
+  }
   return nlohmann::json({{"screens", arr}}).dump();
 }
 

@@ -8,20 +8,16 @@
 
 #include "gongkai/datetime.hpp"
 #include "gongkai/led.hpp"
+#include "gongkai/release.hpp"
 
 namespace gongkai::server {
 
-struct LedScreenProfile {
-  std::string id, charset, mode;
-  int width = 0, height = 0, font = 16, cols = 0, rows = 0;
-};
+// Screen profiles and LED items, as the generator writes them to `_server/led.json`.
+using LedScreenProfile = contract::LedScreenProfile;
+using LedData = contract::LedData;
 
-struct LedData {
-  std::vector<LedScreenProfile> screens;
-  std::vector<led::LedItem> items;
-};
-
-// Parses `_server/led.json` as the generator wrote it; throws std::runtime_error.
+// Parses `_server/led.json` as the generator wrote it (contract::parse_led_json); throws
+// std::runtime_error.
 LedData parse_led_data(const std::string& json);
 
 struct LedRequest {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "gongkai/fs.hpp"
 #include "search_cache.hpp"
@@ -26,7 +25,7 @@ std::shared_ptr<const Release> ReleaseManager::current() {
     if (m_current && now - m_checked < m_poll) return m_current;
     if (m_loading) return m_current;  // another thread opens the new release: serve this one meanwhile
     m_checked = now;
-    const fs::path link = m_output / "current";
+    const fs::path link = m_output / contract::k_current_link;
     char buf[4096];
     const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
     if (n <= 0) return m_current;  // nothing published (yet), or the link is being replaced
@@ -61,31 +60,33 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
   auto r = std::make_shared<Release>();
   r->root = fs::canonical(target);
   r->id = r->root.filename().string();
-  r->site = fs::canonical(r->root / "site");
-  r->search_db = r->root / "search";
+  r->site = fs::canonical(r->root / contract::k_site_dir);
+  r->search_db = r->root / contract::k_search_dir;
   r->search = std::make_shared<SearchState>(m_search_cache);
-  if (fs::exists(r->root / "server" / "search.mustache"))
-    r->search_page_template = read_file(r->root / "server" / "search.mustache");
-  if (fs::exists(r->root / "server" / "search_results.mustache"))
-    r->search_results_template = read_file(r->root / "server" / "search_results.mustache");
-  if (fs::exists(r->site / "404.html")) r->not_found_page = read_file(r->site / "404.html");
-  if (fs::exists(r->root / "server" / "led.json")) r->led = parse_led_data(read_file(r->root / "server" / "led.json"));
-  if (fs::exists(r->root / "server" / "wechat.json")) {
-    const auto j = nlohmann::json::parse(read_file(r->root / "server" / "wechat.json"));
-    r->site_title = j.value("title", "");
-    auto entry = [](const nlohmann::json& e) {
-      return ListEntry{e.value("title", ""), e.value("url", ""), e.value("summary", ""), e.value("published", "")};
-    };
-    for (const auto& e : j.value("latest", nlohmann::json::array())) r->wechat_latest.push_back(entry(e));
-    if (j.contains("guide")) r->wechat_guide = entry(j["guide"]);
+  // Every file but the site is optional: an older or partial release is served with what it has.
+  auto server_file = [&](const char* name) -> std::optional<std::string> {
+    const fs::path f = contract::server_file(r->root, name);
+    return fs::exists(f) ? std::optional<std::string>(read_file(f)) : std::nullopt;
+  };
+  if (auto t = server_file(contract::k_search_page_file)) r->search_page_template = std::move(*t);
+  if (auto t = server_file(contract::k_search_results_file))
+    r->search_results_template = std::move(*t);
+  if (fs::exists(r->site / contract::k_not_found_file))
+    r->not_found_page = read_file(r->site / contract::k_not_found_file);
+  if (auto t = server_file(contract::k_led_file)) r->led = parse_led_data(*t);
+  if (auto t = server_file(contract::k_wechat_file)) {
+    contract::WechatLists lists = contract::parse_wechat_lists(*t);
+    r->site_title = std::move(lists.title);
+    r->wechat_latest = std::move(lists.latest);
+    if (lists.guide) r->wechat_guide = std::move(*lists.guide);
   }
-  if (fs::exists(r->root / "release.json")) {
-    const auto j = nlohmann::json::parse(read_file(r->root / "release.json"), nullptr, false);
-    if (j.is_object()) {
-      r->documents = j.value("documents", std::size_t{0});
-      r->build_now = j.value("now", std::string());
-      r->base_url = j.value("base_url", std::string());
-      if (j.contains("build_id")) r->id = j.value("build_id", r->id);
+  if (fs::exists(r->root / contract::k_release_file)) {
+    const auto info = contract::parse_release_json(read_file(r->root / contract::k_release_file));
+    if (info) {
+      r->documents = info->documents;
+      r->build_now = info->now;
+      r->base_url = info->base_url;
+      if (!info->build_id.empty()) r->id = info->build_id;
     }
   }
   prepare_search(*r);

@@ -1,4 +1,5 @@
-// Releases as the server sees them: OUTPUT/current points at OUTPUT/releases/<id>. The manager
+// Releases as the server sees them: OUTPUT/current points at OUTPUT/releases/<id>, laid out as
+// gongkai/release.hpp says. The manager
 // notices a new release by itself (a readlink per check, at most every `poll` interval) and
 // hands out shared snapshots, so a request started on one release finishes on it while the
 // next requests use the new one. Thread-safe.
@@ -10,15 +11,14 @@
 #include <mutex>
 #include <string>
 
+#include "gongkai/release.hpp"
 #include "led_feed.hpp"
 
 namespace gongkai::server {
 
 struct SearchState;
 
-struct ListEntry {
-  std::string title, url, summary, published;
-};
+using ListEntry = contract::ListEntry;  // an entry of the WeChat lists (gongkai/release.hpp)
 
 struct Release {
   std::string id;                   // build id (folder name)

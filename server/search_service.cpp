@@ -15,6 +15,8 @@
 #include <unordered_map>
 
 #include "gongkai/analysis.hpp"
+#include "gongkai/content.hpp"
+#include "gongkai/release.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 #include "json_text.hpp"
@@ -161,7 +163,9 @@ std::optional<SearchParams> parse_search_params(const std::multimap<std::string,
     return std::nullopt;
   sp.q = trim(sp.q);
   if (sp.sort.empty()) sp.sort = "relevance";
-  static const std::set<std::string> k_sections = {"disclosure", "notices", "consultations", "responsibilities", "pages"};
+  static const std::set<std::string> k_sections = {section_name(Section::disclosure), section_name(Section::notices),
+                                                    section_name(Section::consultations), k_responsibilities_name,
+                                                    section_name(Section::pages)};
   if (!sp.section.empty() && !k_sections.count(sp.section)) {
     error = "section must be one of disclosure, notices, consultations, responsibilities, pages";
     return std::nullopt;
@@ -257,11 +261,10 @@ namespace {
 std::shared_ptr<const DocTable> load_table(Xapian::Database& db, const std::filesystem::path& dir) {
   auto t = std::make_shared<DocTable>();
   // Parts named by the stub (generator/indexer.cpp); a plain database is one.
-  if (std::ifstream stub(dir / "XAPIANDB"); stub) {
-    std::size_t lines = 0;
-    for (std::string line; std::getline(stub, line);)
-      if (!line.empty()) ++lines;
-    t->parts = std::max<std::size_t>(1, lines);
+  if (std::ifstream stub(dir / contract::k_search_stub); stub) {
+    const std::string text((std::istreambuf_iterator<char>(stub)),
+                           std::istreambuf_iterator<char>());
+    t->parts = std::max<std::size_t>(1, contract::search_stub_parts(text).size());
   }
   const std::size_t n = db.get_lastdocid() ? t->own_id(db.get_lastdocid()) + 1 : 1;
   // A rebuild's hidden list (own ids); one the builder would not accept hides nothing.

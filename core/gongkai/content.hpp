@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gongkai/datetime.hpp"
@@ -76,8 +77,18 @@ struct SiteConfig {
 };
 
 enum class Section { disclosure, notices, consultations, pages };
+// The one set of section names (content folders, URLs, search facets) and labels (the pages'
+// ColumnName, feed titles, search results). The labels are those the published site shows.
 const char* section_name(Section s);     // "disclosure", ...
-const char* section_title(Section s);    // 政府信息公开, 普法宣传, 征求意见, 页面
+const char* section_title(Section s);    // 政府信息公开, 普法宣传, 征求意见, 网站页面
+std::optional<Section> section_of_name(std::string_view name);  // the inverse of section_name
+// The responsibility lists (权责清单): a column of the site and a search section, but no
+// item's section.
+inline constexpr const char* k_responsibilities_name = "responsibilities";
+inline constexpr const char* k_responsibilities_title = "权责清单";
+// The label of a column of the site: home (首页), the four sections, responsibilities, search
+// (站内搜索); "" for any other name.
+const char* column_title(std::string_view column);
 
 struct Withdrawal {
   DateTime date;       // 撤销日期

@@ -581,13 +581,7 @@ void load_list(ResponsibilityList& list, const std::string& path, const std::str
   f.warn_unknown(path);
 }
 
-std::optional<Section> section_of(const std::string& top) {
-  if (top == "disclosure") return Section::disclosure;
-  if (top == "notices") return Section::notices;
-  if (top == "consultations") return Section::consultations;
-  if (top == "pages") return Section::pages;
-  return std::nullopt;
-}
+std::optional<Section> section_of(const std::string& top) { return section_of_name(top); }
 
 // URL of an item: disclosure/2021/a.md -> /disclosure/2021/a/ ; x/index.md or x/_index.md -> /x/
 std::string item_url(const std::string& rel) {
@@ -698,7 +692,7 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       continue;
     }
     const bool is_md = ends_with(rel, ".md");
-    if (top == "responsibilities") {
+    if (top == k_responsibilities_name) {
       if (ends_with(rel, ".toml")) {
         const std::uintmax_t size = fs::file_size(root / rel);
         if (size > k_max_text_file) { diags.error(path, 0, 0, "file is larger than 8 MiB; split it"); continue; }

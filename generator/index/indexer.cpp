@@ -19,6 +19,7 @@
 #include "gongkai/search_schema.hpp"
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
+#include "gongkai/release.hpp"
 #include "gongkai/text.hpp"
 #include "glass_writer.hpp"
 #include "gongkai/parallel.hpp"
@@ -282,7 +283,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       f.url = "/responsibilities/" + l.department + "/#item-" + std::to_string(i);
       f.id = f.url;
       f.title = r.name;
-      f.section = "responsibilities";
+      f.section = k_responsibilities_name;
       f.department_id = l.department;
       f.department = dept_name(l.department);
       f.published = l.updated;
@@ -339,7 +340,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   auto layout_of = [](const fs::path& root) -> std::optional<Layout> {
     std::string stub;
     try {
-      stub = read_file(root / "XAPIANDB");
+      stub = read_file(root / contract::k_search_stub);
     } catch (const std::exception&) {
       return std::nullopt;
     }
@@ -457,10 +458,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (Xapian::docid d : hidden) text += std::to_string(d) + "\n";
     if (hidden.empty()) fs::remove(dir / sch::k_hidden_file);
     else write_file_atomic(dir / sch::k_hidden_file, text);
-    std::string stub;
-    for (std::size_t p = 0; p < mains.size(); ++p) stub += "glass " + std::to_string(p) + "\n";
-    stub += std::string("glass ") + sch::k_delta_part + "\n";
-    write_file_atomic(dir / "XAPIANDB", stub);
+    write_file_atomic(dir / contract::k_search_stub, contract::search_stub(mains.size(), true));
     stats.written = changed.size();
     stats.removed = removed.size();
     stats.in_place = true;
@@ -532,9 +530,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
         },
         [](std::size_t, std::size_t) {}, tail);
     stats.write_ms = since(started);
-    std::string stub;
-    for (std::size_t p = 0; p < part_count; ++p) stub += "glass " + std::to_string(p) + "\n";
-    write_file_atomic(dir / "XAPIANDB", stub);
+    write_file_atomic(dir / contract::k_search_stub, contract::search_stub(part_count, false));
     stats.written = docs.size();
   }
   std::vector<std::size_t> order(docs.size());

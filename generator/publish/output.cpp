@@ -65,9 +65,7 @@ OutputTree OutputTree::sibling() const {
 }
 
 std::string OutputTree::published_path(const std::string& path) {
-  if (starts_with(path, k_server_prefix)) return "server/" + path.substr(std::string(k_server_prefix).size());
-  if (starts_with(path, k_wechat_prefix)) return "wechat/" + path.substr(std::string(k_wechat_prefix).size());
-  return "site/" + path;
+  return contract::published_path(path);
 }
 
 bool OutputTree::put(const std::string& path, Entry e, const std::string* data) {
@@ -232,12 +230,9 @@ Manifest OutputTree::parse_manifest(const std::string& text) {
     const std::string_view line(text.data() + pos, nl - pos);
     pos = nl + 1;
     if (line.size() < 67 || line.substr(64, 2) != "  ") continue;
-    std::string p(line.substr(66));
-    if (starts_with(p, "site/")) p = p.substr(5);
-    else if (starts_with(p, "server/")) p = k_server_prefix + p.substr(7);
-    else if (starts_with(p, "wechat/")) p = k_wechat_prefix + p.substr(7);
-    else continue;
-    m.emplace(std::move(p), std::string(line.substr(0, 64)));
+    std::optional<std::string> p = contract::tree_path_of(line.substr(66));
+    if (!p) continue;
+    m.emplace(std::move(*p), std::string(line.substr(0, 64)));
   }
   return m;
 }

@@ -18,16 +18,21 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gongkai/release.hpp"
+
 namespace gongkai::gen {
 
-// Paths under these prefixes are published beside the site, not in it.
-inline constexpr const char* k_server_prefix = "_server/";
-inline constexpr const char* k_wechat_prefix = "_wechat/";  // WeChat article exports
+// Paths under these prefixes are published beside the site, not in it (gongkai/release.hpp).
+inline constexpr const char* k_server_prefix = contract::k_server_prefix;
+inline constexpr const char* k_wechat_prefix = contract::k_wechat_prefix;  // WeChat article exports
 // The search page's template (the layout with slots) and the theme's results template.
-inline constexpr const char* k_search_page_template = "_server/search.mustache";
-inline constexpr const char* k_search_results_template = "_server/search_results.mustache";
+inline const std::string k_search_page_template =
+    contract::server_tree_path(contract::k_search_page_file);
+inline const std::string k_search_results_template =
+    contract::server_tree_path(contract::k_search_results_file);
 
-// A release's file list: tree path → SHA-256 (hex), as written to `files.sha256`.
+// A release's file list: tree path → SHA-256 (hex), as written to `files.sha256`
+// (contract::k_manifest_file).
 using Manifest = std::unordered_map<std::string, std::string>;
 
 class OutputTree {

@@ -8,12 +8,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
 
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
+#include "gongkai/release.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 
@@ -24,13 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string release_json(const std::string& id, const ReleaseInfo& info) {
-  nlohmann::json j = {{"build_id", id},
-                      {"now", info.now.iso8601()},
-                      {"base_url", info.base_url},
-                      {"documents", info.documents},
-                      {"pages", info.pages},
-                      {"generator", std::string("gongkai-build ") + k_generator_version}};
-  return j.dump(2) + "\n";
+  const std::string generator = std::string("gongkai-build ") + k_generator_version;
+  return contract::release_json({id, info.now.iso8601(), info.base_url, info.documents, info.pages, generator});
 }
 
 // Removing a release is slow (one unlink per file), so folders that go are renamed to
@@ -81,7 +76,7 @@ void prune_releases(const fs::path& releases, const std::string& keep_id, int ke
 ReleaseFiles release_files(const fs::path& dir) {
   ReleaseFiles r;
   try {
-    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / "files.sha256")));
+    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / contract::k_manifest_file)));
     r.root = dir;
   } catch (const std::exception&) {
     r = {};
@@ -103,7 +98,7 @@ ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int k
 }  // namespace
 
 Publisher::Publisher(const fs::path& output_dir, const DateTime& now, PublishOptions options)
-    : m_output(output_dir), m_releases(output_dir / "releases"), m_now(now), m_opt(options) {
+    : m_output(output_dir), m_releases(output_dir / contract::k_releases_dir), m_now(now), m_opt(options) {
   fs::create_directories(m_releases);
   // One build at a time per output folder (the git hook and the refresh timer may overlap):
   // the second waits for the first, then shares its files.
@@ -115,12 +110,12 @@ Publisher::Publisher(const fs::path& output_dir, const DateTime& now, PublishOpt
   fs::remove_all(m_tmp);
   for (const char* old : {"index", "shards"}) fs::remove_all(m_output / "cache" / old);  // earlier versions' caches
   std::error_code ec;
-  const fs::path current = fs::canonical(m_output / "current", ec);
+  const fs::path current = fs::canonical(m_output / contract::k_current_link, ec);
   if (!ec) m_previous = release_files(current);
 }
 
 Publisher::~Publisher() {
-  if (m_swapping) ::unlink((m_output / "current.new").c_str());
+  if (m_swapping) ::unlink((m_output / contract::k_next_link).c_str());
   std::error_code ec;
   if (!m_tmp.empty()) fs::remove_all(m_tmp, ec);
   if (m_trash.valid()) {
@@ -136,17 +131,17 @@ OutputTree Publisher::open_tree(bool keep_index) {
   if (m_opt.recycle) m_recycled = recyclable(m_releases, m_previous.root, m_opt.keep_releases);
   if (m_recycled.manifest) {
     fs::rename(m_recycled.root, m_tmp);
-    for (const char* stale : {"release.json", "files.sha256"}) fs::remove(m_tmp / stale);
-    if (!keep_index) fs::remove_all(m_tmp / "search");  // otherwise updated in place
+    for (const char* stale : {contract::k_release_file, contract::k_manifest_file}) fs::remove(m_tmp / stale);
+    if (!keep_index) fs::remove_all(m_tmp / contract::k_search_dir);  // otherwise updated in place
   }
-  fs::create_directories(m_tmp / "site");
-  fs::create_directories(m_tmp / "server");
+  fs::create_directories(m_tmp / contract::k_site_dir);
+  fs::create_directories(m_tmp / contract::k_server_dir);
   return OutputTree::on_disk(m_tmp, m_previous.root, m_previous.manifest, m_recycled.manifest);
 }
 
-fs::path Publisher::index_dir() const { return m_tmp / "search"; }
+fs::path Publisher::index_dir() const { return m_tmp / contract::k_search_dir; }
 
-fs::path Publisher::previous_index() const { return m_previous.root.empty() ? fs::path() : m_previous.root / "search"; }
+fs::path Publisher::previous_index() const { return m_previous.root.empty() ? fs::path() : m_previous.root / contract::k_search_dir; }
 
 std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
   // The id names the site's bytes and the index format: a new analyser makes a new release.
@@ -157,8 +152,8 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
     to_trash(m_releases, m_tmp);
     m_tmp.clear();
   } else {
-    write_file(m_tmp / "files.sha256", tree.manifest_text());
-    write_file_atomic(m_tmp / "release.json", release_json(m_id, info));
+    write_file(m_tmp / contract::k_manifest_file, tree.manifest_text());
+    write_file_atomic(m_tmp / contract::k_release_file, release_json(m_id, info));
     fs::last_write_time(m_tmp, fs::file_time_type::clock::now());  // newest, whatever it recycled
   }
   // On disk before it is live, whichever way it was made (written, hard-linked, a recycled
@@ -167,9 +162,9 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
   // name and `current` swap to it, each rename made durable by an fsync of its folder. A
   // crash at any point leaves `current` on a complete release, and a release folder is never
   // named before it is on disk (a later build of the same bytes takes it as it is, above).
-  const fs::path link_new = m_output / "current.new";
+  const fs::path link_new = m_output / contract::k_next_link;
   ::unlink(link_new.c_str());
-  if (::symlink((fs::path("releases") / m_id).c_str(), link_new.c_str()) != 0)
+  if (::symlink(contract::release_link_target(m_id).c_str(), link_new.c_str()) != 0)
     throw std::runtime_error("cannot create link " + link_new.string() + ": " + std::strerror(errno));
   m_swapping = true;
   if (m_opt.sync) sync_file_system(m_tmp.empty() ? final_dir : m_tmp);
@@ -178,8 +173,9 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
     m_tmp.clear();
   }
   if (m_opt.sync) fsync_dir(m_releases);
-  if (::rename(link_new.c_str(), (m_output / "current").c_str()) != 0)
-    throw std::runtime_error("cannot replace " + (m_output / "current").string() + ": " + std::strerror(errno));
+  const fs::path link = m_output / contract::k_current_link;
+  if (::rename(link_new.c_str(), link.c_str()) != 0)
+    throw std::runtime_error("cannot replace " + link.string() + ": " + std::strerror(errno));
   m_swapping = false;
   try {
     if (m_opt.sync) fsync_dir(m_output);

@@ -12,11 +12,12 @@
 #include <string>
 
 #include "gongkai/datetime.hpp"
+#include "gongkai/version.hpp"
 #include "output.hpp"
 
 namespace gongkai::gen {
 
-inline constexpr const char* k_generator_version = "0.1.0";  // in release.json and every cache key
+inline constexpr const char* k_generator_version = k_version;  // gongkai/version.hpp, from CMake
 
 // A release folder and what its files.sha256 says it holds (empty when unreadable).
 struct ReleaseFiles {

@@ -97,9 +97,8 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   }
   std::sort(site.items.begin(), site.items.end(), newer_first);
   write_feed(c, site, now, out);
-  write_feed(c, {"disclosure/", c.site.title + " - 政府信息公开", get(Section::disclosure)}, now, out);
-  write_feed(c, {"notices/", c.site.title + " - 普法宣传", get(Section::notices)}, now, out);
-  write_feed(c, {"consultations/", c.site.title + " - 征求意见", get(Section::consultations)}, now, out);
+  for (Section s : {Section::disclosure, Section::notices, Section::consultations})
+    write_feed(c, {std::string(section_name(s)) + "/", c.site.title + " - " + section_title(s), get(s)}, now, out);
 
   // sitemap.xml: every HTML page of the site (item pages and list pages), sorted by path.
   const std::string& base = c.site.base_url;

@@ -3,40 +3,24 @@
 #include <nlohmann/json.hpp>
 
 #include "gongkai/led.hpp"
+#include "gongkai/release.hpp"
 
 namespace gongkai::gen {
 
-namespace {
-
-nlohmann::json screen_json(const LedScreen& s) {
-  const int cols = static_cast<int>(s.width / (s.font / 2));
-  const int rows = static_cast<int>(s.height / s.font);
-  return {{"id", s.id}, {"width", s.width}, {"height", s.height}, {"font", s.font}, {"charset", s.charset},
-          {"mode", s.mode}, {"cols", cols}, {"rows", rows}};
-}
-
-}  // namespace
-
 void write_led(const Content& c, const DateTime& now, OutputTree& out) {
-  const auto items = led::items_of(c);
-  nlohmann::json screens = nlohmann::json::array();
-  for (const auto& s : c.site.led_screens) screens.push_back(screen_json(s));
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& it : items) {
-    nlohmann::json j = {{"id", it.id}, {"title", it.title}, {"text", it.text}, {"priority", it.priority},
-                        {"published", it.published.iso8601()}};
-    if (it.from) j["display_from"] = it.from->iso8601();
-    if (it.until) j["display_until"] = it.until->iso8601();
-    if (it.until && !it.until->has_time) j["until_date_only"] = true;
-    list.push_back(j);
-  }
-  out.add("_server/led.json", nlohmann::json({{"screens", screens}, {"items", list}}).dump(1) + "\n");
+  // The server's copy: screen profiles and every LED item (gongkai/release.hpp).
+  contract::LedData data;
+  for (const auto& s : c.site.led_screens) data.screens.push_back(contract::led_screen_profile(s));
+  data.items = led::items_of(c);
+  out.add(contract::server_tree_path(contract::k_led_file), contract::led_json(data));
 
+  const auto& items = data.items;
   const auto current = led::current_items(items, now);
   for (const auto& s : c.site.led_screens) {
+    const contract::LedScreenProfile profile = contract::led_screen_profile(s);
     led::Layout layout;
-    layout.cols = static_cast<int>(s.width / (s.font / 2));
-    layout.rows = static_cast<int>(s.height / s.font);
+    layout.cols = profile.cols;
+    layout.rows = profile.rows;
     layout.mode = s.mode;
     layout.charset = s.charset;
     const std::string text = led::render_text(current, layout);

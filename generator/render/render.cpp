@@ -1,6 +1,7 @@
 #include "render.hpp"
 
 #include "gongkai/hash.hpp"
+#include "gongkai/release.hpp"
 
 #include "gongkai/parallel.hpp"
 
@@ -145,8 +146,8 @@ class SiteRenderer {
     for (const std::string& a : m_c.attachments) m_out.copy(a, m_opt.content_dir / a);
     render_home();
     render_disclosure();
-    render_simple_section(Section::notices, "普法宣传", "notices");
-    render_simple_section(Section::consultations, "重大行政决策公开征求意见", "consultations");
+    render_simple_section(Section::notices, section_title(Section::notices), section_name(Section::notices));
+    render_simple_section(Section::consultations, "重大行政决策公开征求意见", section_name(Section::consultations));
     render_items_parallel();
     render_responsibilities();
     render_not_found();
@@ -260,11 +261,7 @@ class SiteRenderer {
     layout.set("main", main);
     layout.set("page_title", title);
     layout.set("column", column);
-    static const std::map<std::string, std::string> k_column_names = {
-        {"home", "首页"}, {"disclosure", "政府信息公开"}, {"responsibilities", "权责清单"}, {"notices", "普法宣传"},
-        {"consultations", "征求意见"}, {"pages", "网站页面"}, {"search", "站内搜索"}};
-    auto cn = k_column_names.find(column);
-    layout.set("column_name", cn == k_column_names.end() ? "" : cn->second);
+    layout.set("column_name", column_title(column));
     layout.set("is_article", !pub_date.empty());
     layout.set("pub_date", pub_date);
     layout.set("content_source", source.empty() ? m_c.site.organization.name : source);
@@ -891,17 +888,16 @@ void write_server_lists(const Content& c, const Listing& l, OutputTree& out) {
   for (Section s : {Section::disclosure, Section::notices, Section::consultations})
     latest.insert(latest.end(), l.of(s).begin(), l.of(s).end());
   std::sort(latest.begin(), latest.end(), newer_first);
-  nlohmann::json arr = nlohmann::json::array();
+  contract::WechatLists j{c.site.title, {}, {}};
   for (std::size_t i = 0; i < latest.size() && i < 20; ++i)
-    arr.push_back({{"title", latest[i]->title}, {"url", latest[i]->url}, {"summary", truncate_chars(latest[i]->summary, 80)},
-                   {"published", latest[i]->published.date()}});
-  nlohmann::json j = {{"title", c.site.title}, {"latest", arr}};
+    j.latest.push_back({latest[i]->title, latest[i]->url, truncate_chars(latest[i]->summary, 80),
+                        latest[i]->published.date()});
   for (const Item* p : l.menu_pages)
     if (p->title.find("指南") != std::string::npos) {
-      j["guide"] = {{"title", p->title}, {"url", p->url}, {"summary", truncate_chars(p->summary, 80)}};
+      j.guide = contract::ListEntry{p->title, p->url, truncate_chars(p->summary, 80), ""};
       break;
     }
-  out.add("_server/wechat.json", j.dump(1) + "\n");
+  out.add(contract::server_tree_path(contract::k_wechat_file), contract::wechat_lists_json(j));
 }
 
 

@@ -1,0 +1,160 @@
+// The release contract (core/gongkai/release.hpp): what the generator writes, the server reads
+// through the same definitions, and what the server reads, written again, gives the same bytes.
+#include <catch2/catch.hpp>
+
+#include "gongkai/fs.hpp"
+#include "gongkai/release.hpp"
+#include "gongkai/version.hpp"
+#include "led_feed.hpp"
+#include "release.hpp"
+#include "support.hpp"
+
+using namespace gongkai;
+using gongkai::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path k_golden = fs::path(GONGKAI_TEST_DIR) / "fixtures/golden";
+
+}  // namespace
+
+TEST_CASE("contract: a release built by the generator is opened by the server as it was written") {
+  TempDir dir;
+  const auto r = test::build_site(k_golden / "content", dir / "out");
+  REQUIRE(r.exit_code == 0);
+  const fs::path out = dir / "out";
+  const fs::path link = out / contract::k_current_link;
+  CHECK(fs::read_symlink(link) == contract::release_link_target(r.release_id));
+  const fs::path root = out / contract::k_current_link;
+  for (const char* part : {contract::k_site_dir, contract::k_server_dir, contract::k_search_dir})
+    CHECK(fs::is_directory(root / part));
+
+  // release.json: the generator's writer, read back by the contract's reader and the server.
+  const auto info = contract::parse_release_json(read_file(root / contract::k_release_file));
+  REQUIRE(info);
+  CHECK(info->build_id == r.release_id);
+  CHECK(info->now == "2022-03-15T10:00:00+08:00");
+  CHECK(info->base_url == "https://golden.example.gov.cn/");
+  CHECK(info->documents == r.documents);
+  CHECK(info->pages == r.pages);
+  CHECK(info->generator == std::string("gongkai-build ") + k_version);
+  CHECK(contract::release_json(*info) == read_file(root / contract::k_release_file));
+
+  server::ReleaseManager releases(out, std::chrono::milliseconds(0), 0);
+  const auto served = releases.current();
+  REQUIRE(served);
+  CHECK(served->id == r.release_id);
+  CHECK(served->documents == r.documents);
+  CHECK(served->build_now == info->now);
+  CHECK(served->base_url == info->base_url);
+  CHECK(served->site_title == "金样镇人民政府");
+  CHECK(served->wechat_guide.url == "/pages/guide/");
+  REQUIRE(!served->wechat_latest.empty());
+  CHECK(served->wechat_latest.front().url == "/consultations/market/");
+  CHECK(served->wechat_latest.front().published == "2022-03-01");
+  REQUIRE(served->led.items.size() == 1);
+  CHECK(served->led.items.front().id == "/notices/law/");
+  const fs::path page = contract::server_file(root, contract::k_search_page_file);
+  CHECK(served->search_page_template == read_file(page));
+  CHECK(!served->search_results_template.empty());
+  const fs::path not_found = root / contract::k_site_dir / contract::k_not_found_file;
+  CHECK(served->not_found_page == read_file(not_found));
+
+  // The stub the indexer wrote names the parts the server counts.
+  const std::string stub = read_file(root / contract::k_search_dir / contract::k_search_stub);
+  const auto parts = contract::search_stub_parts(stub);
+  REQUIRE(!parts.empty());
+  CHECK(contract::search_stub(parts.size(), false) == stub);
+}
+
+TEST_CASE("contract: the golden server files, read and written again, are the same bytes") {
+  const fs::path server = k_golden / "expected" / contract::k_server_prefix;
+  const std::string wechat = read_file(server / contract::k_wechat_file);
+  CHECK(contract::wechat_lists_json(contract::parse_wechat_lists(wechat)) == wechat);
+  const std::string led = read_file(server / contract::k_led_file);
+  CHECK(contract::led_json(server::parse_led_data(led)) == led);
+}
+
+TEST_CASE("contract: led.json keeps screens, windows and date-only ends, written and read") {
+  LedScreen screen;
+  screen.id = "hall";
+  screen.width = 128;
+  screen.height = 32;
+  screen.font = 16;
+  screen.charset = "gb2312";
+  screen.mode = "lines";
+  contract::LedData data;
+  data.screens.push_back(contract::led_screen_profile(screen));
+  CHECK(data.screens[0].cols == 16);
+  CHECK(data.screens[0].rows == 2);
+  led::LedItem a;
+  a.id = "/notices/a/";
+  a.title = "通知";
+  a.text = "依法行政";
+  a.priority = 3;
+  a.published = *DateTime::parse("2022-03-01");
+  a.from = DateTime::parse("2022-03-01T08:00:00+08:00");
+  a.until = DateTime::parse("2022-03-31");
+  data.items.push_back(a);
+  led::LedItem b = a;
+  b.id = "/notices/b/";
+  b.from.reset();
+  b.until.reset();
+  data.items.push_back(b);
+
+  const std::string text = contract::led_json(data);
+  const contract::LedData back = server::parse_led_data(text);
+  REQUIRE(back.screens.size() == 1);
+  CHECK(back.screens[0].id == "hall");
+  CHECK(back.screens[0].cols == 16);
+  CHECK(back.screens[0].rows == 2);
+  CHECK(back.screens[0].charset == "gb2312");
+  REQUIRE(back.items.size() == 2);
+  REQUIRE(back.items[0].until);
+  CHECK(!back.items[0].until->has_time);
+  CHECK(back.items[0].from->iso8601() == "2022-03-01T08:00:00+08:00");
+  CHECK(!back.items[1].from);
+  CHECK(!back.items[1].until);
+  CHECK(contract::led_json(back) == text);
+  CHECK_THROWS(server::parse_led_data(R"({"screens": [], "items": [{"id": "/a/", "title": "",
+      "text": "", "priority": 0, "published": "not a date"}]})"));
+}
+
+TEST_CASE("contract: release.json, wechat.json and tree paths round-trip") {
+  const contract::ReleaseInfo info{"20220315-abc", "2022-03-15T10:00:00+08:00",
+                                   "https://x.example/", 12, 34, "gongkai-build 9.9.9"};
+  const auto back = contract::parse_release_json(contract::release_json(info));
+  REQUIRE(back);
+  CHECK(back->build_id == info.build_id);
+  CHECK(back->documents == 12);
+  CHECK(back->pages == 34);
+  CHECK(back->generator == info.generator);
+  CHECK(!contract::parse_release_json("not json"));
+  CHECK(contract::parse_release_json("{}")->build_id.empty());
+
+  const contract::WechatLists lists{
+      "镇政府", {{"a", "/a/", "s", "2022-03-01"}}, contract::ListEntry{"指南", "/g/", "g", ""}};
+  const std::string text = contract::wechat_lists_json(lists);
+  CHECK(text.find("\"published\": \"2022-03-01\"") != std::string::npos);
+  const auto l = contract::parse_wechat_lists(text);
+  CHECK(l.title == "镇政府");
+  REQUIRE(l.latest.size() == 1);
+  CHECK(l.latest[0].url == "/a/");
+  REQUIRE(l.guide);
+  CHECK(l.guide->url == "/g/");
+  CHECK(!contract::parse_wechat_lists(R"({"title": "t", "latest": []})").guide);
+
+  for (const char* p : {"index.html", "_server/led.json", "_wechat/notices/law.json", "a.css"})
+    CHECK(contract::tree_path_of(contract::published_path(p)) == std::optional<std::string>(p));
+  CHECK(contract::published_path("_server/led.json") == "server/led.json");
+  CHECK(contract::published_path("disclosure/index.html") == "site/disclosure/index.html");
+  CHECK(!contract::tree_path_of("search/XAPIANDB"));
+  CHECK(contract::server_tree_path(contract::k_led_file) == "_server/led.json");
+
+  CHECK(contract::search_stub(2, false) == "glass 0\nglass 1\n");
+  CHECK(contract::search_stub(2, true) == "glass 0\nglass 1\nglass delta\n");
+  CHECK(contract::search_stub_parts("glass 0\nglass 1\nglass delta\n") ==
+        std::vector<std::string>{"0", "1", "delta"});
+  CHECK(contract::search_stub_parts("glass 0\n\n").size() == 1);
+}
