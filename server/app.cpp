@@ -14,6 +14,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
 #include "http_server.hpp"
+#include "led_feed.hpp"
 #include "release.hpp"
 #include "search_cache.hpp"
 #include "search_service.hpp"

@@ -73,7 +73,7 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
     r->search_results_template = std::move(*t);
   if (fs::exists(r->site / contract::k_not_found_file))
     r->not_found_page = read_file(r->site / contract::k_not_found_file);
-  if (auto t = server_file(contract::k_led_file)) r->led = parse_led_data(*t);
+  if (auto t = server_file(contract::k_led_file)) r->led = contract::parse_led_json(*t);
   if (auto t = server_file(contract::k_wechat_file)) {
     contract::WechatLists lists = contract::parse_wechat_lists(*t);
     r->site_title = std::move(lists.title);

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "gongkai/release.hpp"
-#include "led_feed.hpp"
 
 namespace gongkai::server {
 
@@ -31,7 +30,7 @@ struct Release {
   std::size_t documents = 0;
   std::string build_now;            // the build's clock (ISO 8601)
   std::string base_url;             // the site's absolute base URL
-  LedData led;                      // screen profiles and LED items
+  contract::LedData led;                    // screen profiles and LED items
   std::string site_title;
   std::vector<ListEntry> wechat_latest;  // newest items, for the WeChat menu
   ListEntry wechat_guide;                // 政府信息公开指南
