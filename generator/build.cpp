@@ -23,6 +23,7 @@
 #include "gongkai/release.hpp"
 #include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "gongkai/version.hpp"
 #include "index_no.hpp"
 #include "indexer.hpp"
@@ -74,7 +75,7 @@ void add_attachments(Item& it, const std::vector<std::string>& linked_targets, c
     if (!attachments.count(t) || !seen.insert(t).second) continue;
     Attachment a;
     a.source = t;
-    a.url = "/" + url_encode_path(t);
+    a.url = urls::attachment(t);
     a.name = fs::path(t).filename().string();
     it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
   }
@@ -96,13 +97,13 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
       if (it->second->draft) { why = "it is a draft and is never published"; return std::nullopt; }
       return it->second->url;
     }
-    if (attachments.count(target)) return "/" + url_encode_path(target);
+    if (attachments.count(target)) return urls::attachment(target);
     for (const char* section : {"disclosure", "notices", "consultations", "responsibilities"})
-      if (target == section) return "/" + target + "/";  // the generated section pages
+      if (target == section) return urls::folder(target);  // the generated section pages
     if (starts_with(target, "responsibilities/") && ends_with(target, ".toml")) {
       const std::string dept = target.substr(17, target.size() - 22);
       for (const auto& l : c.lists)
-        if (l.department == dept) return "/responsibilities/" + dept + "/";
+        if (l.department == dept) return urls::responsibility_list(dept);
     }
     for (const char* idx : {"/index.md", "/_index.md"}) {
       auto it = by_source.find(target + idx);
@@ -352,7 +353,8 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   }
   if (o.git_history) ro.history = list_history(content, o.content_dir);
   render_site(content, theme, ro, out);
-  for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
+  for (const auto& [year, report] : reports)
+    out.add(urls::tree_path(urls::annual_report_csv(year)), annual_report_csv(report));
   timer.done("render", std::to_string(out.size()) + " files");
   return true;
 }

@@ -17,6 +17,7 @@
 #include "led_export.hpp"
 #include "wechat_export.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::gen {
 
@@ -32,11 +33,8 @@ const PowerType k_power_type_slugs[] = {{"xk", "行政许可"}, {"cf", "行政�
                                         {"jf", "行政给付"}, {"jc", "行政检查"}, {"qr", "行政确认"}, {"jl", "行政奖励"},
                                         {"cj", "行政裁决"}, {"qt", "其他行政权力"}};
 
-std::string out_path(const std::string& url) {  // "/a/b/" -> "a/b/index.html"
-  std::string p = url.substr(1);
-  if (p.empty() || p.back() == '/') p += "index.html";
-  return p;
-}
+// "/a/b/" -> "a/b/index.html"
+std::string out_path(const std::string& url) { return urls::tree_path(url); }
 
 std::string qr_svg(const std::string& text) {
   QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
@@ -128,7 +126,7 @@ class SiteRenderer {
         return;
       }
       r.render_item(it);
-      for (const std::string& url : {it.url, it.url + "print/"})
+      for (const std::string& url : {it.url, urls::print(it.url)})
         if (const std::string* sha = r.m_out.sha(out_path(url))) pages[i].files.emplace_back(out_path(url), *sha);
     });
     if (incremental && m_opt.pages_after)
@@ -218,7 +216,7 @@ class SiteRenderer {
     layout.set("pub_date", pub_date);
     layout.set("content_source", source.empty() ? m_c.site.organization.name : source);
     layout.set("url", url);
-    layout.set("canonical", m_c.site.base_url + url.substr(1));
+    layout.set("canonical", urls::absolute(m_c.site.base_url, url));
     for (const char* s : {"home", "disclosure", "responsibilities", "notices", "consultations"})
       layout.set(std::string("nav_") + s, column == s);
     for (const auto& [name, value] : slots) layout.set(name, value);
@@ -248,7 +246,7 @@ class SiteRenderer {
 
   data pager(const std::string& base, int page, int pages) const {
     data d;
-    auto page_url = [&](int n) { return n == 1 ? base : base + "page/" + std::to_string(n) + "/"; };
+    auto page_url = [&](int n) { return urls::list_page(base, n); };
     d.set("show", pages > 1);
     d.set("has_prev", page > 1);
     d.set("has_next", page < pages);
@@ -307,7 +305,7 @@ class SiteRenderer {
     const auto& items = *job.items;
     const int pages = job.pages();
     std::string key;
-    const std::string page_url = p == 1 ? job.base : job.base + "page/" + std::to_string(p) + "/";
+    const std::string page_url = urls::list_page(job.base, p);
     const bool incremental = job.extra_key && !m_opt.page_key.empty() && m_opt.pages_after;
     if (incremental) {
       Sha256 h;
@@ -400,13 +398,13 @@ class SiteRenderer {
     for (const auto& l : m_c.lists) {
       data x;
       x.set("name", dept_name(l.department));
-      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("url", urls::responsibility_list(l.department));
       x.set("count", std::to_string(l.items.size()));
       depts.push_back(x);
     }
     d.set("lists", depts);
     d.set("guide_url", guide_url());
-    emit("/", "home", d, m_c.site.title, "home");
+    emit(urls::home(), "home", d, m_c.site.title, "home");
   }
 
   std::vector<const Item*> current_notices() {
@@ -438,21 +436,21 @@ class SiteRenderer {
     for (const auto& c : m_c.site.categories) {
       data x;
       x.set("name", c.name);
-      x.set("url", "/disclosure/category/" + c.id + "/");
+      x.set("url", urls::disclosure_category(c.id));
       x.set("count", std::to_string(by_cat[c.id].size()));
       cats.push_back(x);
     }
     for (const auto& dp : m_c.site.departments) {
       data x;
       x.set("name", dp.name);
-      x.set("url", "/disclosure/department/" + dp.id + "/");
+      x.set("url", urls::disclosure_department(dp.id));
       x.set("count", std::to_string(by_dept[dp.id].size()));
       depts.push_back(x);
     }
     for (const auto& [y, v] : by_year) {
       data x;
       x.set("name", std::to_string(y) + "年");
-      x.set("url", "/disclosure/year/" + std::to_string(y) + "/");
+      x.set("url", urls::disclosure_year(y));
       x.set("count", std::to_string(v.size()));
       years.push_back(x);
     }
@@ -465,20 +463,24 @@ class SiteRenderer {
     extra.set("guide_url", guide_url());
     for (const auto& c : m_c.site.categories)
       if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
-        extra.set("annual_url", "/disclosure/category/" + c.id + "/");
+        extra.set("annual_url", urls::disclosure_category(c.id));
     // What `extra` holds, for the incremental rendering of the list pages.
     std::string extra_key = guide_url() + "\n";
     for (const auto& c : m_c.site.categories) extra_key += "c\t" + c.id + "\t" + std::to_string(by_cat[c.id].size()) + "\n";
     for (const auto& dp : m_c.site.departments) extra_key += "d\t" + dp.id + "\t" + std::to_string(by_dept[dp.id].size()) + "\n";
     for (const auto& [y, v] : by_year) extra_key += "y\t" + std::to_string(y) + "\t" + std::to_string(v.size()) + "\n";
     std::vector<ListJob> jobs;
-    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &extra, &extra_key});
+    jobs.push_back(
+        {urls::section(Section::disclosure), &items, "法定主动公开内容", "disclosure", &extra, &extra_key});
     for (const auto& c : m_c.site.categories)
-      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &extra, &extra_key});
+      jobs.push_back({urls::disclosure_category(c.id), &by_cat[c.id], "主题分类：" + c.name,
+                      "disclosure", &extra, &extra_key});
     for (const auto& dp : m_c.site.departments)
-      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &extra, &extra_key});
+      jobs.push_back({urls::disclosure_department(dp.id), &by_dept[dp.id], "发布机构：" + dp.name,
+                      "disclosure", &extra, &extra_key});
     for (const auto& [y, v] : by_year)
-      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &extra, &extra_key});
+      jobs.push_back({urls::disclosure_year(y), &v, std::to_string(y) + "年", "disclosure", &extra,
+                      &extra_key});
     emit_lists(jobs);
   }
 
@@ -491,7 +493,7 @@ class SiteRenderer {
       extra.set("has_current_notices", !current.empty());
       extra.set("current_notices", current);
     }
-    emit_list("/" + column + "/", items, heading, column, extra);
+    emit_list(urls::section(s), items, heading, column, extra);
   }
 
   data attachments_data(const Item& it) const {
@@ -556,7 +558,7 @@ class SiteRenderer {
         // The read-aloud script for the village broadcast: the notice's own, or its body as plain text.
         d.set("broadcast", it.broadcast.empty() ? it.text : it.broadcast);
         d.set("has_broadcast", !it.broadcast.empty() || !it.text.empty());
-        d.set("print_url", it.url + "print/");
+        d.set("print_url", urls::print(it.url));
         render_print(it, d);
         break;
       }
@@ -586,10 +588,10 @@ class SiteRenderer {
 
   void render_print(const Item& it, data d) {
     d.set("site", site_data());
-    const std::string absolute = m_c.site.base_url + it.url.substr(1);
+    const std::string absolute = urls::absolute(m_c.site.base_url, it.url);
     d.set("absolute_url", absolute);
     d.set("qr_svg", qr_svg(absolute));
-    m_out.add(out_path(it.url + "print/"), m_theme.render("print", d));
+    m_out.add(out_path(urls::print(it.url)), m_theme.render("print", d));
   }
 
   void render_responsibilities() {
@@ -617,35 +619,38 @@ class SiteRenderer {
         all_json.push_back(j);
       }
       nlohmann::json doc = {{"department", name}, {"department_id", l.department}, {"updated", l.updated.date()}, {"items", items}};
-      m_out.add("responsibilities/" + l.department + ".json", doc.dump(2) + "\n");
-      m_out.add("responsibilities/" + l.department + ".csv", csv);
+      m_out.add(out_path(urls::responsibility_json(l.department)), doc.dump(2) + "\n");
+      m_out.add(out_path(urls::responsibility_csv(l.department)), csv);
       data d;
       d.set("department", name);
       d.set("updated", l.updated.date());
       d.set("count", std::to_string(l.items.size()));
       d.set("rows", rows_data(all, &l));
-      d.set("csv_url", "/responsibilities/" + l.department + ".csv");
-      d.set("history_url", "/responsibilities/" + l.department + "/history/");
+      d.set("csv_url", urls::responsibility_csv(l.department));
+      d.set("history_url", urls::responsibility_history(l.department));
       render_history(l, name);
-      d.set("json_url", "/responsibilities/" + l.department + ".json");
-      emit("/responsibilities/" + l.department + "/", "responsibility", d, name + "权责清单", "responsibilities", "", name);
+      d.set("json_url", urls::responsibility_json(l.department));
+      emit(urls::responsibility_list(l.department), "responsibility", d,
+           name + k_responsibilities_title, k_responsibilities_name, "", name);
     }
-    m_out.add("responsibilities/all.json", nlohmann::json({{"items", all_json}}).dump(2) + "\n");
-    m_out.add("responsibilities/all.csv", all_csv);
+    m_out.add(out_path(urls::responsibilities_json()),
+              nlohmann::json({{"items", all_json}}).dump(2) + "\n");
+    m_out.add(out_path(urls::responsibilities_csv()), all_csv);
     // The combined page, and one static page per type: filtering works without JavaScript.
-    emit_combined("/responsibilities/", all, "", "权责清单");
+    emit_combined(urls::responsibilities(), all, "", k_responsibilities_title);
     for (const auto& t : k_power_type_slugs) {
       std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> sel;
       for (const auto& p : all)
         if (p.second->type == t.name) sel.push_back(p);
-      emit_combined(std::string("/responsibilities/type/") + t.slug + "/", sel, t.name, std::string("权责清单：") + t.name);
+      emit_combined(urls::responsibility_type(t.slug), sel, t.name,
+                    std::string(k_responsibilities_title) + "：" + t.name);
     }
   }
 
   void render_history(const ResponsibilityList& l, const std::string& name) {
     data d;
     d.set("department", name);
-    d.set("department_url", "/responsibilities/" + l.department + "/");
+    d.set("department_url", urls::responsibility_list(l.department));
     list versions;
     auto it = m_opt.history.find(l.department);
     if (it != m_opt.history.end()) {
@@ -684,7 +689,8 @@ class SiteRenderer {
     d.set("versions", versions);
     d.set("has_versions", !versions.empty());
     d.set("updated", l.updated.date());
-    emit("/responsibilities/" + l.department + "/history/", "responsibility_history", d, name + "权责清单调整记录", "responsibilities", "", name);
+    emit(urls::responsibility_history(l.department), "responsibility_history", d,
+         name + k_responsibilities_title + "调整记录", k_responsibilities_name, "", name);
   }
 
   list rows_data(const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
@@ -703,7 +709,7 @@ class SiteRenderer {
       x.set("accountability", r->accountability);
       x.set("supervision", r->supervision);
       x.set("department", dept_name(l->department));
-      x.set("department_url", "/responsibilities/" + l->department + "/");
+      x.set("department_url", urls::responsibility_list(l->department));
       x.set("updated", l->updated.date());
       rows.push_back(x);
     }
@@ -722,14 +728,14 @@ class SiteRenderer {
     {
       data all;
       all.set("name", "全部");
-      all.set("url", "/responsibilities/");
+      all.set("url", urls::responsibilities());
       all.set("current", type.empty());
       types.push_back(all);
     }
     for (const auto& t : k_power_type_slugs) {
       data x;
       x.set("name", t.name);
-      x.set("url", std::string("/responsibilities/type/") + t.slug + "/");
+      x.set("url", urls::responsibility_type(t.slug));
       x.set("current", type == t.name);
       types.push_back(x);
     }
@@ -738,7 +744,7 @@ class SiteRenderer {
     for (const auto& l : m_c.lists) {
       data x;
       x.set("name", dept_name(l.department));
-      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("url", urls::responsibility_list(l.department));
       x.set("count", std::to_string(l.items.size()));
       x.set("updated", l.updated.date());
       depts.push_back(x);
@@ -755,13 +761,13 @@ class SiteRenderer {
       data x;
       x.set("department", dept_name(l.department));
       x.set("date", v.date.date());
-      x.set("url", "/responsibilities/" + l.department + "/history/");
+      x.set("url", urls::responsibility_history(l.department));
       x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
       recent.push_back(x);
     }
     d.set("recent", recent);
     d.set("has_recent", !recent.empty());
-    emit(url, "responsibilities", d, title, "responsibilities");
+    emit(url, "responsibilities", d, title, k_responsibilities_name);
   }
 
   // Lists the server answers WeChat menu clicks with (it never reads content files).
@@ -785,7 +791,7 @@ class SiteRenderer {
   void render_not_found() {
     data d;
     d.set("guide_url", guide_url());
-    emit("/404.html", "404", d, "页面未找到", "");
+    emit(urls::not_found(), "404", d, "页面未找到", "");
   }
 
   // The search page is rendered by the server, for each search, from a template the build
@@ -797,7 +803,7 @@ class SiteRenderer {
     data shell;
     shell.set("site", site_data());
     const std::string main = m_theme.render("search_shell", shell);
-    const std::string page = emit("/search", "search_shell", data(), "站内搜索", "search", "", "",
+    const std::string page = emit(urls::search(), "search_shell", data(), "站内搜索", "search", "", "",
                                   {{"query", query}, {"title_suffix", title_suffix}}, k_search_page_template);
     m_out.add(k_search_results_template, m_theme.source("search_results"));
     // Tags come from the slots and the shell only: the site's own texts must not carry any, or
