@@ -9,6 +9,7 @@
 #include "gongkai/version.hpp"
 #include "led_feed.hpp"
 #include "release.hpp"
+#include "server_fixture.hpp"
 #include "support.hpp"
 
 using namespace gongkai;
@@ -254,4 +255,46 @@ TEST_CASE("urls: lists, search, LED and absolute addresses") {
   CHECK(urls::absolute("", "/a/") == "/a/");
   CHECK(urls::absolute("https://x.cn/", "https://y.cn/") == "https://y.cn/");
   CHECK(urls::absolute_encoded("https://x.cn/", "/公开/") == "https://x.cn/%E5%85%AC%E5%BC%80/");
+}
+
+TEST_CASE("labels: the section labels are the ColumnName the golden pages publish") {
+  const fs::path expected = k_golden / "expected";
+  auto column_of = [&](const std::string& url) {
+    const std::string page = read_file(expected / urls::tree_path(url));
+    const std::string meta = "<meta name=\"ColumnName\" content=\"";
+    const auto at = page.find(meta);
+    REQUIRE(at != std::string::npos);
+    return page.substr(at + meta.size(), page.find('"', at + meta.size()) - at - meta.size());
+  };
+  CHECK(column_of(urls::item("disclosure/2021/report.md")) == section_title(Section::disclosure));
+  CHECK(column_of(urls::item("notices/law.md")) == section_title(Section::notices));
+  CHECK(column_of(urls::item("consultations/market.md")) == section_title(Section::consultations));
+  CHECK(column_of(urls::item("pages/guide.md")) == section_title(Section::pages));
+  CHECK(column_of(urls::responsibilities()) == k_responsibilities_title);
+  CHECK(column_of(urls::home()) == column_title("home"));
+  CHECK(std::string(section_title(Section::pages)) == "网站页面");
+  const Section sections[] = {Section::disclosure, Section::notices, Section::consultations,
+                              Section::pages};
+  for (Section s : sections) {
+    CHECK(section_of_name(section_name(s)) == s);
+    CHECK(std::string(column_title(section_name(s))) == section_title(s));
+  }
+  CHECK(!section_of_name(k_responsibilities_name));
+  CHECK(std::string(column_title("elsewhere")).empty());
+}
+
+TEST_CASE("labels: the search page labels a hit with the section label the site publishes") {
+  TempDir dir;
+  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  o.threads = 2;
+  o.release_poll_ms = 0;
+  test::RunningServer s(o);
+  auto c = s.client();
+  const auto res = c.Get(urls::search_query("政府信息公开指南") + "&section=pages");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body.find(urls::item("pages/guide.md")) != std::string::npos);
+  CHECK(res->body.find(std::string(section_title(Section::pages)) + " · ") != std::string::npos);
 }
