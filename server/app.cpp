@@ -13,6 +13,7 @@
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "http_server.hpp"
 #include "led_feed.hpp"
 #include "release.hpp"
@@ -178,11 +179,15 @@ struct App::Impl {
       res.set_header("Cache-Control", "no-store");
       res.set_content(j.dump(), "application/json; charset=utf-8");
     });
-    http.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) { api_search(req, res); });
-    http.Get("/search", [this](const httplib::Request& req, httplib::Response& res) { search_page(req, res); });
+    http.Get(urls::api_search(), [this](const httplib::Request& req, httplib::Response& res) {
+      api_search(req, res);
+    });
+    http.Get(urls::search(), [this](const httplib::Request& req, httplib::Response& res) {
+      search_page(req, res);
+    });
     http.Get("/prefs/elder", [](const httplib::Request& req, httplib::Response& res) { elder_toggle(req, res); });
     http.Get("/prefs/mode.css", [](const httplib::Request& req, httplib::Response& res) { mode_css(req, res); });
-    http.Get("/led/v1/screens.json", [this](const httplib::Request& req, httplib::Response& res) {
+    http.Get(urls::led_screens(), [this](const httplib::Request& req, httplib::Response& res) {
       auto r = release_or_503(res);
       if (!r) return;
       send_cached(req, res, led_screens_json(r->led), "application/json; charset=utf-8", "public, max-age=60");
@@ -198,7 +203,7 @@ struct App::Impl {
       send_cached(req, res, out.body, out.content_type, "public, max-age=5");
     });
     http.Get(R"(/led/.*)", [](const httplib::Request&, httplib::Response& res) {
-      text_error(res, 404, "unknown LED path; see /led/v1/screens.json");
+      text_error(res, 404, "unknown LED path; see " + urls::led_screens());
     });
     auto wechat_handler = [this](const httplib::Request& req, httplib::Response& res) {
       auto r = releases.current();
@@ -207,8 +212,8 @@ struct App::Impl {
       res.set_header("Cache-Control", "no-store");
       res.set_content(reply.body, reply.content_type);
     };
-    http.Get("/wechat", wechat_handler);
-    http.Post("/wechat", wechat_handler);
+    http.Get(urls::wechat(), wechat_handler);
+    http.Post(urls::wechat(), wechat_handler);
     http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
     for (const char* m : {"/.*"}) {
       http.Post(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
@@ -320,7 +325,7 @@ struct App::Impl {
       d.set("hits", hits);
       // Facet links keep the query and other filters, and toggle their own.
       auto link = [&](const std::string& key, const std::string& value) {
-        std::string u = "/search?q=" + url_encode_component(sp->q);
+        std::string u = urls::search_query(sp->q);
         auto add = [&](const std::string& k, const std::string& v) {
           if (!v.empty()) u += "&" + k + "=" + url_encode_component(v);
         };
@@ -364,7 +369,7 @@ struct App::Impl {
       }
       d.set("facets", facets);
       d.set("has_filters", !sp->section.empty() || !sp->department.empty() || !sp->category.empty() || !sp->year.empty() || !sp->validity.empty());
-      d.set("clear_filters_url", "/search?q=" + url_encode_component(sp->q));
+      d.set("clear_filters_url", urls::search_query(sp->q));
       d.set("sort_date", sp->sort == "date");
       d.set("sort_relevance_url", link("", "") );
       std::string date_url = link("", "");

@@ -1,12 +1,15 @@
 // The release contract (core/gongkai/release.hpp): what the generator writes, the server reads
-// through the same definitions, and what the server reads, written again, gives the same bytes.
+// through the same definitions, and what the server reads, written again, gives the same bytes;
+// and the URL scheme (core/gongkai/urls.hpp) gives the URLs the golden site has.
 #include <catch2/catch.hpp>
 
 #include "gongkai/fs.hpp"
 #include "gongkai/release.hpp"
+#include "gongkai/urls.hpp"
 #include "gongkai/version.hpp"
 #include "led_feed.hpp"
 #include "release.hpp"
+#include "server_fixture.hpp"
 #include "support.hpp"
 
 using namespace gongkai;
@@ -157,4 +160,141 @@ TEST_CASE("contract: release.json, wechat.json and tree paths round-trip") {
   CHECK(contract::search_stub_parts("glass 0\nglass 1\nglass delta\n") ==
         std::vector<std::string>{"0", "1", "delta"});
   CHECK(contract::search_stub_parts("glass 0\n\n").size() == 1);
+}
+
+// ---- the URL scheme (core/gongkai/urls.hpp) ---------------------------------------------------
+
+TEST_CASE("urls: every page URL of the scheme is a file of the golden tree") {
+  const fs::path expected = k_golden / "expected";
+  const std::vector<std::string> pages = {
+      urls::home(),
+      urls::section(Section::disclosure),
+      urls::section(Section::notices),
+      urls::section(Section::consultations),
+      urls::item("disclosure/2021/report.md"),
+      urls::item("notices/law.md"),
+      urls::print(urls::item("notices/law.md")),
+      urls::item("pages/guide.md"),
+      urls::disclosure_category("fzzf"),
+      urls::disclosure_department("dzb"),
+      urls::disclosure_year(2021),
+      urls::attachment("disclosure/2021/data.csv"),
+      urls::annual_report_csv(2021),
+      urls::not_found(),
+      urls::responsibilities(),
+      urls::responsibility_type("xk"),
+      urls::responsibility_list("zhdd"),
+      urls::responsibility_history("zhdd"),
+      urls::responsibility_csv("zhdd"),
+      urls::responsibility_json("zhdd"),
+      urls::responsibilities_csv(),
+      urls::responsibilities_json(),
+      urls::feed_rss(urls::home()),
+      urls::feed_json(urls::home()),
+      urls::feed_rss(urls::section(Section::notices)),
+      urls::feed_json(urls::section(Section::disclosure)),
+      urls::sitemap(),
+      urls::robots(),
+      urls::opensearch(),
+  };
+  for (const std::string& url : pages) {
+    INFO(url);
+    CHECK(url.front() == '/');
+    CHECK(fs::is_regular_file(expected / urls::tree_path(url)));
+  }
+}
+
+TEST_CASE("urls: the golden pages link what the scheme gives, and name the server's URLs") {
+  const fs::path expected = k_golden / "expected";
+  auto holds = [&](const std::string& file, const std::string& text) {
+    INFO(file << " should hold " << text);
+    CHECK(read_file(expected / file).find(text) != std::string::npos);
+  };
+  auto links = [&](const std::string& file, const std::string& url) {
+    holds(file, "href=\"" + url + "\"");
+  };
+  links("index.html", urls::section(Section::disclosure));
+  links("index.html", urls::responsibility_list("zhdd"));
+  links("index.html", urls::item("disclosure/2021/report.md"));
+  links("responsibilities/zhdd/index.html", urls::responsibility_csv("zhdd"));
+  links("responsibilities/zhdd/index.html", urls::responsibility_json("zhdd"));
+  links("responsibilities/zhdd/index.html", urls::responsibility_history("zhdd"));
+  links("disclosure/index.html", urls::disclosure_category("ndbg"));
+  links("disclosure/index.html", urls::disclosure_department("zhdd"));
+  links("disclosure/index.html", urls::disclosure_year(2019));
+  holds("notices/law/index.html", urls::print("/notices/law/"));
+
+  const std::string base = "https://golden.example.gov.cn/";
+  holds("sitemap.xml", "<loc>" + urls::absolute_encoded(base, "/notices/law/") + "</loc>");
+  holds("robots.txt", "Disallow: " + urls::search() + "\n");
+  holds("opensearch.xml", urls::absolute(base, urls::search()) + "?q=");
+  holds("opensearch.xml", urls::absolute(base, urls::api_search()) + "?q=");
+  holds("index.xml", urls::absolute(base, urls::feed_rss(urls::home())));
+}
+
+TEST_CASE("urls: lists, search, LED and absolute addresses") {
+  CHECK(urls::item("disclosure/2021/a.md") == "/disclosure/2021/a/");
+  CHECK(urls::item("pages/about/index.md") == "/pages/about/");
+  CHECK(urls::item("pages/about/_index.md") == "/pages/about/");
+  CHECK(urls::list_page("/notices/", 1) == "/notices/");
+  CHECK(urls::list_page("/notices/", 3) == "/notices/page/3/");
+  CHECK(urls::responsibility_item("zhdd", 2) == "/responsibilities/zhdd/#item-2");
+  CHECK(urls::search_query("低保 2021") == "/search?q=%E4%BD%8E%E4%BF%9D%202021");
+  CHECK(urls::led_screens() == "/led/v1/screens.json");
+  CHECK(urls::led_feed("rss") == "/led/v1/feed.rss");
+  CHECK(urls::led_screen_feed("hall") == "/led/v1/feed.txt?screen=hall");
+  CHECK(urls::led_snapshot("hall", "txt") == "/led/snapshot/hall.txt");
+  CHECK(urls::wechat() == "/wechat");
+  const std::vector<std::string> reserved = {"/disclosure/", "/notices/", "/consultations/",
+                                             "/pages/", "/responsibilities/", "/search/", "/led/"};
+  CHECK(urls::reserved_folders() == reserved);
+  CHECK(urls::tree_path("/") == "index.html");
+  CHECK(urls::tree_path("/a/b/") == "a/b/index.html");
+  CHECK(urls::tree_path("/a.csv") == "a.csv");
+  CHECK(urls::absolute("https://x.cn/", "/a/") == "https://x.cn/a/");
+  CHECK(urls::absolute("", "/a/") == "/a/");
+  CHECK(urls::absolute("https://x.cn/", "https://y.cn/") == "https://y.cn/");
+  CHECK(urls::absolute_encoded("https://x.cn/", "/公开/") == "https://x.cn/%E5%85%AC%E5%BC%80/");
+}
+
+TEST_CASE("labels: the section labels are the ColumnName the golden pages publish") {
+  const fs::path expected = k_golden / "expected";
+  auto column_of = [&](const std::string& url) {
+    const std::string page = read_file(expected / urls::tree_path(url));
+    const std::string meta = "<meta name=\"ColumnName\" content=\"";
+    const auto at = page.find(meta);
+    REQUIRE(at != std::string::npos);
+    return page.substr(at + meta.size(), page.find('"', at + meta.size()) - at - meta.size());
+  };
+  CHECK(column_of(urls::item("disclosure/2021/report.md")) == section_title(Section::disclosure));
+  CHECK(column_of(urls::item("notices/law.md")) == section_title(Section::notices));
+  CHECK(column_of(urls::item("consultations/market.md")) == section_title(Section::consultations));
+  CHECK(column_of(urls::item("pages/guide.md")) == section_title(Section::pages));
+  CHECK(column_of(urls::responsibilities()) == k_responsibilities_title);
+  CHECK(column_of(urls::home()) == column_title("home"));
+  CHECK(std::string(section_title(Section::pages)) == "网站页面");
+  const Section sections[] = {Section::disclosure, Section::notices, Section::consultations,
+                              Section::pages};
+  for (Section s : sections) {
+    CHECK(section_of_name(section_name(s)) == s);
+    CHECK(std::string(column_title(section_name(s))) == section_title(s));
+  }
+  CHECK(!section_of_name(k_responsibilities_name));
+  CHECK(std::string(column_title("elsewhere")).empty());
+}
+
+TEST_CASE("labels: the search page labels a hit with the section label the site publishes") {
+  TempDir dir;
+  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  o.threads = 2;
+  o.release_poll_ms = 0;
+  test::RunningServer s(o);
+  auto c = s.client();
+  const auto res = c.Get(urls::search_query("政府信息公开指南") + "&section=pages");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body.find(urls::item("pages/guide.md")) != std::string::npos);
+  CHECK(res->body.find(std::string(section_title(Section::pages)) + " · ") != std::string::npos);
 }

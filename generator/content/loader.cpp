@@ -11,6 +11,7 @@
 
 #include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::gen {
 
@@ -584,16 +585,7 @@ void load_list(ResponsibilityList& list, const std::string& path, const std::str
 std::optional<Section> section_of(const std::string& top) { return section_of_name(top); }
 
 // URL of an item: disclosure/2021/a.md -> /disclosure/2021/a/ ; x/index.md or x/_index.md -> /x/
-std::string item_url(const std::string& rel) {
-  std::string stem = rel.substr(0, rel.size() - 3);  // drop ".md"
-  for (const char* idx : {"/index", "/_index"}) {
-    if (ends_with(stem, idx)) {
-      stem.erase(stem.size() - std::string(idx).size());
-      break;
-    }
-  }
-  return "/" + stem + "/";
-}
+std::string item_url(const std::string& rel) { return urls::item(rel); }
 
 }  // namespace
 
@@ -784,9 +776,10 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     if (opt.records) opt.records->push_back(std::move(records[i]));
   }
   // Section index pages are generated; content may not claim their URLs.
-  for (const char* reserved : {"/disclosure/", "/notices/", "/consultations/", "/pages/", "/responsibilities/", "/search/", "/led/"}) {
+  for (const std::string& reserved : urls::reserved_folders()) {
     if (auto it = url_owner.find(reserved); it != url_owner.end())
-      diags.error(opt.display_prefix + it->second, 1, 1, "output path " + std::string(reserved) + " is the generated section page; rename this file");
+      diags.error(opt.display_prefix + it->second, 1, 1,
+                  "output path " + reserved + " is the generated section page; rename this file");
   }
   std::map<std::string, std::string> list_owner;
   for (const auto& l : content.lists) {

@@ -7,6 +7,7 @@
 
 #include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "loader.hpp"
 
 namespace gongkai::gen {
@@ -96,7 +97,8 @@ std::string annual_report_html(const YearReport& r) {
   h += "<tr><th scope=\"row\">其中：简易程序</th><td>" + std::to_string(r.penalties_simple) + "</td><td>" + money(r.fines_simple) + "</td></tr>";
   h += "<tr><th scope=\"row\">其中：一般程序</th><td>" + std::to_string(r.penalties_general) + "</td><td>" + money(r.fines_general) + "</td></tr>";
   h += "<tr><th scope=\"row\">行政强制</th><td>" + std::to_string(r.enforcement) + "</td><td>—</td></tr>";
-  h += "</tbody></table><p class=\"note\">以上数据由网站内容自动统计，下载：<a href=\"/annual-report/" + y + ".csv\">" + y + ".csv</a></p></div>";
+  h += "</tbody></table><p class=\"note\">以上数据由网站内容自动统计，下载：<a href=\"" +
+       urls::annual_report_csv(r.year) + "\">" + y + ".csv</a></p></div>";
   return h;
 }
 

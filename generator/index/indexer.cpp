@@ -21,6 +21,7 @@
 #include "gongkai/hash.hpp"
 #include "gongkai/release.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "glass_writer.hpp"
 #include "gongkai/parallel.hpp"
 
@@ -280,7 +281,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (const auto& r : l.items) {
       ++i;
       DocFields f;
-      f.url = "/responsibilities/" + l.department + "/#item-" + std::to_string(i);
+      f.url = urls::responsibility_item(l.department, i);
       f.id = f.url;
       f.title = r.name;
       f.section = k_responsibilities_name;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "render.hpp"
 
 namespace gongkai::gen {
@@ -24,14 +25,14 @@ std::string item_summary_text(const Item& it) {
 }
 
 struct FeedSpec {
-  std::string path;   // "" for the whole site, or "disclosure/"
+  std::string folder;  // the URL the feed is of: "/" for the whole site, or "/disclosure/"
   std::string title;
   std::vector<const Item*> items;
 };
 
 void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, OutputTree& out) {
   const std::string& base = c.site.base_url;
-  auto abs = [&](const std::string& url) { return base + url_encode_path(url.substr(1)); };
+  auto abs = [&](const std::string& url) { return urls::absolute_encoded(base, url); };
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
@@ -41,11 +42,11 @@ void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, Output
   rss.append_attribute("xmlns:atom") = "http://www.w3.org/2005/Atom";
   auto ch = rss.append_child("channel");
   ch.append_child("title").text() = f.title.c_str();
-  ch.append_child("link").text() = (base + f.path).c_str();
+  ch.append_child("link").text() = urls::absolute(base, f.folder).c_str();
   ch.append_child("description").text() = (c.site.organization.name + " " + f.title).c_str();
   ch.append_child("language").text() = c.site.language.c_str();
   auto self = ch.append_child("atom:link");
-  self.append_attribute("href") = (base + f.path + "index.xml").c_str();
+  self.append_attribute("href") = urls::absolute(base, urls::feed_rss(f.folder)).c_str();
   self.append_attribute("rel") = "self";
   self.append_attribute("type") = "application/rss+xml";
   const std::string updated = f.items.empty() ? now.rfc822() : f.items.front()->published.rfc822();
@@ -53,8 +54,8 @@ void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, Output
 
   nlohmann::json jf = {{"version", "https://jsonfeed.org/version/1.1"},
                        {"title", f.title},
-                       {"home_page_url", base + f.path},
-                       {"feed_url", base + f.path + "feed.json"},
+                       {"home_page_url", urls::absolute(base, f.folder)},
+                       {"feed_url", urls::absolute(base, urls::feed_json(f.folder))},
                        {"language", c.site.language},
                        {"authors", nlohmann::json::array({{{"name", c.site.organization.name}}})}};
   nlohmann::json items = nlohmann::json::array();
@@ -78,8 +79,8 @@ void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, Output
     items.push_back(j);
   }
   jf["items"] = items;
-  out.add(f.path + "index.xml", xml_string(doc));
-  out.add(f.path + "feed.json", jf.dump(2) + "\n");
+  out.add(urls::tree_path(urls::feed_rss(f.folder)), xml_string(doc));
+  out.add(urls::tree_path(urls::feed_json(f.folder)), jf.dump(2) + "\n");
 }
 
 }  // namespace
@@ -90,7 +91,7 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
     auto it = by_section.find(s);
     return it == by_section.end() ? std::vector<const Item*>{} : it->second;
   };
-  FeedSpec site{"", c.site.title, {}};
+  FeedSpec site{urls::home(), c.site.title, {}};
   for (Section s : {Section::disclosure, Section::notices, Section::consultations}) {
     auto v = get(s);
     site.items.insert(site.items.end(), v.begin(), v.end());
@@ -98,7 +99,7 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   std::sort(site.items.begin(), site.items.end(), newer_first);
   write_feed(c, site, now, out);
   for (Section s : {Section::disclosure, Section::notices, Section::consultations})
-    write_feed(c, {std::string(section_name(s)) + "/", c.site.title + " - " + section_title(s), get(s)}, now, out);
+    write_feed(c, {urls::section(s), c.site.title + " - " + section_title(s), get(s)}, now, out);
 
   // sitemap.xml: every HTML page of the site (item pages and list pages), sorted by path.
   const std::string& base = c.site.base_url;
@@ -115,11 +116,13 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
     if (!ends_with(path, "index.html") || starts_with(path, "search/") || ends_with(path, "/print/index.html")) continue;
     const std::string url = "/" + path.substr(0, path.size() - 10);
     auto u = urlset.append_child("url");
-    u.append_child("loc").text() = (base + url_encode_path(url.substr(1))).c_str();
+    u.append_child("loc").text() = urls::absolute_encoded(base, url).c_str();
     if (auto it = lastmod.find(url); it != lastmod.end() && !it->second.empty()) u.append_child("lastmod").text() = it->second.c_str();
   }
-  out.add("sitemap.xml", xml_string(sm));
-  out.add("robots.txt", "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /search\nSitemap: " + base + "sitemap.xml\n");
+  out.add(urls::tree_path(urls::sitemap()), xml_string(sm));
+  out.add(urls::tree_path(urls::robots()), "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: " +
+                                               urls::search() + "\nSitemap: " +
+                                               urls::absolute(base, urls::sitemap()) + "\n");
 
   pugi::xml_document os;
   auto d2 = os.append_child(pugi::node_declaration);
@@ -133,11 +136,13 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   desc.append_child("Language").text() = c.site.language.c_str();
   auto html = desc.append_child("Url");
   html.append_attribute("type") = "text/html";
-  html.append_attribute("template") = (base + "search?q={searchTerms}").c_str();
+  const std::string search = urls::absolute(base, urls::search());
+  html.append_attribute("template") = (search + "?q={searchTerms}").c_str();
   auto json = desc.append_child("Url");
   json.append_attribute("type") = "application/json";
-  json.append_attribute("template") = (base + "api/search?q={searchTerms}&page={startPage?}").c_str();
-  out.add("opensearch.xml", xml_string(os));
+  const std::string api = urls::absolute(base, urls::api_search());
+  json.append_attribute("template") = (api + "?q={searchTerms}&page={startPage?}").c_str();
+  out.add(urls::tree_path(urls::opensearch()), xml_string(os));
 }
 
 }  // namespace gongkai::gen

@@ -4,6 +4,7 @@
 
 #include "gongkai/led.hpp"
 #include "gongkai/release.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::gen {
 
@@ -24,7 +25,7 @@ void write_led(const Content& c, const DateTime& now, OutputTree& out) {
     layout.mode = s.mode;
     layout.charset = s.charset;
     const std::string text = led::render_text(current, layout);
-    out.add("led/snapshot/" + s.id + ".txt", led::encode(text, s.charset));
+    out.add(urls::tree_path(urls::led_snapshot(s.id, "txt")), led::encode(text, s.charset));
     nlohmann::json feed = {{"screen", s.id}, {"as_of", now.iso8601()}, {"cols", layout.cols}, {"rows", layout.rows},
                            {"mode", s.mode}, {"charset", s.charset}, {"items", nlohmann::json::array()}};
     for (const auto& it : current) {
@@ -34,7 +35,7 @@ void write_led(const Content& c, const DateTime& now, OutputTree& out) {
       if (it.until) x["display_until"] = it.until->iso8601();
       feed["items"].push_back(x);
     }
-    out.add("led/snapshot/" + s.id + ".json", feed.dump(1) + "\n");
+    out.add(urls::tree_path(urls::led_snapshot(s.id, "json")), feed.dump(1) + "\n");
   }
 }
 

@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "gongkai/release.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::gen {
 
@@ -44,7 +46,7 @@ void clean(pugi::xml_node node, const std::string& base_url) {
     clean(child, base_url);
     if (name == "a") {  // links do not work in articles: keep the text and show the address
       std::string href = child.attribute("href").value();
-      if (!href.empty() && href[0] == '/') href = base_url + href.substr(1);
+      if (!href.empty() && href[0] == '/') href = urls::absolute(base_url, href);
       child.set_name("span");
       child.remove_attribute("href");
       child.remove_attribute("title");
@@ -85,7 +87,8 @@ void clean(pugi::xml_node node, const std::string& base_url) {
     }
     if (name == "img") {
       std::string src = child.attribute("src").value();
-      if (!src.empty() && src[0] == '/') child.attribute("src").set_value((base_url + src.substr(1)).c_str());
+      if (!src.empty() && src[0] == '/')
+        child.attribute("src").set_value(urls::absolute(base_url, src).c_str());
     }
     if (auto st = k_styles.find(name); st != k_styles.end() && !child.attribute("style")) child.append_attribute("style") = st->second.c_str();
     child = next;
@@ -113,14 +116,14 @@ void write_wechat_articles(const Content& c, const DateTime& now, int days, Outp
     if (!it.is_public() || (it.section != Section::disclosure && it.section != Section::notices)) continue;
     if (days > 0 && it.published.epoch < since) continue;
     const Department* d = c.site.department(it.department);
-    const std::string canonical = c.site.base_url + url_encode_path(it.url.substr(1));
+    const std::string canonical = urls::absolute_encoded(c.site.base_url, it.url);
     std::string head = "<h2 style=\"" + k_styles.at("h2") + "text-align:center;\">" + html_escape(it.title) + "</h2>";
     head += "<p style=\"text-align:center;color:#666;font-size:14px;margin:0 0 1em;\">" + html_escape(d ? d->name : "") + "　" +
             it.published.date() + (it.doc_no.empty() ? "" : "　" + html_escape(it.doc_no)) + "</p>";
     const std::string html = wechat_html(head + it.html, c.site.base_url);
     std::string stem = it.url.substr(1);
     stem.pop_back();
-    out.add("_wechat/" + stem + ".html", html + "\n");
+    out.add(contract::k_wechat_prefix + stem + ".html", html + "\n");
     nlohmann::json article = {{"title", truncate_chars(it.title, 64, "")},
                               {"author", truncate_chars(d ? d->name : c.site.organization.name, 8, "")},
                               {"digest", truncate_chars(it.summary, 120)},
@@ -129,7 +132,8 @@ void write_wechat_articles(const Content& c, const DateTime& now, int days, Outp
                               {"thumb_media_id", ""},
                               {"need_open_comment", 0},
                               {"only_fans_can_comment", 0}};
-    out.add("_wechat/" + stem + ".json", nlohmann::json({{"articles", nlohmann::json::array({article})}}).dump(2) + "\n");
+    out.add(contract::k_wechat_prefix + stem + ".json",
+            nlohmann::json({{"articles", nlohmann::json::array({article})}}).dump(2) + "\n");
   }
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::server {
 
@@ -51,7 +52,8 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
       const bool plain = it->second.size() <= 32 && std::all_of(it->second.begin(), it->second.end(), [](unsigned char c) {
         return std::isalnum(c) || c == '-' || c == '_';
       });
-      error = (plain ? "unknown screen \"" + it->second + "\"" : std::string("unknown screen")) + "; see /led/v1/screens.json";
+      error = (plain ? "unknown screen \"" + it->second + "\"" : std::string("unknown screen")) +
+              "; see " + urls::led_screens();
       return std::nullopt;
     }
     r.layout.cols = r.screen->cols;
@@ -140,7 +142,7 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
     for (const auto& it : items) {
       const std::u32string text = led::apply_charset(led::clean_text(it.text), layout.charset, fallback);
       nlohmann::json x = {{"id", it.id}, {"title", it.title}, {"text", to_utf8(text)}, {"priority", it.priority},
-                          {"url", base_url.empty() ? it.id : base_url + it.id.substr(1)},
+                          {"url", urls::absolute(base_url, it.id)},
                           {"lines", led::wrap(text, layout.cols)}};
       if (it.from) x["display_from"] = it.from->iso8601();
       if (it.until) x["display_until"] = it.until->iso8601();
@@ -170,7 +172,7 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
     const std::string text = to_utf8(led::apply_charset(led::clean_text(it.text), layout.charset, fallback));
     auto x = ch.append_child("item");
     x.append_child("title").text() = text.c_str();
-    x.append_child("link").text() = (base_url.empty() ? it.id : base_url + it.id.substr(1)).c_str();
+    x.append_child("link").text() = urls::absolute(base_url, it.id).c_str();
     x.append_child("guid").text() = it.id.c_str();
     x.append_child("description").text() = text.c_str();
     x.append_child("pubDate").text() = (it.from ? *it.from : it.published).rfc822().c_str();
@@ -184,7 +186,7 @@ std::string led_screens_json(const LedData& data) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& s : data.screens) {
     nlohmann::json j = contract::led_screen_json(s);
-    j["feed"] = "/led/v1/feed.txt?screen=" + s.id;
+    j["feed"] = urls::led_screen_feed(s.id);
     arr.push_back(std::move(j));
   }
   return nlohmann::json({{"screens", arr}}).dump();

@@ -10,6 +10,7 @@
 
 #include "config_file.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "search_service.hpp"
 #include "wechat_crypto.hpp"
 
@@ -25,8 +26,7 @@ std::string param(const std::multimap<std::string, std::string>& p, const std::s
 }
 
 std::string absolute(const Release* r, const std::string& url) {
-  if (!r || r->base_url.empty() || url.empty() || url[0] != '/') return url;
-  return r->base_url + url.substr(1);
+  return r ? urls::absolute(r->base_url, url) : url;
 }
 
 std::string text_xml(const std::string& to, const std::string& from, const DateTime& now, const std::string& content) {
@@ -217,10 +217,11 @@ std::string WechatService::reply_for(const std::map<std::string, std::string>& m
   auto sp = parse_search_params({{"q", q}, {"per_page", "5"}}, error);
   if (!sp) return "success";
   const SearchResult res = run_search(*release, *sp);
-  const std::string more = absolute(release, "/search?q=" + url_encode_component(q));
+  const std::string more = absolute(release, urls::search_query(q));
   if (res.hits.empty())
     return text_xml(to, from, now,
-                    "没有找到与“" + q + "”相关的信息。\n可以换个说法再试，或浏览<a href=\"" + html_escape(absolute(release, "/disclosure/")) +
+                    "没有找到与“" + q + "”相关的信息。\n可以换个说法再试，或浏览<a href=\"" +
+                        html_escape(absolute(release, urls::section(Section::disclosure))) +
                         "\">政府信息公开目录</a>。回复“帮助”查看用法。");
   std::vector<std::pair<std::string, std::string>> links;
   for (const auto& h : res.hits) links.push_back({h.title, absolute(release, h.url)});
