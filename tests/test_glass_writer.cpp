@@ -7,6 +7,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "glass_writer.hpp"
+#include "gongkai/search_schema.hpp"
 #include "gongkai/text.hpp"
 #include "support.hpp"
 
@@ -23,6 +25,16 @@ using gongkai::test::TempDir;
 namespace glass = gongkai::gen::glass;
 
 namespace {
+
+namespace sch = gongkai::search;
+
+// The value slots compared: every slot the build writes (search_schema.hpp) is below this.
+constexpr Xapian::valueno k_slots =
+    1 + std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
+                  sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity,
+                  sch::k_slot_title_key, sch::k_slot_exact_keys, sch::k_slot_local,
+                  sch::k_slot_display, sch::k_slot_text});
+static_assert(k_slots == 11, "a new value slot: give the documents below a value in it");
 
 struct Doc {
   std::vector<std::pair<std::string, std::uint32_t>> terms;  // may repeat a term
@@ -61,7 +73,7 @@ std::string describe(const std::string& path) {
     for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) out << " " << *p << "/" << p.get_wdf() << "/" << p.get_doclength();
     out << "\n";
   }
-  for (Xapian::valueno slot = 0; slot < 8; ++slot) {
+  for (Xapian::valueno slot = 0; slot < k_slots; ++slot) {
     out << "V" << slot << " freq " << db.get_value_freq(slot) << " " << db.get_value_lower_bound(slot).size() << ":"
         << db.get_value_lower_bound(slot) << " " << db.get_value_upper_bound(slot) << ":";
     for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v) out << " " << v.get_docid() << "=" << (*v).size() << ":" << std::hash<std::string>{}(*v);
@@ -69,7 +81,11 @@ std::string describe(const std::string& path) {
   }
   for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
     const Xapian::Document doc = db.get_document(*d);
-    out << "D " << *d << " len " << db.get_doclength(*d) << " v3 " << doc.get_value(3).size() << "\n";
+    out << "D " << *d << " len " << db.get_doclength(*d) << " v3 " << doc.get_value(3).size();
+    for (Xapian::valueno slot = 0; slot < k_slots; ++slot)
+      out << " v" << slot << "=" << doc.get_value(slot).size() << ":"
+          << std::hash<std::string>{}(doc.get_value(slot));
+    out << " data " << doc.get_data().size() << "\n";
   }
   for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k) out << "M " << *k << "=" << db.get_metadata(*k) << "\n";
   return out.str();
@@ -147,9 +163,20 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
     // very long ones make the B-tree three levels deep.
     d.values.emplace_back(0, Xapian::sortable_serialise(1.6e9 + i * 86400.0));
     if (i % 3) d.values.emplace_back(1, i % 2 ? "甲" : "乙丙");
-    d.values.emplace_back(2, "");
+    d.values.emplace_back(2, i % 4 ? "" : "党政办");  // mostly empty
     d.values.emplace_back(3, std::string(i % 10 == 0 ? 9000 : 1200 + pick(3000), static_cast<char>('a' + i % 26)));
     if (i == 1499) d.values.emplace_back(5, "only one");
+    // The build's other slots (search_schema.hpp), as the indexer fills them: year, title key,
+    // exact keys, the local flag (some documents only), display JSON, snippet text.
+    d.values.emplace_back(sch::k_slot_year, std::to_string(2016 + i % 8));
+    d.values.emplace_back(sch::k_slot_title_key, "邦均镇第" + std::to_string(i) + "号公开事项");
+    d.values.emplace_back(sch::k_slot_exact_keys,
+                          "津蓟邦政2021" + std::to_string(i % 40) + "号\x1f" + std::to_string(i));
+    if (i % 7 == 0) d.values.emplace_back(sch::k_slot_local, "1");
+    d.values.emplace_back(sch::k_slot_display, "{\"url\":\"/disclosure/" + std::to_string(i) +
+                                                   "/\",\"title\":\"事项\"}");
+    d.values.emplace_back(sch::k_slot_text,
+                          std::string(200 + pick(600), static_cast<char>('A' + i % 26)));
     docs.push_back(std::move(d));
     ids.push_back(id);
     id += 1 + (i % 5 == 0);
@@ -168,6 +195,13 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
     while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
     const std::size_t from = a.rfind('\n', at) == std::string::npos ? 0 : a.rfind('\n', at) + 1;
     FAIL_CHECK("ours:    " << a.substr(from, 300) << "\nxapian's: " << b.substr(from, 300));
+  }
+  {  // every slot the build writes is compared above, and holds values here
+    Xapian::Database written(ours);
+    for (Xapian::valueno slot = 0; slot < k_slots; ++slot) {
+      INFO("slot " << slot);
+      CHECK(written.get_value_freq(slot) > 0);
+    }
   }
   for (const auto& q : std::vector<std::vector<std::string>>{{utf8(0x4e00) + utf8(0x4e01)}, {"word3", "ab"}, {"XSnotices", "word7"}})
     CHECK(search(ours, q) == search(xapians, q));
