@@ -530,7 +530,7 @@ BuildResult build(const BuildOptions& o) {
       if (o.write_index)
         index = std::async(std::launch::async, [&] {
           return write_search_index(c, tmp / "search", o.threads, prev.root.empty() ? fs::path() : prev.root / "search",
-                                    [&] { memo_saving.wait_and_run(); });
+                                    [&] { memo_saving.wait_and_run(); }, o.index_writer);
         });
     }, &carry);
     if (!ok) {
@@ -545,12 +545,16 @@ BuildResult build(const BuildOptions& o) {
     if (index.valid()) {
       const IndexStats st = index.get();
       r.documents = st.documents;
+      if (!st.warning.empty()) r.diagnostics.warning("search", 0, 0, st.warning);
       timer.done("index", std::to_string(r.documents) + " documents: " +
                               (st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
                                                  "updated in place, " + std::to_string(st.written) + " written and " +
                                                  std::to_string(st.removed) + " deleted"
                                            : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) +
-                                                 " parts in " + std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
+                                                 " parts by the " + index_writer_name(st.writer) +
+                                                 " writer in " +
+                                                 std::to_string(static_cast<int>(st.write_ms)) +
+                                                 " ms, " +
                                                  std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU") +
                               " (" + std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)");
     }
