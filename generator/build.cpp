@@ -206,7 +206,8 @@ std::string index_summary(const IndexStats& st) {
       st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
                         "updated in place, " + std::to_string(st.written) + " written and " +
                         std::to_string(st.removed) + " deleted"
-                  : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) + " parts in " +
+                  : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) + " parts by the " +
+                        index_writer_name(st.writer) + " writer in " +
                         std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
                         std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU";
   return std::to_string(st.documents) + " documents: " + how + " (" + std::to_string(static_cast<int>(st.total_ms)) +
@@ -289,7 +290,7 @@ BuildResult build(const BuildOptions& o) {
     }
     OutputTree out = release.open_tree(o.write_index);
     auto index = in_background(o.write_index, [&] {
-      return write_search_index(content, release.index_dir(), o.threads, release.previous_index());
+      return write_search_index(content, release.index_dir(), o.threads, release.previous_index(), {}, o.index_writer);
     });
     auto memo = in_background(inc.memo_changed(), [&] { inc.save_memo(content); });
     const Listing listing = list_items(content);
@@ -299,6 +300,7 @@ BuildResult build(const BuildOptions& o) {
     out.finish();
     timer.done("channels", std::to_string(out.size()) + " files in all, release folder complete");
     const IndexStats st = wait(index);
+    if (!st.warning.empty()) r.diagnostics.warning("search", 0, 0, st.warning);
     if (o.write_index) timer.done("index", index_summary(st));
     wait(memo);
     timer.done("memo", inc.memo_changed() ? "cache/items.memo updated" : "cache/items.memo unchanged");

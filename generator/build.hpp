@@ -10,6 +10,7 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
+#include "indexer.hpp"
 #include "output.hpp"
 
 namespace gongkai::gen {
@@ -24,6 +25,7 @@ struct BuildOptions {
   std::string build_id;               // release folder name; default: <now>-<digest>
   bool check_only = false;            // validate everything, publish nothing
   bool write_index = true;            // the Xapian index
+  IndexWriter index_writer = IndexWriter::direct;  // who writes a full index (--index-writer)
   bool git_history = true;            // 权责清单 history from the content folder's git repository
   int threads = 2;                    // parallel workers (rendering, indexing)
   int wechat_days = 90;               // WeChat article exports: items of the last N days (0: all)

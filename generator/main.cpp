@@ -16,7 +16,7 @@ const char* k_usage =
     "usage: gongkai-build new disclosure|notice|consultation|page PATH --title TITLE [--content DIR]\n"
     "       gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
     "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] [--no-history]\n"
-    "                     [--wechat-days N]\n"
+    "                     [--wechat-days N] [--index-writer direct|xapian|auto]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
     "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
@@ -31,6 +31,10 @@ const char* k_usage =
     "  --build-id ID   name of the release folder (default: <time>-<digest>)\n"
     "  --themes DIR    folder holding themes (default: themes/ beside the content folder)\n"
     "  --no-index      skip the search index\n"
+    "  --index-writer direct|xapian|auto\n"
+    "                  who writes a full search index: direct (default; stops the build if\n"
+    "                  this Xapian's glass format is not the one it writes), xapian (Xapian's\n"
+    "                  own writer, slower), or auto (direct, else xapian with a warning)\n"
     "  --no-history    do not read the 权责清单 history from git\n"
     "  --wechat-days N WeChat article exports for items of the last N days (default 90; 0: all)\n"
     "\n"
@@ -138,6 +142,16 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.wechat_days = static_cast<int>(n);
+    } else if (a == "--index-writer" || a.rfind("--index-writer=", 0) == 0) {
+      const std::string v =
+          a == "--index-writer" ? value("--index-writer") : a.substr(a.find('=') + 1);
+      const auto writer = gen::parse_index_writer(v);
+      if (!writer) {
+        std::cerr << "gongkai-build: --index-writer must be direct, xapian or auto, not \"" << v
+                  << "\"\n";
+        return 2;
+      }
+      o.index_writer = *writer;
     } else if (a == "--no-history") {
       o.git_history = false;
     } else if (a == "--no-index") {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <xapian.h>
@@ -9,6 +10,7 @@
 #include "gongkai/search_schema.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <atomic>
 #include <chrono>
@@ -456,6 +458,112 @@ TEST_CASE("index parts: a rebuild leaves the main parts as written, and writes c
   CHECK(test::read_text(search_last / "XAPIANDB") == "glass 0\nglass 1\n");
   CHECK_FALSE(std::filesystem::exists(search_last / search::k_hidden_file));
   CHECK(index_documents(search_last) == index_documents(dir / "full3/current/search"));
+}
+
+TEST_CASE("index writers: a rebuild updates in place a full index that Xapian's writer wrote") {
+  // As "index parts" above, but the full index written by --index-writer=xapian.
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  auto item = [&](int i, const std::string& extra) {
+    test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
+                     "+++\ntitle = \"邦均镇第" + std::to_string(i) +
+                         "号公开事项\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
+                         "\"\ncategory = \"fzzf\"\npublished = 2024-03-1" + std::to_string(i % 10) +
+                         "\n+++\n第" + std::to_string(i) + "号事项的正文。" + extra + "\n");
+  };
+  for (int i = 0; i < 400; ++i) item(i, "");
+  const std::string now = "2024-06-01T00:00:00+08:00";
+  auto with = [](gen::IndexWriter writer) {
+    return [writer](gen::BuildOptions& o) {
+      o.threads = 2;
+      o.index_writer = writer;
+    };
+  };
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, with(gen::IndexWriter::xapian))
+              .exit_code == 0);
+  const auto search_dir = dir / "inc/current/search";
+  REQUIRE(test::read_text(search_dir / "XAPIANDB") == "glass 0\nglass 1\n");
+  CHECK_FALSE(std::filesystem::exists(search_dir / "0/termlist.glass"));  // no term lists either
+
+  item(3, "补充：宅基地审批结果。");
+  item(398, "补充：低保名单。");
+  item(500, "新增事项。");
+  std::filesystem::remove(dir / "content/disclosure/2024/item-7.md");
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, with(gen::IndexWriter::xapian))
+              .exit_code == 0);
+  REQUIRE(test::read_text(search_dir / "XAPIANDB") == "glass 0\nglass 1\nglass delta\n");
+  CHECK(Xapian::Database((search_dir / search::k_delta_part).string()).get_doccount() == 3);
+  std::set<Xapian::docid> hidden;
+  std::istringstream in(test::read_text(search_dir / search::k_hidden_file));
+  for (Xapian::docid d = 0; in >> d;) hidden.insert(d);
+  CHECK(hidden.size() == 3);  // the old copies of items 3, 398 and 7
+  REQUIRE(
+      test::build_site(dir / "content", dir / "full-direct", now, with(gen::IndexWriter::direct))
+          .exit_code == 0);
+  REQUIRE(
+      test::build_site(dir / "content", dir / "full-xapian", now, with(gen::IndexWriter::xapian))
+          .exit_code == 0);
+  CHECK(index_documents(search_dir) == index_documents(dir / "full-direct/current/search"));
+  CHECK(index_documents(search_dir) == index_documents(dir / "full-xapian/current/search"));
+
+  // The next rebuild, with the default writer, updates the same index in place: a delta part
+  // does not depend on who wrote the main parts.
+  item(3, "补充：宅基地审批结果（更正）。");
+  REQUIRE(test::build_site(dir / "content", dir / "inc", now, with(gen::IndexWriter::direct))
+              .exit_code == 0);
+  REQUIRE(test::build_site(dir / "content", dir / "full2", now, with(gen::IndexWriter::direct))
+              .exit_code == 0);
+  const auto search_now = std::filesystem::canonical(dir / "inc/current/search");
+  CHECK(test::read_text(search_now / "XAPIANDB") == "glass 0\nglass 1\nglass delta\n");
+  CHECK(index_documents(search_now) == index_documents(dir / "full2/current/search"));
+}
+
+namespace {
+
+// Runs the real gongkai-build with `args`: its exit status and what it printed.
+std::pair<int, std::string> run_build(const std::string& args) {
+  std::string out;
+  FILE* p = ::popen((std::string("'") + GONGKAI_BUILD_EXE + "' " + args + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "cannot run gongkai-build"};
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("index writers: --index-writer takes direct, xapian or auto, and refuses the rest") {
+  TempDir dir;
+  const std::string site = "--content '" + std::string(GONGKAI_EXAMPLE_CONTENT) + "' --themes '" +
+                           GONGKAI_THEMES_DIR +
+                           "' --now 2026-11-26T10:00:00+08:00 --no-history --verbose --output '" +
+                           (dir / "out").string() + "'";
+  for (const std::string bad :
+       {"--index-writer=fast", "--index-writer=", "--index-writer=Xapian", "--index-writer none"}) {
+    INFO(bad);
+    const auto [status, said] = run_build(site + " " + bad);
+    CHECK(status == 2);
+    CHECK(said.find("gongkai-build: --index-writer must be direct, xapian or auto, not \"") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "out"));  // refused before anything is written
+  }
+  const auto [no_value, said] = run_build(site + " --index-writer");
+  CHECK(no_value == 2);
+  CHECK(said.find("gongkai-build: --index-writer needs a value") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "out"));
+  // The good ones, in both spellings, each a full write into a fresh output folder (only a
+  // full write names its writer); auto writes directly where the format check passes.
+  for (const auto& [arg, writer] :
+       std::vector<std::pair<std::string, std::string>>{{"--index-writer=xapian", "xapian"},
+                                                        {"--index-writer direct", "direct"},
+                                                        {"--index-writer=auto", "direct"}}) {
+    INFO(arg);
+    std::filesystem::remove_all(dir / "out");
+    const auto [status, log] = run_build(site + " " + arg);
+    CHECK(status == 0);
+    CHECK(log.find("parts by the " + writer + " writer") != std::string::npos);
+  }
 }
 
 TEST_CASE("item memo: an unchanged file is taken from the memo, but its links are resolved again") {

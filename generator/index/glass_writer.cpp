@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -25,6 +26,10 @@ constexpr std::uint32_t k_revision = 1;
 constexpr std::size_t k_postlist_chunk = 2000;         // CHUNKSIZE in glass_postlist.cc
 constexpr std::size_t k_value_chunk = 2000;            // CHUNK_SIZE_THRESHOLD in glass_values.cc
 constexpr std::uint8_t k_first_bit = 0x20, k_last_bit = 0x40;
+// The version file begins with the magic and the format (GlassVersion::write, glass_version.cc).
+constexpr std::string_view k_version_magic{"\x0f\x0dXapian Glass", 14};
+constexpr unsigned k_format =
+    (2016u - 2014u) << 9 | 3u << 5 | 14u;  // GLASS_FORMAT_VERSION, 2016-03-14
 
 void pack_uint(std::string& s, std::uint64_t v) {
   while (v >= 128) {
@@ -256,6 +261,39 @@ class TableWriter {
 std::uint32_t hash_pair(std::uint32_t key, unsigned bits) { return (key * 0x9E3779B1u) >> (32 - bits); }
 
 }  // namespace
+
+bool format_supported(const std::filesystem::path& db, std::string* why) {
+  auto no = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return false;
+  };
+  const std::filesystem::path file = db / "iamglass";
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return no("no glass version file " + file.string());
+  char head[k_version_magic.size() + 2];
+  std::size_t got = 0;
+  while (got < sizeof head) {
+    const ssize_t n = ::read(fd, head + got, sizeof head - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (got < sizeof head || std::string_view(head, k_version_magic.size()) != k_version_magic)
+    return no(file.string() + " is not a glass version file");
+  const unsigned format =
+      static_cast<unsigned>(static_cast<unsigned char>(head[k_version_magic.size()])) << 8 |
+      static_cast<unsigned char>(head[k_version_magic.size() + 1]);
+  if (format != k_format) {
+    auto date = [](unsigned f) {  // DATE_TO_VERSION in glass_version.cc
+      char s[16];
+      std::snprintf(s, sizeof s, "%04u-%02u-%02u", 2014 + (f >> 9), (f >> 5) & 15u, f & 31u);
+      return std::string(s);
+    };
+    return no("glass format " + date(format) + ", the direct writer writes " + date(k_format));
+  }
+  return true;
+}
 
 PartWriter::PartWriter(std::filesystem::path dir)
     : pairs_(1u << 14), dir_(std::move(dir)) {
@@ -525,10 +563,9 @@ void PartWriter::write() {
 
   // The version file (GlassVersion::write): magic and format, UUID, revision, the six tables'
   // root info, the statistics.
-  std::string v("\x0f\x0dXapian Glass", 14);
-  const unsigned format = (2016u - 2014u) << 9 | 3u << 5 | 14u;
-  v += static_cast<char>(format >> 8);
-  v += static_cast<char>(format & 0xff);
+  std::string v(k_version_magic);
+  v += static_cast<char>(k_format >> 8);
+  v += static_cast<char>(k_format & 0xff);
   std::random_device rd;
   std::string uuid;
   for (int i = 0; i < 4; ++i) {

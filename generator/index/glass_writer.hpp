@@ -21,6 +21,13 @@
 
 namespace gongkai::gen::glass {
 
+// Whether the glass database at `db` has the format this writer writes: its version file
+// (`iamglass`) begins with glass's magic and the format identifier, GLASS_FORMAT_VERSION, which
+// Xapian checks when it opens a database. Given a database Xapian has just made itself, this
+// says whether that Xapian writes (and so reads) the format written here. `why`, when given,
+// is set to the reason on false.
+bool format_supported(const std::filesystem::path& db, std::string* why = nullptr);
+
 class PartWriter {
  public:
   // Writes into `dir` (created if missing; files of the same names replaced) on write().

@@ -11,6 +11,8 @@
 #include <numeric>
 #include <optional>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,10 +31,30 @@ namespace gongkai::gen {
 
 namespace sch = gongkai::search;
 
-// glass_writer.cpp writes Xapian 1.4's glass format, which every 1.4 release reads.
-static_assert(XAPIAN_MAJOR_VERSION == 1 && XAPIAN_MINOR_VERSION == 4, "glass_writer.cpp writes the glass format of Xapian 1.4");
+namespace fs = std::filesystem;
+
+// glass_writer.cpp writes Xapian 1.4's glass format (cmake/Dependencies.cmake states the range
+// of xapian-core it was checked with). Built with another Xapian, only --index-writer=xapian
+// (or auto) writes a full index.
+constexpr bool k_direct_writer_built = XAPIAN_MAJOR_VERSION == 1 && XAPIAN_MINOR_VERSION == 4;
 
 namespace {
+
+// The direct writer's format check, run once per process (the Xapian library does not change
+// while it runs), or what a test told it to assume.
+std::mutex problem_mutex;
+std::optional<std::string> known_problem;
+
+std::string cached_direct_writer_problem(const fs::path& scratch) {
+  std::lock_guard<std::mutex> lock(problem_mutex);
+  if (!known_problem) known_problem = direct_writer_problem(scratch);
+  return *known_problem;
+}
+
+// A part the direct writer wrote that Xapian does not read back as written.
+struct Unreadable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 double thread_cpu_ms() {
   timespec t{};
@@ -43,6 +65,8 @@ double thread_cpu_ms() {
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
 constexpr std::size_t k_docs_per_part = 12800;     // a part more per this many documents, up to 4
 constexpr std::size_t k_docs_per_small_part = 200;  // a small site: a part per this many documents or fewer
+constexpr std::size_t k_xapian_shard = 200;         // Xapian's writer: documents per shard
+constexpr std::size_t k_xapian_batch = 50;          // ... and per commit inside a shard
 
 // Single characters are indexed for titles, but in bodies only where a run ends: every other
 // character of a body starts a bigram, so a one-character query reaches it through the bigrams
@@ -243,10 +267,164 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
   return doc;
 }
 
+// The value slots a document may have: every slot search_schema.hpp names is below this.
+constexpr Xapian::valueno k_value_slots =
+    1 + std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
+                  sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity,
+                  sch::k_slot_title_key, sch::k_slot_exact_keys, sch::k_slot_local,
+                  sch::k_slot_display, sch::k_slot_text});
+
+// Documents for the format check: made of the same parts as the site's (emit_document), with
+// every value slot, long and short posting lists, a value long enough to be split, a term
+// beyond the Basic Multilingual Plane, an empty department and category.
+std::vector<DocFields> probe_documents() {
+  std::vector<DocFields> docs;
+  for (int i = 0; i < 24; ++i) {
+    DocFields f;
+    f.url = "/disclosure/2021/probe-" + std::to_string(i) + "/";
+    f.id = f.url;
+    f.title = i % 3 == 0 ? "河南省实施《中华人民共和国土地管理法》办法"
+                         : "邦均镇第" + std::to_string(i) + "号公开事项";
+    f.section = i % 2 ? "disclosure" : "responsibilities";
+    if (i % 4) {
+      f.department_id = "dzb";
+      f.department = "党政办";
+      f.category_id = "zcwj";
+      f.category = "政策文件";
+    }
+    f.validity = i % 5 ? "有效" : "失效";
+    f.doc_no = i % 2 ? "津蓟邦政〔2021〕" + std::to_string(i) + "号" : "";
+    f.index_no = "11120225-2021-" + std::to_string(1000 + i);
+    f.published = DateTime::from_epoch(1600000000 + 86400LL * i);
+    f.text_own = "第" + std::to_string(i) + "条 本镇预算公开，ABC 123，一百二十万元。𠀀𠀁\n";
+    for (int k = 0; k < (i % 6 == 0 ? 120 : 3); ++k)
+      f.text_own += "村务公开目录第" + std::to_string(k) + "项；";
+    docs.push_back(std::move(f));
+  }
+  return docs;
+}
+
+// Everything the Xapian API says about a database, as lines of text.
+std::string api_view(const Xapian::Database& db) {
+  std::string out = "docs " + std::to_string(db.get_doccount()) + " last " +
+                    std::to_string(db.get_lastdocid()) + " length " +
+                    std::to_string(db.get_total_length()) + "\n";
+  for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+    out += "T " + *t + " " + std::to_string(t.get_termfreq()) + " " +
+           std::to_string(db.get_collection_freq(*t)) + ":";
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) {
+      out += " " + std::to_string(*p) + "/" + std::to_string(p.get_wdf()) + "/" +
+             std::to_string(p.get_doclength());
+      for (auto q = db.positionlist_begin(*p, *t); q != db.positionlist_end(*p, *t); ++q)
+        out += "@" + std::to_string(*q);
+    }
+    out += "\n";
+  }
+  for (Xapian::valueno slot = 0; slot < k_value_slots; ++slot) {
+    out += "V" + std::to_string(slot) + " " + std::to_string(db.get_value_freq(slot)) + " " +
+           db.get_value_lower_bound(slot) + " " + db.get_value_upper_bound(slot) + ":";
+    for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v)
+      out += " " + std::to_string(v.get_docid()) + "=" + *v;
+    out += "\n";
+  }
+  for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
+    const Xapian::Document doc = db.get_document(*d);
+    out += "D " + std::to_string(*d) + " " + std::to_string(db.get_doclength(*d)) + " " +
+           doc.get_data() + "\n";
+  }
+  for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
+    out += "M " + *k + "=" + db.get_metadata(*k) + "\n";
+  return out;
+}
+
 }  // namespace
 
-IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads, const std::filesystem::path& previous,
-                              const std::function<void()>& tail) {
+std::optional<IndexWriter> parse_index_writer(std::string_view name) {
+  if (name == "direct") return IndexWriter::direct;
+  if (name == "xapian") return IndexWriter::xapian;
+  if (name == "auto") return IndexWriter::automatic;
+  return std::nullopt;
+}
+
+const char* index_writer_name(IndexWriter writer) {
+  switch (writer) {
+    case IndexWriter::direct: return "direct";
+    case IndexWriter::xapian: return "xapian";
+    case IndexWriter::automatic: return "auto";
+  }
+  return "?";
+}
+
+void assume_direct_writer_problem(std::optional<std::string> problem) {
+  std::lock_guard<std::mutex> lock(problem_mutex);
+  known_problem = std::move(problem);
+}
+
+std::string direct_writer_problem(const fs::path& scratch) {
+  if (!k_direct_writer_built || Xapian::major_version() != 1 || Xapian::minor_version() != 4)
+    return std::string("Xapian ") + Xapian::version_string() + " (built with " + XAPIAN_VERSION +
+           "), but the direct writer writes Xapian 1.4's glass format";
+  fs::remove_all(scratch);
+  fs::create_directories(scratch);
+  struct Cleanup {
+    const fs::path& dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{scratch};
+  const std::string locality = "天津";
+  const std::vector<DocFields> docs = probe_documents();
+  const fs::path theirs = scratch / "xapian", ours = scratch / "direct";
+  std::string why;
+  try {
+    {
+      // As the shards of Xapian's writer: glass, no term list.
+      Xapian::WritableDatabase db(theirs.string(), Xapian::DB_CREATE_OR_OVERWRITE |
+                                                       Xapian::DB_BACKEND_GLASS |
+                                                       Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
+      db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+      for (std::size_t i = 0; i < docs.size(); ++i)
+        db.replace_document(static_cast<Xapian::docid>(i + 1), make_document(docs[i], locality));
+      db.commit();
+    }
+    // The format Xapian writes, hence the one it reads: glass's magic and GLASS_FORMAT_VERSION.
+    if (!glass::format_supported(theirs, &why)) return why;
+    glass::PartWriter part(ours);
+    part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+    PartSink sink{part, {}};
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      part.begin_document(static_cast<std::uint32_t>(i + 1));
+      emit_document(docs[i], locality, sink);
+      part.end_document();
+    }
+    part.write();
+    // What the direct writer wrote, read by this Xapian, must be what Xapian wrote itself.
+    const std::string want = api_view(Xapian::Database(theirs.string()));
+    const std::string got = api_view(Xapian::Database(ours.string()));
+    if (got != want) {
+      std::size_t at = 0;
+      while (at < got.size() && at < want.size() && got[at] == want[at]) ++at;
+      const std::size_t line =
+          want.rfind('\n', at) == std::string::npos ? 0 : want.rfind('\n', at) + 1;
+      why = "Xapian " + std::string(Xapian::version_string()) +
+            " reads a test database of the direct writer differently from its own, from \"" +
+            want.substr(line, std::min<std::size_t>(80, want.find('\n', line) - line)) + "\"";
+    }
+  } catch (const Xapian::DatabaseCreateError& e) {  // the folder, not the format: no answer
+    throw std::runtime_error("search index format check: " + e.get_description());
+  } catch (const Xapian::DatabaseLockError& e) {
+    throw std::runtime_error("search index format check: " + e.get_description());
+  } catch (const Xapian::Error& e) {
+    why = "Xapian " + std::string(Xapian::version_string()) +
+          " fails on a test database: " + e.get_description();
+  }
+  return why;
+}
+
+IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads,
+                              const std::filesystem::path& previous,
+                              const std::function<void()>& tail, IndexWriter writer) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
@@ -475,9 +653,9 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   if (!done) {
     // Afresh: each part is written directly as a glass database (glass_writer.hpp), its
     // documents' postings gathered in memory and the B-tree written in one pass, the parts in
-    // parallel. Xapian's own writer took ~450 ns per posting (10,000 items: ~6 s of CPU in
-    // shards of 200 documents compacted into parts); this takes ~1 s, counting the documents'
-    // terms and filling the posting lists about 40 % each.
+    // parallel; or, with IndexWriter::xapian (or automatic, when the direct writer cannot be
+    // used), by Xapian's own writer, which is several times slower (a std::map node per term
+    // and document in its inverter, a B-tree merge per term at each commit).
     stats.in_place = false;
     stats.copied = false;
     fs::remove_all(dir);
@@ -500,36 +678,153 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
                                  std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
                                                        std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) / k_docs_per_part))));
     stats.parts = part_count;
-    fs::create_directories(dir);
-    // Part p holds the documents order[begin(p), begin(p + 1)), ids begin(p) + 1, ...
+    // Part p holds the documents order[begin(p), begin(p + 1)), ids begin(p) + 1, ...; both
+    // writers number and split them alike.
     auto begin = [&](std::size_t p) { return p * docs.size() / part_count; };
-    std::vector<std::size_t> ends(part_count);
-    std::iota(ends.begin(), ends.end(), std::size_t{1});
     std::mutex cpu_mutex;
-    parallel_groups(
-        ends, threads,
-        [&](std::size_t p, std::size_t) {
-          const double cpu_started = thread_cpu_ms();
-          glass::PartWriter part(dir / std::to_string(p));
-          part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
-          PartSink sink{part, {}};
-          for (std::size_t k = begin(p); k < begin(p + 1); ++k) {
-            part.begin_document(static_cast<std::uint32_t>(k + 1));
-            emit_document(docs[order[k]], locality, sink);
-            part.end_document();
-          }
-          part.write();
-          // Read back by Xapian at once: a Xapian that no longer reads this format fails the
-          // build here, not the server later.
-          const Xapian::Database written((dir / std::to_string(p)).string());
-          if (written.get_doccount() != part.documents() || written.get_metadata(sch::k_analyzer_key) != sch::k_analyzer)
-            throw std::runtime_error("search index part " + std::to_string(p) + ": Xapian reads " +
-                                     std::to_string(written.get_doccount()) + " documents of " + std::to_string(part.documents()));
-          const double cpu = thread_cpu_ms() - cpu_started;
-          std::lock_guard<std::mutex> lock(cpu_mutex);
-          stats.cpu_ms += cpu;
-        },
-        [](std::size_t, std::size_t) {}, tail);
+    auto add_cpu = [&](double cpu_started) {
+      const double cpu = thread_cpu_ms() - cpu_started;
+      std::lock_guard<std::mutex> lock(cpu_mutex);
+      stats.cpu_ms += cpu;
+    };
+    // Read back by Xapian at once: a Xapian that no longer reads a part fails here, not the
+    // server later.
+    auto read_back = [&](std::size_t p) {
+      const Xapian::Database written((dir / std::to_string(p)).string());
+      const std::size_t expected = begin(p + 1) - begin(p);
+      if (written.get_doccount() != expected ||
+          written.get_metadata(sch::k_analyzer_key) != sch::k_analyzer)
+        throw Unreadable("search index part " + std::to_string(p) + ": Xapian reads " +
+                         std::to_string(written.get_doccount()) + " documents of " +
+                         std::to_string(expected));
+    };
+    // `tail` runs once, also when the direct writer gives way to Xapian's after running it.
+    bool tail_ran = false;
+    std::function<void()> tail_once;
+    if (tail)
+      tail_once = [&] {
+        tail_ran = true;
+        tail();
+      };
+
+    auto write_direct = [&] {
+      std::vector<std::size_t> ends(part_count);  // a group of one step per part
+      std::iota(ends.begin(), ends.end(), std::size_t{1});
+      parallel_groups(
+          ends, threads,
+          [&](std::size_t p, std::size_t) {
+            const double cpu_started = thread_cpu_ms();
+            glass::PartWriter part(dir / std::to_string(p));
+            part.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+            PartSink sink{part, {}};
+            for (std::size_t k = begin(p); k < begin(p + 1); ++k) {
+              part.begin_document(static_cast<std::uint32_t>(k + 1));
+              emit_document(docs[order[k]], locality, sink);
+              part.end_document();
+            }
+            part.write();
+            read_back(p);
+            add_cpu(cpu_started);
+          },
+          [](std::size_t, std::size_t) {}, tail_once);
+    };
+
+    // Xapian's writer: Xapian's cost of writing a batch grows faster than the batch, so each
+    // part's documents go into shards of k_xapian_shard documents, written in parallel and
+    // committed every k_xapian_batch documents (a batch's postings, a std::map per term, then
+    // stay in the cache), without term lists; a part is compacted from its shards as soon as
+    // they are written, keeping the documents' ids, and the shards are removed.
+    auto write_with_xapian = [&](const std::function<void()>& tail_now) {
+      const fs::path shard_root = dir.string() + ".shards";
+      fs::remove_all(shard_root);
+      fs::create_directories(shard_root);
+      // Shard s holds order[shard_begin[s], shard_begin[s + 1]); part p the shards
+      // [ends[p - 1], ends[p]).
+      std::vector<std::size_t> shard_begin, ends;
+      for (std::size_t p = 0; p < part_count; ++p) {
+        const std::size_t n = begin(p + 1) - begin(p);
+        const std::size_t shards =
+            std::max<std::size_t>(1, (n + k_xapian_shard - 1) / k_xapian_shard);
+        for (std::size_t j = 0; j < shards; ++j) shard_begin.push_back(begin(p) + j * n / shards);
+        ends.push_back(shard_begin.size());
+      }
+      shard_begin.push_back(docs.size());
+      auto shard_dir = [&](std::size_t s) { return (shard_root / std::to_string(s)).string(); };
+      parallel_groups(
+          ends, threads,
+          [&](std::size_t s, std::size_t) {
+            const double cpu_started = thread_cpu_ms();
+            Xapian::WritableDatabase db(shard_dir(s),
+                                        Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS |
+                                            Xapian::DB_NO_SYNC | Xapian::DB_NO_TERMLIST);
+            db.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+            for (std::size_t k = shard_begin[s]; k < shard_begin[s + 1]; ++k) {
+              db.replace_document(static_cast<Xapian::docid>(k + 1),
+                                  make_document(docs[order[k]], locality));
+              if ((k - shard_begin[s] + 1) % k_xapian_batch == 0) db.commit();
+            }
+            db.commit();
+            db.close();
+            add_cpu(cpu_started);
+          },
+          [&](std::size_t p, std::size_t) {
+            const double cpu_started = thread_cpu_ms();
+            const std::size_t first = p ? ends[p - 1] : 0;
+            {
+              Xapian::Database all;
+              for (std::size_t s = first; s < ends[p]; ++s)
+                all.add_database(Xapian::Database(shard_dir(s)));
+              all.compact((dir / std::to_string(p)).string(), Xapian::DBCOMPACT_NO_RENUMBER);
+            }
+            for (std::size_t s = first; s < ends[p]; ++s) fs::remove_all(shard_dir(s));
+            read_back(p);
+            add_cpu(cpu_started);
+          },
+          tail_now);
+      fs::remove_all(shard_root);
+    };
+
+    // The direct writer unless asked for Xapian's; when it cannot be used, `auto` gives way
+    // to Xapian's writer and `direct` stops the build.
+    IndexWriter used = writer == IndexWriter::xapian ? IndexWriter::xapian : IndexWriter::direct;
+    auto cannot_write_directly = [&](const std::string& why) {
+      if (writer == IndexWriter::direct)
+        throw std::runtime_error("the direct search index writer cannot be used: " + why +
+                                 " (build with --index-writer=xapian, or auto)");
+      used = IndexWriter::xapian;
+      stats.warning = "the search index was written by Xapian's own writer (--index-writer=auto), "
+                      "as the direct writer cannot be used: ";
+      stats.warning += why;
+    };
+    if (used == IndexWriter::direct) {
+      const std::string problem = cached_direct_writer_problem(fs::path(dir.string() + ".probe"));
+      if (!problem.empty()) cannot_write_directly(problem);
+    }
+    fs::create_directories(dir);
+    if (used == IndexWriter::direct) {
+      std::string failed;
+      try {
+        write_direct();
+      } catch (const Xapian::Error& e) {
+        failed = "Xapian cannot read a part it wrote: " + e.get_description();
+      } catch (const Unreadable& e) {
+        failed = e.what();
+      }
+      if (!failed.empty()) {
+        cannot_write_directly(failed);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        stats.cpu_ms = 0;
+      }
+    }
+    if (used == IndexWriter::xapian) {
+      try {
+        write_with_xapian(tail_ran ? std::function<void()>() : tail_once);
+      } catch (const Xapian::Error& e) {  // not a std::exception: the build reports only those
+        throw std::runtime_error("search index: Xapian: " + e.get_description());
+      }
+    }
+    stats.writer = used;
     stats.write_ms = since(started);
     write_file_atomic(dir / contract::k_search_stub, contract::search_stub(part_count, false));
     stats.written = docs.size();
