@@ -169,6 +169,11 @@ struct is_pair<std::pair<A, B>> : std::true_type {};
 
 // ---- The schema
 
+}  // namespace
+
+// Outside the anonymous namespace: Any's conversion is declared, never defined (it is only named
+// in a requires-expression), which clang reports for a function of internal linkage.
+namespace member_counting {
 // The number of members of an aggregate T: the most initialisers T{...} takes (as Boost.PFR
 // counts). `Any` converts to every member type but T itself and std::optional (whose converting
 // constructor would make the conversion ambiguous; optional<X> is made from Any through X).
@@ -187,6 +192,11 @@ constexpr std::size_t member_count() {
   if constexpr (takes<T>(std::make_index_sequence<N + 1>{})) return member_count<T, N + 1>();
   else return N;
 }
+
+}  // namespace member_counting
+
+namespace {
+using member_counting::member_count;
 
 // Walks fields(): the address of each field listed (a member listed twice, or missed, shows) and
 // its shape, which is the memo's schema.
