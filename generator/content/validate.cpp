@@ -9,6 +9,7 @@
 
 #include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "index_no.hpp"
 #include "loader.hpp"
 #include "markdown.hpp"
@@ -26,7 +27,7 @@ void add_attachments(Item& it, const std::vector<std::string>& linked_targets, c
     if (!attachments.count(t) || !seen.insert(t).second) continue;
     Attachment a;
     a.source = t;
-    a.url = "/" + url_encode_path(t);
+    a.url = urls::attachment(t);
     a.name = fs::path(t).filename().string();
     it.attachments.push_back(a);  // size is filled in by the caller, who knows the folder
   }
@@ -48,13 +49,13 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
       if (it->second->draft) { why = "it is a draft and is never published"; return std::nullopt; }
       return it->second->url;
     }
-    if (attachments.count(target)) return "/" + url_encode_path(target);
+    if (attachments.count(target)) return urls::attachment(target);
     for (const char* section : {"disclosure", "notices", "consultations", "responsibilities"})
       if (target == section) return "/" + target + "/";  // the generated section pages
     if (starts_with(target, "responsibilities/") && ends_with(target, ".toml")) {
       const std::string dept = target.substr(17, target.size() - 22);
       for (const auto& l : c.lists)
-        if (l.department == dept) return "/responsibilities/" + dept + "/";
+        if (l.department == dept) return urls::responsibility_list(dept);
     }
     for (const char* idx : {"/index.md", "/_index.md"}) {
       auto it = by_source.find(target + idx);

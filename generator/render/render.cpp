@@ -20,6 +20,7 @@
 #include "statutory.hpp"
 #include "wechat_export.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 
 namespace gongkai::gen {
 
@@ -299,7 +300,7 @@ class SiteRenderer {
 
   View pager(const std::string& base, int page, int pages) const {
     View d;
-    auto page_url = [&](int n) { return n == 1 ? base : base + "page/" + std::to_string(n) + "/"; };
+    auto page_url = [&](int n) { return urls::list_page(base, n); };
     d["show"] = pages > 1;
     d["has_prev"] = page > 1;
     d["has_next"] = page < pages;
@@ -360,7 +361,7 @@ class SiteRenderer {
   std::pair<std::string, PageMemo::Pages> emit_list_page(const ListJob& job, int p) {
     const auto& items = *job.items;
     const int pages = job.pages();
-    const std::string page_url = p == 1 ? job.base : job.base + "page/" + std::to_string(p) + "/";
+    const std::string page_url = urls::list_page(job.base, p);
     const std::string title = p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）";
     View view;
     View rows = View::array();
@@ -450,7 +451,7 @@ class SiteRenderer {
     for (const auto& l : m_c.lists) {
       data x;
       x.set("name", dept_name(l.department));
-      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("url", urls::responsibility_list(l.department));
       x.set("count", std::to_string(l.items.size()));
       depts.push_back(x);
     }
@@ -485,29 +486,29 @@ class SiteRenderer {
     }
     View cats = View::array(), depts = View::array(), years = View::array();
     for (const auto& c : m_c.site.categories)
-      cats.push_back({{"name", c.name}, {"url", "/disclosure/category/" + c.id + "/"},
+      cats.push_back({{"name", c.name}, {"url", urls::disclosure_category(c.id)},
                       {"count", std::to_string(by_cat[c.id].size())}});
     for (const auto& dp : m_c.site.departments)
-      depts.push_back({{"name", dp.name}, {"url", "/disclosure/department/" + dp.id + "/"},
+      depts.push_back({{"name", dp.name}, {"url", urls::disclosure_department(dp.id)},
                        {"count", std::to_string(by_dept[dp.id].size())}});
     for (const auto& [y, v] : by_year)
-      years.push_back({{"name", std::to_string(y) + "年"}, {"url", "/disclosure/year/" + std::to_string(y) + "/"},
+      years.push_back({{"name", std::to_string(y) + "年"}, {"url", urls::disclosure_year(y)},
                        {"count", std::to_string(v.size())}});
     View extra = {{"facets", {{"categories", cats}, {"departments", depts}, {"years", years}}},
                   {"is_catalogue", true},
                   {"guide_url", guide_url()}};
     for (const auto& c : m_c.site.categories)
       if (c.name.find("年报") != std::string::npos || c.name.find("年度报告") != std::string::npos)
-        extra["annual_url"] = "/disclosure/category/" + c.id + "/";
+        extra["annual_url"] = urls::disclosure_category(c.id);
     const ListExtra catalogue(extra);
     std::vector<ListJob> jobs;
-    jobs.push_back({"/disclosure/", &items, "法定主动公开内容", "disclosure", &catalogue});
+    jobs.push_back({urls::section(Section::disclosure), &items, "法定主动公开内容", "disclosure", &catalogue});
     for (const auto& c : m_c.site.categories)
-      jobs.push_back({"/disclosure/category/" + c.id + "/", &by_cat[c.id], "主题分类：" + c.name, "disclosure", &catalogue});
+      jobs.push_back({urls::disclosure_category(c.id), &by_cat[c.id], "主题分类：" + c.name, "disclosure", &catalogue});
     for (const auto& dp : m_c.site.departments)
-      jobs.push_back({"/disclosure/department/" + dp.id + "/", &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &catalogue});
+      jobs.push_back({urls::disclosure_department(dp.id), &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &catalogue});
     for (const auto& [y, v] : by_year)
-      jobs.push_back({"/disclosure/year/" + std::to_string(y) + "/", &v, std::to_string(y) + "年", "disclosure", &catalogue});
+      jobs.push_back({urls::disclosure_year(y), &v, std::to_string(y) + "年", "disclosure", &catalogue});
     emit_lists(jobs);
   }
 
@@ -653,28 +654,28 @@ class SiteRenderer {
       d.set("updated", l.updated.date());
       d.set("count", std::to_string(l.items.size()));
       d.set("rows", rows_data(all, &l));
-      d.set("csv_url", "/responsibilities/" + l.department + ".csv");
-      d.set("history_url", "/responsibilities/" + l.department + "/history/");
+      d.set("csv_url", urls::responsibility_csv(l.department));
+      d.set("history_url", urls::responsibility_history(l.department));
       render_history(l, name);
-      d.set("json_url", "/responsibilities/" + l.department + ".json");
-      emit("/responsibilities/" + l.department + "/", "responsibility", d, name + "权责清单", "responsibilities", "", name);
+      d.set("json_url", urls::responsibility_json(l.department));
+      emit(urls::responsibility_list(l.department), "responsibility", d, name + "权责清单", "responsibilities", "", name);
     }
     m_out.add("responsibilities/all.json", nlohmann::json({{"items", all_json}}).dump(2) + "\n");
     m_out.add("responsibilities/all.csv", all_csv);
     // The combined page, and one static page per type: filtering works without JavaScript.
-    emit_combined("/responsibilities/", all, "", "权责清单");
+    emit_combined(urls::responsibilities(), all, "", "权责清单");
     for (const auto& t : k_power_type_slugs) {
       std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> sel;
       for (const auto& p : all)
         if (p.second->type == t.name) sel.push_back(p);
-      emit_combined(std::string("/responsibilities/type/") + t.slug + "/", sel, t.name, std::string("权责清单：") + t.name);
+      emit_combined(urls::responsibility_type(t.slug), sel, t.name, std::string("权责清单：") + t.name);
     }
   }
 
   void render_history(const ResponsibilityList& l, const std::string& name) {
     data d;
     d.set("department", name);
-    d.set("department_url", "/responsibilities/" + l.department + "/");
+    d.set("department_url", urls::responsibility_list(l.department));
     list versions;
     auto it = m_opt.history.find(l.department);
     if (it != m_opt.history.end()) {
@@ -713,7 +714,7 @@ class SiteRenderer {
     d.set("versions", versions);
     d.set("has_versions", !versions.empty());
     d.set("updated", l.updated.date());
-    emit("/responsibilities/" + l.department + "/history/", "responsibility_history", d, name + "权责清单调整记录", "responsibilities", "", name);
+    emit(urls::responsibility_history(l.department), "responsibility_history", d, name + "权责清单调整记录", "responsibilities", "", name);
   }
 
   list rows_data(const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
@@ -732,7 +733,7 @@ class SiteRenderer {
       x.set("accountability", r->accountability);
       x.set("supervision", r->supervision);
       x.set("department", dept_name(l->department));
-      x.set("department_url", "/responsibilities/" + l->department + "/");
+      x.set("department_url", urls::responsibility_list(l->department));
       x.set("updated", l->updated.date());
       rows.push_back(x);
     }
@@ -751,14 +752,14 @@ class SiteRenderer {
     {
       data all;
       all.set("name", "全部");
-      all.set("url", "/responsibilities/");
+      all.set("url", urls::responsibilities());
       all.set("current", type.empty());
       types.push_back(all);
     }
     for (const auto& t : k_power_type_slugs) {
       data x;
       x.set("name", t.name);
-      x.set("url", std::string("/responsibilities/type/") + t.slug + "/");
+      x.set("url", urls::responsibility_type(t.slug));
       x.set("current", type == t.name);
       types.push_back(x);
     }
@@ -767,7 +768,7 @@ class SiteRenderer {
     for (const auto& l : m_c.lists) {
       data x;
       x.set("name", dept_name(l.department));
-      x.set("url", "/responsibilities/" + l.department + "/");
+      x.set("url", urls::responsibility_list(l.department));
       x.set("count", std::to_string(l.items.size()));
       x.set("updated", l.updated.date());
       depts.push_back(x);
@@ -784,7 +785,7 @@ class SiteRenderer {
       data x;
       x.set("department", dept_name(l.department));
       x.set("date", v.date.date());
-      x.set("url", "/responsibilities/" + l.department + "/history/");
+      x.set("url", urls::responsibility_history(l.department));
       x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
       recent.push_back(x);
     }
