@@ -11,8 +11,12 @@ const T* find_by_id(const std::vector<T>& v, const std::string& id) {
 }
 }  // namespace
 
-const Department* SiteConfig::department(const std::string& id) const { return find_by_id(departments, id); }
-const Category* SiteConfig::category(const std::string& id) const { return find_by_id(categories, id); }
+const Department* SiteConfig::department(const std::string& id) const {
+  return find_by_id(departments, id);
+}
+const Category* SiteConfig::category(const std::string& id) const {
+  return find_by_id(categories, id);
+}
 const Village* SiteConfig::village(const std::string& id) const { return find_by_id(villages, id); }
 
 const char* section_name(Section s) {
@@ -49,8 +53,9 @@ const char* column_title(std::string_view column) {
   return "";
 }
 
-const char* const k_power_types[10] = {"行政许可", "行政处罚", "行政强制", "行政征收", "行政给付",
-                                       "行政检查", "行政确认", "行政奖励", "行政裁决", "其他行政权力"};
+const char* const k_power_types[10] = {"行政许可", "行政处罚",    "行政强制", "行政征收",
+                                       "行政给付", "行政检查",    "行政确认", "行政奖励",
+                                       "行政裁决", "其他行政权力"};
 
 bool is_power_type(const std::string& s) {
   for (const char* t : k_power_types)

@@ -23,16 +23,27 @@ Civil civil_from_epoch(std::int64_t epoch) {
   const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   const int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
   const int wd = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
-  return {y, m, d, static_cast<int>(secs / 3600), static_cast<int>((secs / 60) % 60),
-          static_cast<int>(secs % 60), wd};
+  return {y,
+          m,
+          d,
+          static_cast<int>(secs / 3600),
+          static_cast<int>((secs / 60) % 60),
+          static_cast<int>(secs % 60),
+          wd};
 }
 
 int read_digits(std::string_view s, std::size_t pos, std::size_t n, bool& ok) {
-  if (pos + n > s.size()) { ok = false; return 0; }
+  if (pos + n > s.size()) {
+    ok = false;
+    return 0;
+  }
   int v = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const char c = s[pos + i];
-    if (c < '0' || c > '9') { ok = false; return 0; }
+    if (c < '0' || c > '9') {
+      ok = false;
+      return 0;
+    }
     v = v * 10 + (c - '0');
   }
   return v;
@@ -81,7 +92,8 @@ std::optional<DateTime> DateTime::parse(std::string_view s) {
   const int y = read_digits(s, 0, 4, ok);
   const int mo = read_digits(s, 5, 2, ok);
   const int d = read_digits(s, 8, 2, ok);
-  if (!ok || s.size() < 10 || s[4] != '-' || s[7] != '-' || !valid_civil_date(y, mo, d)) return std::nullopt;
+  if (!ok || s.size() < 10 || s[4] != '-' || s[7] != '-' || !valid_civil_date(y, mo, d))
+    return std::nullopt;
   if (s.size() == 10) return from_civil(y, mo, d, 0, 0, 0, k_default_offset_minutes, false);
   if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
   const int h = read_digits(s, 11, 2, ok);
@@ -106,7 +118,8 @@ std::optional<DateTime> DateTime::parse(std::string_view s) {
     } else if (s[pos] == '+' || s[pos] == '-') {
       const int oh = read_digits(s, pos + 1, 2, ok);
       const int om = read_digits(s, pos + 4, 2, ok);
-      if (!ok || pos + 3 >= s.size() || s[pos + 3] != ':' || oh > 23 || om > 59) return std::nullopt;
+      if (!ok || pos + 3 >= s.size() || s[pos + 3] != ':' || oh > 23 || om > 59)
+        return std::nullopt;
       offset = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
       pos += 6;
     }
@@ -140,22 +153,24 @@ std::string DateTime::rfc822() const {
   const Civil c = civil_from_epoch(epoch + offset_minutes * 60);
   const int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d %c%02d%02d", k_days[c.weekday], c.day,
-                k_months[c.month - 1], c.year, c.hour, c.minute, c.second, offset_minutes < 0 ? '-' : '+',
-                off / 60, off % 60);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d %c%02d%02d", k_days[c.weekday],
+                c.day, k_months[c.month - 1], c.year, c.hour, c.minute, c.second,
+                offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
   return buf;
 }
 
 std::string DateTime::compact() const {
   const Civil c = civil_from_epoch(epoch);
   char buf[24];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second);
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour,
+                c.minute, c.second);
   return buf;
 }
 
 std::int64_t DateTime::local_day_start() const {
   const Civil c = civil_from_epoch(epoch + offset_minutes * 60);
-  return days_from_civil(c.year, c.month, c.day) * 86400 - static_cast<std::int64_t>(offset_minutes) * 60;
+  return days_from_civil(c.year, c.month, c.day) * 86400 -
+         static_cast<std::int64_t>(offset_minutes) * 60;
 }
 
 }  // namespace gongkai

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
   std::string out;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
@@ -39,7 +40,8 @@ std::string read_file(const fs::path& path) {
 
 MappedFile::MappedFile(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
@@ -66,7 +68,8 @@ MappedFile::~MappedFile() {
 namespace {
 void write_with_flags(const fs::path& path, std::string_view data, int flags) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -78,18 +81,26 @@ void write_with_flags(const fs::path& path, std::string_view data, int flags) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  if (::close(fd) != 0)
+    throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
 }
 }  // namespace
 
-void write_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_TRUNC); }
-void write_new_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_EXCL); }
-void append_file(const fs::path& path, std::string_view data) { write_with_flags(path, data, O_APPEND); }
+void write_file(const fs::path& path, std::string_view data) {
+  write_with_flags(path, data, O_TRUNC);
+}
+void write_new_file(const fs::path& path, std::string_view data) {
+  write_with_flags(path, data, O_EXCL);
+}
+void append_file(const fs::path& path, std::string_view data) {
+  write_with_flags(path, data, O_APPEND);
+}
 
 void write_file_atomic(const fs::path& path, std::string_view data) {
   const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
@@ -124,12 +135,15 @@ void replace_symlink_atomic(const fs::path& link, const fs::path& target) {
 namespace {
 void sync_dir(const fs::path& dir, bool whole_file_system) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot open " + dir.string() + " to sync it: " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot open " + dir.string() +
+                             " to sync it: " + std::strerror(errno));
   const int rc = whole_file_system ? ::syncfs(fd) : ::fsync(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0)
-    throw std::runtime_error(std::string(whole_file_system ? "syncfs" : "fsync") + " of " + dir.string() +
+    throw std::runtime_error(std::string(whole_file_system ? "syncfs" : "fsync") + " of " +
+                             dir.string() +
                              " failed, the files may not be on disk: " + std::strerror(err));
 }
 }  // namespace

@@ -12,7 +12,8 @@ namespace {
 std::string digest_hex(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) throw std::runtime_error("digest failed");
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1)
+    throw std::runtime_error("digest failed");
   return to_hex(out, len);
 }
 }  // namespace

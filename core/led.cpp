@@ -14,7 +14,9 @@ namespace gongkai::led {
 
 namespace {
 
-bool is_ascii_word(char32_t cp) { return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z'); }
+bool is_ascii_word(char32_t cp) {
+  return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+}
 
 bool is_closing(char32_t cp) {
   static const std::u32string k_closing = U"，。、；：！？）》」』】〕〉”’…,.;:!?)]}%";
@@ -22,8 +24,9 @@ bool is_closing(char32_t cp) {
 }
 
 bool is_emoji(char32_t cp) {
-  return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) || cp == 0xFE0F || cp == 0xFE0E || cp == 0x200D ||
-         (cp >= 0x1F1E6 && cp <= 0x1F1FF) || (cp >= 0xE0020 && cp <= 0xE007F) || (cp >= 0x2B00 && cp <= 0x2BFF);
+  return (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF) || cp == 0xFE0F ||
+         cp == 0xFE0E || cp == 0x200D || (cp >= 0x1F1E6 && cp <= 0x1F1FF) ||
+         (cp >= 0xE0020 && cp <= 0xE007F) || (cp >= 0x2B00 && cp <= 0x2BFF);
 }
 
 const char* icu_name(const std::string& charset) {
@@ -41,7 +44,8 @@ using Converter = std::unique_ptr<UConverter, ConverterDeleter>;
 Converter open_converter(const std::string& charset, bool stop_on_unmappable) {
   UErrorCode status = U_ZERO_ERROR;
   Converter c(ucnv_open(icu_name(charset), &status));
-  if (U_FAILURE(status)) throw std::runtime_error(std::string("ICU has no converter for ") + charset);
+  if (U_FAILURE(status))
+    throw std::runtime_error(std::string("ICU has no converter for ") + charset);
   if (stop_on_unmappable) {
     ucnv_setFromUCallBack(c.get(), UCNV_FROM_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &status);
   }
@@ -72,7 +76,8 @@ bool on_display(const LedItem& item, const DateTime& now) {
   if (!item.until) return false;  // screens never show open-ended content
   const DateTime from = item.from ? *item.from : item.published;
   if (now < from) return false;
-  const std::int64_t end = item.until->has_time ? item.until->epoch : item.until->local_day_start() + 86400;
+  const std::int64_t end =
+      item.until->has_time ? item.until->epoch : item.until->local_day_start() + 86400;
   return now.epoch < end;
 }
 
@@ -88,17 +93,23 @@ std::vector<LedItem> current_items(const std::vector<LedItem>& all, const DateTi
   return out;
 }
 
-bool known_charset(const std::string& c) { return c == "utf-8" || c == "gbk" || c == "gb18030" || c == "gb2312"; }
+bool known_charset(const std::string& c) {
+  return c == "utf-8" || c == "gbk" || c == "gb18030" || c == "gb2312";
+}
 
 int columns_of(char32_t cp) { return cp < 0x80 ? 1 : 2; }
 
 std::u32string clean_text(std::string_view text) {
   std::u32string out;
   for (char32_t cp : to_u32(text)) {
-    if (cp == '\\') cp = U'＼';
-    else if (cp == '|') cp = U'｜';
-    else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) cp = ' ';
-    else if (is_emoji(cp) || cp == 0xFFFD || (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF) continue;
+    if (cp == '\\')
+      cp = U'＼';
+    else if (cp == '|')
+      cp = U'｜';
+    else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029)
+      cp = ' ';
+    else if (is_emoji(cp) || cp == 0xFFFD || (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF)
+      continue;
     if (cp == ' ' && (out.empty() || out.back() == ' ')) continue;
     out += cp;
   }
@@ -106,7 +117,8 @@ std::u32string clean_text(std::string_view text) {
   return out;
 }
 
-std::u32string apply_charset(const std::u32string& text, const std::string& charset, const std::u32string& fallback) {
+std::u32string apply_charset(const std::u32string& text, const std::string& charset,
+                             const std::u32string& fallback) {
   if (charset == "utf-8" || charset == "gb18030") return text;  // both encode every code point
   Converter c = open_converter(charset, true);
   std::u32string out;
@@ -118,8 +130,10 @@ std::u32string apply_charset(const std::u32string& text, const std::string& char
     }
     auto it = cache.find(cp);
     const bool ok = it != cache.end() ? it->second : (cache[cp] = encodable(c.get(), cp));
-    if (ok) out += cp;
-    else out += fallback;
+    if (ok)
+      out += cp;
+    else
+      out += fallback;
   }
   return out;
 }
@@ -229,8 +243,9 @@ std::string encode(const std::string& utf8, const std::string& charset) {
   UErrorCode status = U_ZERO_ERROR;
   std::string out(utf8.size() * 2 + 16, '\0');
   // utf8 -> UTF-16 -> charset through ICU's pivot.
-  const int32_t n = ucnv_convert(icu_name(charset), "utf-8", out.data(), static_cast<int32_t>(out.size()), utf8.data(),
-                                 static_cast<int32_t>(utf8.size()), &status);
+  const int32_t n =
+      ucnv_convert(icu_name(charset), "utf-8", out.data(), static_cast<int32_t>(out.size()),
+                   utf8.data(), static_cast<int32_t>(utf8.size()), &status);
   if (U_FAILURE(status)) throw std::runtime_error(std::string("cannot encode text as ") + charset);
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -247,7 +262,8 @@ std::vector<LedItem> items_of(const Content& c) {
   std::vector<LedItem> out;
   for (const Item& it : c.items) {
     if (!it.is_public()) continue;
-    const bool eligible = it.section == Section::notices ? (it.display_from || it.display_until) : !it.led.empty();
+    const bool eligible =
+        it.section == Section::notices ? (it.display_from || it.display_until) : !it.led.empty();
     if (!eligible) continue;
     LedItem l;
     l.id = it.url;

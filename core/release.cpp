@@ -53,9 +53,9 @@ fs::path server_file(const fs::path& release_root, std::string_view name) {
 // ---- release.json -----------------------------------------------------------------------------
 
 std::string release_json(const ReleaseInfo& info) {
-  const json j = {{"build_id", info.build_id},   {"now", info.now},
-                  {"base_url", info.base_url},   {"documents", info.documents},
-                  {"pages", info.pages},         {"generator", info.generator}};
+  const json j = {{"build_id", info.build_id}, {"now", info.now},
+                  {"base_url", info.base_url}, {"documents", info.documents},
+                  {"pages", info.pages},       {"generator", info.generator}};
   return j.dump(2) + "\n";
 }
 
@@ -123,7 +123,10 @@ std::string led_json(const LedData& data) {
   for (const auto& s : data.screens) screens.push_back(led_screen_json(s));
   json items = json::array();
   for (const auto& it : data.items) {
-    json j = {{"id", it.id}, {"title", it.title}, {"text", it.text}, {"priority", it.priority},
+    json j = {{"id", it.id},
+              {"title", it.title},
+              {"text", it.text},
+              {"priority", it.priority},
               {"published", it.published.iso8601()}};
     if (it.from) j["display_from"] = it.from->iso8601();
     if (it.until) j["display_until"] = it.until->iso8601();

@@ -38,8 +38,10 @@ void percent(std::string& out, unsigned char c) {
 std::string url_encode_component(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (unreserved(c)) out += static_cast<char>(c);
-    else percent(out, c);
+    if (unreserved(c))
+      out += static_cast<char>(c);
+    else
+      percent(out, c);
   }
   return out;
 }
@@ -47,8 +49,10 @@ std::string url_encode_component(std::string_view s) {
 std::string url_encode_path(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (unreserved(c) || c == '/') out += static_cast<char>(c);
-    else percent(out, c);
+    if (unreserved(c) || c == '/')
+      out += static_cast<char>(c);
+    else
+      percent(out, c);
   }
   return out;
 }
@@ -56,7 +60,8 @@ std::string url_encode_path(std::string_view s) {
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r'))
+    --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -84,21 +89,33 @@ char32_t next_code_point(std::string_view s, std::size_t& pos) {
     const auto b = static_cast<unsigned char>(s[pos + i]);
     return (b & 0xC0) == 0x80 ? (b & 0x3F) : -1;
   };
-  if (b0 < 0x80) { ++pos; return b0; }
+  if (b0 < 0x80) {
+    ++pos;
+    return b0;
+  }
   if (b0 >= 0xC2 && b0 <= 0xDF) {
     const int c1 = cont(1);
-    if (c1 >= 0) { pos += 2; return static_cast<char32_t>(((b0 & 0x1F) << 6) | c1); }
+    if (c1 >= 0) {
+      pos += 2;
+      return static_cast<char32_t>(((b0 & 0x1F) << 6) | c1);
+    }
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     const int c1 = cont(1), c2 = cont(2);
     if (c1 >= 0 && c2 >= 0) {
       const char32_t cp = static_cast<char32_t>(((b0 & 0x0F) << 12) | (c1 << 6) | c2);
-      if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) { pos += 3; return cp; }
+      if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+        pos += 3;
+        return cp;
+      }
     }
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     const int c1 = cont(1), c2 = cont(2), c3 = cont(3);
     if (c1 >= 0 && c2 >= 0 && c3 >= 0) {
       const char32_t cp = static_cast<char32_t>(((b0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3);
-      if (cp >= 0x10000 && cp <= 0x10FFFF) { pos += 4; return cp; }
+      if (cp >= 0x10000 && cp <= 0x10FFFF) {
+        pos += 4;
+        return cp;
+      }
     }
   }
   ++pos;
@@ -110,7 +127,8 @@ bool valid_utf8(std::string_view s) {
   while (pos < s.size()) {
     const std::size_t before = pos;
     const char32_t cp = next_code_point(s, pos);
-    if (cp == 0xFFFD && !(pos - before == 3 && static_cast<unsigned char>(s[before]) == 0xEF)) return false;
+    if (cp == 0xFFFD && !(pos - before == 3 && static_cast<unsigned char>(s[before]) == 0xEF))
+      return false;
   }
   return true;
 }
@@ -166,8 +184,8 @@ std::string truncate_chars(std::string_view s, std::size_t max_chars, std::strin
 }
 
 bool is_cjk(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2FA1F) ||
-         (cp >= 0xF900 && cp <= 0xFAFF);
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x20000 && cp <= 0x2FA1F) || (cp >= 0xF900 && cp <= 0xFAFF);
 }
 
 std::string normalize_for_search(std::string_view s) {
@@ -179,7 +197,8 @@ std::string normalize_for_search(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(s.size()));
-  nfkc_cf->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr, status);
+  nfkc_cf->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink,
+                         nullptr, status);
   if (U_FAILURE(status)) return std::string(s);
   return out;
 }

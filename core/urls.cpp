@@ -122,8 +122,12 @@ std::string led_snapshot(std::string_view screen, std::string_view ext) {
 std::string wechat() { return "/wechat"; }
 
 std::vector<std::string> reserved_folders() {
-  return {section(Section::disclosure), section(Section::notices), section(Section::consultations),
-          section(Section::pages),      responsibilities(),        folder(k_search),
+  return {section(Section::disclosure),
+          section(Section::notices),
+          section(Section::consultations),
+          section(Section::pages),
+          responsibilities(),
+          folder(k_search),
           folder(k_led)};
 }
 

@@ -5,7 +5,8 @@
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const auto root = std::filesystem::temp_directory_path() / ("gongkai-fuzz-content-" + std::to_string(::getpid()));
+  static const auto root = std::filesystem::temp_directory_path() /
+                           ("gongkai-fuzz-content-" + std::to_string(::getpid()));
   static bool once = [] {
     fuzz::write(root / "site.toml", fuzz::k_site_toml);
     return true;
@@ -13,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)once;
   const std::string text(reinterpret_cast<const char*>(data), size);
   fuzz::write(root / "disclosure/x.md", text);
-  fuzz::write(root / "responsibilities/dzb.toml", size > 0 && data[0] == '#' ? text : "department = \"dzb\"\nupdated = 2021-01-01\n");
+  fuzz::write(root / "responsibilities/dzb.toml",
+              size > 0 && data[0] == '#' ? text : "department = \"dzb\"\nupdated = 2021-01-01\n");
   gongkai::gen::BuildOptions o;
   o.content_dir = root;
   o.themes_dir = GONGKAI_FUZZ_THEMES;

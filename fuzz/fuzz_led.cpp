@@ -7,7 +7,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   const auto cut = input.find('\n');
-  const std::string query = input.substr(0, cut), text = cut == std::string::npos ? "" : input.substr(cut + 1);
+  const std::string query = input.substr(0, cut),
+                    text = cut == std::string::npos ? "" : input.substr(cut + 1);
   gongkai::server::LedData d;
   d.screens.push_back({"hall", "gb2312", "pages", 64, 16, 16, 8, 1});
   gongkai::led::LedItem item;
@@ -22,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const char* f : {"txt", "json", "rss"})
       gongkai::server::led_feed(d, *req, f, *gongkai::DateTime::parse("2022-03-15"), "https://x/");
     if (req->layout.mode == "pages")
-      for (const auto& line : gongkai::led::wrap(gongkai::led::clean_text(text), req->layout.cols)) {
+      for (const auto& line :
+           gongkai::led::wrap(gongkai::led::clean_text(text), req->layout.cols)) {
         int w = 0;
         for (char32_t cp : gongkai::to_u32(line)) w += gongkai::led::columns_of(cp);
         if (w != req->layout.cols) __builtin_trap();  // every line exactly cols wide

@@ -54,10 +54,16 @@ inline void write(const std::filesystem::path& p, const std::string& s) {
 // Builds a tiny published site once; returns its output folder.
 inline std::filesystem::path built_site() {
   static std::filesystem::path out = [] {
-    const auto root = std::filesystem::temp_directory_path() / ("gongkai-fuzz-site-" + std::to_string(::getpid()));
+    const auto root = std::filesystem::temp_directory_path() /
+                      ("gongkai-fuzz-site-" + std::to_string(::getpid()));
     write(root / "content/site.toml", k_site_toml);
-    write(root / "content/disclosure/a.md", "+++\ntitle = \"行政处罚结果公示\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2022-03-01\ndoc_no = \"蓟邦政发〔2022〕1号\"\n+++\n依法作出行政处罚决定，罚款五十元。宅基地、低保。\n");
-    write(root / "content/notices/n.md", "+++\ntitle = \"普法公告\"\ndepartment = \"dzb\"\npublished = 2022-03-01\ndisplay_from = 2022-03-01\ndisplay_until = 2030-01-01\nled = \"依法行政 执法为民\"\n+++\n正文\n");
+    write(root / "content/disclosure/a.md",
+          "+++\ntitle = \"行政处罚结果公示\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished "
+          "= 2022-03-01\ndoc_no = "
+          "\"蓟邦政发〔2022〕1号\"\n+++\n依法作出行政处罚决定，罚款五十元。宅基地、低保。\n");
+    write(root / "content/notices/n.md",
+          "+++\ntitle = \"普法公告\"\ndepartment = \"dzb\"\npublished = 2022-03-01\ndisplay_from = "
+          "2022-03-01\ndisplay_until = 2030-01-01\nled = \"依法行政 执法为民\"\n+++\n正文\n");
     gongkai::gen::BuildOptions o;
     o.content_dir = root / "content";
     o.output_dir = root / "out";

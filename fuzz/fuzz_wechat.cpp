@@ -13,11 +13,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c.random16 = [] { return std::string("0123456789abcdef"); };
     return c;
   }());
-  static gongkai::wechat::Cipher cipher("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx0123456789abcdef");
+  static gongkai::wechat::Cipher cipher("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                                        "wx0123456789abcdef");
   const std::string body(reinterpret_cast<const char*>(data), size);
   const auto now = gongkai::DateTime::from_epoch(1764122400);
   const std::string ts = "1764122400", nonce = "n";
-  gongkai::server::WechatRequest req{"POST", {{"signature", gongkai::wechat::signature({"fuzztoken", ts, nonce})}, {"timestamp", ts}, {"nonce", nonce}}, body};
+  gongkai::server::WechatRequest req{
+      "POST",
+      {{"signature", gongkai::wechat::signature({"fuzztoken", ts, nonce})},
+       {"timestamp", ts},
+       {"nonce", nonce}},
+      body};
   service.handle(req, nullptr, now);
   // Safe mode: the body as the Encrypt value, with a correct msg_signature.
   req.params.emplace("encrypt_type", "aes");

@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 class StageTimer {
  public:
   explicit StageTimer(const BuildOptions& o) : m_o(o), m_start(std::chrono::steady_clock::now()) {}
@@ -64,12 +63,14 @@ std::string page_key(const std::string& memo_key, const fs::path& theme_dir, con
   h.update(memo_key + "\n" + k_generator_version + "\n" + c.site.base_url + "\n");
   std::vector<fs::path> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(theme_dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(theme_dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_regular_file()) files.push_back(it->path());
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     const std::string bytes = read_file(f);
-    h.update(f.lexically_relative(theme_dir).generic_string() + "\n" + std::to_string(bytes.size()) + "\n");
+    h.update(f.lexically_relative(theme_dir).generic_string() + "\n" +
+             std::to_string(bytes.size()) + "\n");
     h.update(bytes);
   }
   return h.hex();
@@ -80,7 +81,8 @@ std::string page_key(const std::string& memo_key, const fs::path& theme_dir, con
 fs::path find_themes_dir(const fs::path& content_dir) {
   const fs::path beside = fs::absolute(content_dir).parent_path() / "themes";
   if (fs::is_directory(beside)) return beside;
-  if (std::string(GONGKAI_INSTALLED_THEMES).size() && fs::is_directory(GONGKAI_INSTALLED_THEMES)) return GONGKAI_INSTALLED_THEMES;
+  if (std::string(GONGKAI_INSTALLED_THEMES).size() && fs::is_directory(GONGKAI_INSTALLED_THEMES))
+    return GONGKAI_INSTALLED_THEMES;
   return GONGKAI_SOURCE_THEMES;
 }
 
@@ -92,9 +94,9 @@ DateTime build_clock(const std::optional<DateTime>& given) {
     if (end && *end == '\0') return DateTime::from_epoch(v);
   }
   const auto now = std::chrono::system_clock::now();
-  return DateTime::from_epoch(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return DateTime::from_epoch(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
-
 
 namespace {
 
@@ -117,11 +119,11 @@ struct Incremental {
   fs::path memo_file, pages_file;  // empty: nothing is saved
   std::string memo_key;
   Memo memo;
-  std::size_t remembered = 0;         // entries in the memo as loaded
-  std::vector<ItemRecord> records;    // aligned with Content::items: what this build learnt
-  PageMemo pages_before;              // the current release's pages (empty when not theirs)
-  PageMemo pages_after;               // this build's
-  std::vector<std::string> item_keys; // aligned with Content::items (memo.hpp item_inputs_key)
+  std::size_t remembered = 0;          // entries in the memo as loaded
+  std::vector<ItemRecord> records;     // aligned with Content::items: what this build learnt
+  PageMemo pages_before;               // the current release's pages (empty when not theirs)
+  PageMemo pages_after;                // this build's
+  std::vector<std::string> item_keys;  // aligned with Content::items (memo.hpp item_inputs_key)
 
   bool memo_changed() const {
     if (memo_file.empty()) return false;
@@ -153,7 +155,8 @@ Incremental recall(const BuildOptions& o, const Inputs& in, const ReleaseFiles& 
 
 Content load_stage(const BuildOptions& o, const Inputs& in, Incremental& inc, Diagnostics& diags) {
   markdown_init();
-  Content content = load_content({o.content_dir, in.prefix, in.themes, o.threads, &inc.memo, &inc.records}, diags);
+  Content content = load_content(
+      {o.content_dir, in.prefix, in.themes, o.threads, &inc.memo, &inc.records}, diags);
   if (!o.base_url.empty()) {
     content.site.base_url = o.base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
@@ -166,16 +169,18 @@ Content load_stage(const BuildOptions& o, const Inputs& in, Incremental& inc, Di
 std::string load_summary(const Content& c, const Incremental& inc) {
   std::size_t remembered = 0;
   for (const ItemRecord& r : inc.records) remembered += r.from_memo;
-  return std::to_string(c.items.size()) + " files (" + std::to_string(remembered) + " unchanged, from the memo), " +
-         std::to_string(c.lists.size()) + " responsibility lists";
+  return std::to_string(c.items.size()) + " files (" + std::to_string(remembered) +
+         " unchanged, from the memo), " + std::to_string(c.lists.size()) + " responsibility lists";
 }
 
 std::string diagnostics_summary(const Diagnostics& d) {
-  return std::to_string(d.error_count()) + " errors, " + std::to_string(d.warning_count()) + " warnings";
+  return std::to_string(d.error_count()) + " errors, " + std::to_string(d.warning_count()) +
+         " warnings";
 }
 
 // `inc` given: pages whose inputs are the current release's are taken from it (see PageMemo).
-RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Content& content, Incremental* inc) {
+RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Content& content,
+                             Incremental* inc) {
   RenderOptions ro;
   ro.now = in.now;
   ro.content_dir = o.content_dir;
@@ -197,21 +202,24 @@ RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Cont
 std::size_t html_pages(const OutputTree& out) {
   std::size_t n = 0;
   for (const std::string& p : out.paths())
-    if (ends_with(p, ".html") && !starts_with(p, k_server_prefix) && !starts_with(p, k_wechat_prefix)) ++n;
+    if (ends_with(p, ".html") && !starts_with(p, k_server_prefix) &&
+        !starts_with(p, k_wechat_prefix))
+      ++n;
   return n;
 }
 
 std::string index_summary(const IndexStats& st) {
   const std::string how =
-      st.in_place ? std::string(st.copied ? "copied from the current release and " : "the recycled release's ") +
+      st.in_place ? std::string(st.copied ? "copied from the current release and "
+                                          : "the recycled release's ") +
                         "updated in place, " + std::to_string(st.written) + " written and " +
                         std::to_string(st.removed) + " deleted"
-                  : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) + " parts by the " +
-                        index_writer_name(st.writer) + " writer in " +
+                  : std::to_string(st.written) + " written afresh in " + std::to_string(st.parts) +
+                        " parts by the " + index_writer_name(st.writer) + " writer in " +
                         std::to_string(static_cast<int>(st.write_ms)) + " ms, " +
                         std::to_string(static_cast<int>(st.cpu_ms)) + " ms of CPU";
-  return std::to_string(st.documents) + " documents: " + how + " (" + std::to_string(static_cast<int>(st.total_ms)) +
-         " ms alongside the pages)";
+  return std::to_string(st.documents) + " documents: " + how + " (" +
+         std::to_string(static_cast<int>(st.total_ms)) + " ms alongside the pages)";
 }
 
 // Work on a thread of its own from here until wait(); nothing when `run` is false. A future
@@ -237,7 +245,8 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   Incremental nothing;
   content = load_stage(o, in, nothing, diags);
   timer.done("load", load_summary(content, nothing));
-  const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads}, nothing.records, diags);
+  const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads},
+                                        nothing.records, diags);
   timer.done("validate", diagnostics_summary(diags));
   Theme theme;
   if (diags.has_errors() || !theme.load(in.themes / content.site.theme, diags)) return false;
@@ -256,7 +265,8 @@ BuildResult build(const BuildOptions& o) {
   BuildResult r;
   if (!fs::is_directory(o.content_dir)) {
     r.exit_code = 2;
-    r.environment_error = "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
+    r.environment_error =
+        "content folder " + o.content_dir.string() + " does not exist (内容目录不存在)";
     return r;
   }
   Content content;
@@ -277,11 +287,12 @@ BuildResult build(const BuildOptions& o) {
     const Inputs in = inputs_of(o);
     Publisher release(o.output_dir, in.now, {o.keep_releases, o.recycle, o.sync});
     Incremental inc = recall(o, in, release.previous());
-    timer.done("memo", std::to_string(inc.remembered) + " items and " + std::to_string(inc.pages_before.by_url.size()) +
-                           " pages remembered");
+    timer.done("memo", std::to_string(inc.remembered) + " items and " +
+                           std::to_string(inc.pages_before.by_url.size()) + " pages remembered");
     content = load_stage(o, in, inc, r.diagnostics);
     timer.done("load", load_summary(content, inc));
-    const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads}, inc.records, r.diagnostics);
+    const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads},
+                                          inc.records, r.diagnostics);
     timer.done("validate", diagnostics_summary(r.diagnostics));
     Theme theme;
     if (r.diagnostics.has_errors() || !theme.load(in.themes / content.site.theme, r.diagnostics)) {
@@ -290,7 +301,8 @@ BuildResult build(const BuildOptions& o) {
     }
     OutputTree out = release.open_tree(o.write_index);
     auto index = in_background(o.write_index, [&] {
-      return write_search_index(content, release.index_dir(), o.threads, release.previous_index(), {}, o.index_writer);
+      return write_search_index(content, release.index_dir(), o.threads, release.previous_index(),
+                                {}, o.index_writer);
     });
     auto memo = in_background(inc.memo_changed(), [&] { inc.save_memo(content); });
     const Listing listing = list_items(content);
@@ -303,11 +315,13 @@ BuildResult build(const BuildOptions& o) {
     if (!st.warning.empty()) r.diagnostics.warning("search", 0, 0, st.warning);
     if (o.write_index) timer.done("index", index_summary(st));
     wait(memo);
-    timer.done("memo", inc.memo_changed() ? "cache/items.memo updated" : "cache/items.memo unchanged");
+    timer.done("memo",
+               inc.memo_changed() ? "cache/items.memo updated" : "cache/items.memo unchanged");
     r.files = out.size();
     r.pages = html_pages(out);
     r.documents = st.documents;
-    r.release_id = release.publish(out, {in.now, o.build_id, r.documents, r.pages, content.site.base_url});
+    r.release_id =
+        release.publish(out, {in.now, o.build_id, r.documents, r.pages, content.site.base_url});
     inc.save_pages(r.release_id);
     timer.done("publish", release.summary(out));
   } catch (const Publisher::NotDurable& e) {
@@ -315,7 +329,8 @@ BuildResult build(const BuildOptions& o) {
     r.environment_error = e.what();
   } catch (const std::exception& e) {
     r.exit_code = 2;
-    r.environment_error = std::string("cannot publish: ") + e.what() + " (发布失败，原网站保持不变)";
+    r.environment_error =
+        std::string("cannot publish: ") + e.what() + " (发布失败，原网站保持不变)";
   }
   return r;
 }

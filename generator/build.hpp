@@ -18,27 +18,28 @@ namespace gongkai::gen {
 struct BuildOptions {
   std::filesystem::path content_dir = "content";
   std::filesystem::path output_dir = "output";
-  std::filesystem::path themes_dir;   // empty: found next to the content folder or installed
-  std::string display_prefix;         // prefix of paths in diagnostics; default: content_dir + "/"
-  std::optional<DateTime> now;        // the build's clock; default: SOURCE_DATE_EPOCH or wall clock
-  std::string base_url;               // overrides site.toml's base_url when set
-  std::string build_id;               // release folder name; default: <now>-<digest>
-  bool check_only = false;            // validate everything, publish nothing
-  bool write_index = true;            // the Xapian index
+  std::filesystem::path themes_dir;  // empty: found next to the content folder or installed
+  std::string display_prefix;        // prefix of paths in diagnostics; default: content_dir + "/"
+  std::optional<DateTime> now;       // the build's clock; default: SOURCE_DATE_EPOCH or wall clock
+  std::string base_url;              // overrides site.toml's base_url when set
+  std::string build_id;              // release folder name; default: <now>-<digest>
+  bool check_only = false;           // validate everything, publish nothing
+  bool write_index = true;           // the Xapian index
   IndexWriter index_writer = IndexWriter::direct;  // who writes a full index (--index-writer)
-  bool git_history = true;            // 权责清单 history from the content folder's git repository
-  int threads = 2;                    // parallel workers (rendering, indexing)
-  int wechat_days = 90;               // WeChat article exports: items of the last N days (0: all)
-  int keep_releases = 5;              // releases kept for rollback (at least 2)
-  bool recycle = true;                // rewrite the release about to be pruned instead of a new folder
-  bool use_memo = true;               // take unchanged files from OUTPUT/cache/items.memo, pages from cache/pages
-  bool sync = true;                   // the release on disk before `current` swaps (off: benchmarks only,
-                                      // gongkai-build with GONGKAI_NO_SYNC=1)
+  bool git_history = true;  // 权责清单 history from the content folder's git repository
+  int threads = 2;          // parallel workers (rendering, indexing)
+  int wechat_days = 90;     // WeChat article exports: items of the last N days (0: all)
+  int keep_releases = 5;    // releases kept for rollback (at least 2)
+  bool recycle = true;      // rewrite the release about to be pruned instead of a new folder
+  bool use_memo =
+      true;          // take unchanged files from OUTPUT/cache/items.memo, pages from cache/pages
+  bool sync = true;  // the release on disk before `current` swaps (off: benchmarks only,
+                     // gongkai-build with GONGKAI_NO_SYNC=1)
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
 };
 
 struct BuildResult {
-  int exit_code = 0;       // 0 built, 1 content errors, 2 environment problem
+  int exit_code = 0;  // 0 built, 1 content errors, 2 environment problem
   Diagnostics diagnostics;
   std::string environment_error;  // one sentence when exit_code == 2
   std::string release_id;

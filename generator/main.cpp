@@ -13,9 +13,12 @@
 namespace {
 
 const char* k_usage =
-    "usage: gongkai-build new disclosure|notice|consultation|page PATH --title TITLE [--content DIR]\n"
-    "       gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] [--quiet]\n"
-    "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] [--no-history]\n"
+    "usage: gongkai-build new disclosure|notice|consultation|page PATH --title TITLE [--content "
+    "DIR]\n"
+    "       gongkai-build [--content DIR] [--output DIR] [--now ISO8601] [--base-url URL] "
+    "[--quiet]\n"
+    "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] "
+    "[--no-history]\n"
     "                     [--wechat-days N] [--index-writer direct|xapian|auto]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
@@ -23,7 +26,8 @@ const char* k_usage =
     "\n"
     "  --content DIR   content folder (default: content)\n"
     "  --output DIR    output folder (default: output)\n"
-    "  --now TIME      the build's clock, e.g. 2022-03-15T10:00:00+08:00 (default: SOURCE_DATE_EPOCH or now)\n"
+    "  --now TIME      the build's clock, e.g. 2022-03-15T10:00:00+08:00 (default: "
+    "SOURCE_DATE_EPOCH or now)\n"
     "  --base-url URL  overrides base_url of site.toml\n"
     "  --quiet         print only errors and warnings\n"
     "  --verbose       print a line per stage even when stderr is not a terminal\n"
@@ -72,17 +76,22 @@ int main(int argc, char** argv) {
     std::string kind, path, title, content = "content";
     for (int i = 2; i < argc; ++i) {
       const std::string a = argv[i];
-      if (a == "--title" && i + 1 < argc) title = argv[++i];
-      else if (a == "--content" && i + 1 < argc) content = argv[++i];
-      else if (kind.empty()) kind = a;
-      else if (path.empty()) path = a;
+      if (a == "--title" && i + 1 < argc)
+        title = argv[++i];
+      else if (a == "--content" && i + 1 < argc)
+        content = argv[++i];
+      else if (kind.empty())
+        kind = a;
+      else if (path.empty())
+        path = a;
       else {
         std::cerr << "gongkai-build new: unexpected argument " << a << "\n";
         return 2;
       }
     }
     if (kind.empty() || path.empty()) {
-      std::cerr << "usage: gongkai-build new disclosure|notice|consultation|page PATH --title \"标题\" [--content DIR]\n";
+      std::cerr << "usage: gongkai-build new disclosure|notice|consultation|page PATH --title "
+                   "\"标题\" [--content DIR]\n";
       return 2;
     }
     const auto r = gen::scaffold(content, kind, path, title, gen::build_clock(std::nullopt));
@@ -114,7 +123,8 @@ int main(int argc, char** argv) {
       const std::string v = value("--now");
       o.now = DateTime::parse(v);
       if (!o.now) {
-        std::cerr << "gongkai-build: --now \"" << v << "\" is not a date or date-time such as 2022-03-15T10:00:00+08:00\n";
+        std::cerr << "gongkai-build: --now \"" << v
+                  << "\" is not a date or date-time such as 2022-03-15T10:00:00+08:00\n";
         return 2;
       }
     } else if (a == "--base-url") {
@@ -127,7 +137,8 @@ int main(int argc, char** argv) {
       o.check_only = true;
     } else if (a == "--build-id") {
       o.build_id = value("--build-id");
-      if (o.build_id.empty() || o.build_id.find_first_of("/\\") != std::string::npos || o.build_id[0] == '.') {
+      if (o.build_id.empty() || o.build_id.find_first_of("/\\") != std::string::npos ||
+          o.build_id[0] == '.') {
         std::cerr << "gongkai-build: --build-id must be a plain folder name\n";
         return 2;
       }
@@ -138,7 +149,8 @@ int main(int argc, char** argv) {
       char* end = nullptr;
       const long n = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || !end || *end || n < 0 || n > 100000) {
-        std::cerr << "gongkai-build: --wechat-days must be a whole number of days (0: every item)\n";
+        std::cerr
+            << "gongkai-build: --wechat-days must be a whole number of days (0: every item)\n";
         return 2;
       }
       o.wechat_days = static_cast<int>(n);
@@ -161,7 +173,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (verbose || (!quiet && ::isatty(STDERR_FILENO))) o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (verbose || (!quiet && ::isatty(STDERR_FILENO)))
+    o.progress = [](const std::string& line) { std::cerr << line << "\n"; };
 
   // Measuring what the sync costs (bench/sync-cost) is the only use: a release published this
   // way may be torn by a power cut.
@@ -174,16 +187,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (r.exit_code == 1) {
-    std::cerr << "gongkai-build: " << r.diagnostics.error_count() << " error(s), " << r.diagnostics.warning_count()
+    std::cerr << "gongkai-build: " << r.diagnostics.error_count() << " error(s), "
+              << r.diagnostics.warning_count()
               << " warning(s); nothing was published (有错误，未发布)\n";
     return 1;
   }
   if (!quiet) {
     if (o.check_only)
-      std::cerr << "gongkai-build: check passed: " << r.pages << " pages, " << r.diagnostics.warning_count() << " warning(s)\n";
+      std::cerr << "gongkai-build: check passed: " << r.pages << " pages, "
+                << r.diagnostics.warning_count() << " warning(s)\n";
     else
-      std::cerr << "gongkai-build: published release " << r.release_id << ": " << r.pages << " pages, " << r.files
-                << " files, " << r.documents << " search documents, " << r.diagnostics.warning_count() << " warning(s)\n";
+      std::cerr << "gongkai-build: published release " << r.release_id << ": " << r.pages
+                << " pages, " << r.files << " files, " << r.documents << " search documents, "
+                << r.diagnostics.warning_count() << " warning(s)\n";
   }
   return 0;
 }

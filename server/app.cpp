@@ -31,7 +31,8 @@ namespace {
 constexpr std::size_t k_max_body = 64 * 1024;
 
 const char* k_csp =
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src "
+    "'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 void text_error(httplib::Response& res, int status, const std::string& message) {
@@ -43,7 +44,8 @@ void text_error(httplib::Response& res, int status, const std::string& message) 
 void json_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(safe_json(nlohmann::json({{"error", message}})), "application/json; charset=utf-8");
+  res.set_content(safe_json(nlohmann::json({{"error", message}})),
+                  "application/json; charset=utf-8");
 }
 
 std::string etag_of(std::string_view body) {
@@ -53,13 +55,14 @@ std::string etag_of(std::string_view body) {
 }
 
 // Sends body with an ETag, answering If-None-Match with 304.
-void send_cached(const httplib::Request& req, httplib::Response& res, std::string body, const std::string& type,
-                 const std::string& cache_control) {
+void send_cached(const httplib::Request& req, httplib::Response& res, std::string body,
+                 const std::string& type, const std::string& cache_control) {
   const std::string etag = etag_of(body);
   res.set_header("ETag", etag);
   res.set_header("Cache-Control", cache_control);
   const std::string inm = req.get_header_value("If-None-Match");
-  if (!inm.empty() && (inm == etag || inm == "W/" + etag || inm.find(etag) != std::string::npos || inm == "*")) {
+  if (!inm.empty() &&
+      (inm == etag || inm == "W/" + etag || inm.find(etag) != std::string::npos || inm == "*")) {
     res.status = 304;
     return;
   }
@@ -97,17 +100,19 @@ struct App::Impl {
                               {"Referrer-Policy", "strict-origin-when-cross-origin"},
                               {"Content-Security-Policy", k_csp},
                               {"X-Frame-Options", "DENY"}});
-    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown error";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      std::cerr << "gongkai-serve: error on " << req.method << " " << req.path << ": " << what << "\n";
-      text_error(res, 503, "暂时无法处理请求，请稍后再试 (temporarily unavailable)");
-    });
+    http.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown error";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          std::cerr << "gongkai-serve: error on " << req.method << " " << req.path << ": " << what
+                    << "\n";
+          text_error(res, 503, "暂时无法处理请求，请稍后再试 (temporarily unavailable)");
+        });
     http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 404) return not_found(req, res);
@@ -137,71 +142,82 @@ struct App::Impl {
     res.status = 404;
     res.set_header("Cache-Control", "no-cache");
     auto r = releases.current();
-    if (r && !r->not_found_page.empty()) res.set_content(r->not_found_page, "text/html; charset=utf-8");
-    else res.set_content("404 页面未找到 (not found)\n", "text/plain; charset=utf-8");
+    if (r && !r->not_found_page.empty())
+      res.set_content(r->not_found_page, "text/html; charset=utf-8");
+    else
+      res.set_content("404 页面未找到 (not found)\n", "text/plain; charset=utf-8");
   }
 
   void routes() {
     if (opt.preview) {
       http.Get("/_preview/reload.js", [](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-store");
-        res.set_content("// gongkai preview: reload when the site is rebuilt\n"
-                        "(function () { var es = new EventSource('/_preview/events');\n"
-                        "  es.onmessage = function () { location.reload(); }; })();\n",
-                        "text/javascript; charset=utf-8");
+        res.set_content(
+            "// gongkai preview: reload when the site is rebuilt\n"
+            "(function () { var es = new EventSource('/_preview/events');\n"
+            "  es.onmessage = function () { location.reload(); }; })();\n",
+            "text/javascript; charset=utf-8");
       });
       http.Get("/_preview/preview.css", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(".preview-diagnostics{background:#fff3f3;border:3px solid #a61b1b;color:#222;padding:8px 16px;font:14px/1.6 monospace;}"
-                        ".preview-diagnostics li{white-space:pre-wrap;}",
-                        "text/css; charset=utf-8");
+        res.set_content(
+            ".preview-diagnostics{background:#fff3f3;border:3px solid "
+            "#a61b1b;color:#222;padding:8px 16px;font:14px/1.6 monospace;}"
+            ".preview-diagnostics li{white-space:pre-wrap;}",
+            "text/css; charset=utf-8");
       });
       http.Get("/_preview/events", [this](const httplib::Request&, httplib::Response& res) {
         PreviewState* state = opt.preview;
         const std::uint64_t start = state->wait(~0ULL, std::chrono::milliseconds(0));
         res.set_header("Cache-Control", "no-store");
-        res.set_chunked_content_provider("text/event-stream", [state, start](size_t, httplib::DataSink& sink) {
-          const std::uint64_t g = state->wait(start, std::chrono::seconds(15));
-          if (state->stopping) return false;
-          const std::string msg = g != start ? "data: reload\n\n" : ": keep-alive\n\n";
-          if (!sink.write(msg.data(), msg.size())) return false;
-          if (g != start) {
-            sink.done();
-            return true;
-          }
-          return true;
-        });
+        res.set_chunked_content_provider(
+            "text/event-stream", [state, start](size_t, httplib::DataSink& sink) {
+              const std::uint64_t g = state->wait(start, std::chrono::seconds(15));
+              if (state->stopping) return false;
+              const std::string msg = g != start ? "data: reload\n\n" : ": keep-alive\n\n";
+              if (!sink.write(msg.data(), msg.size())) return false;
+              if (g != start) {
+                sink.done();
+                return true;
+              }
+              return true;
+            });
       });
     }
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       auto r = releases.current();
-      nlohmann::json j = {{"status", r ? "ok" : "no-release"}, {"release", r ? r->id : ""}, {"documents", r ? r->documents : 0}};
+      nlohmann::json j = {{"status", r ? "ok" : "no-release"},
+                          {"release", r ? r->id : ""},
+                          {"documents", r ? r->documents : 0}};
       res.status = r ? 200 : 503;
       res.set_header("Cache-Control", "no-store");
       res.set_content(j.dump(), "application/json; charset=utf-8");
     });
-    http.Get(urls::api_search(), [this](const httplib::Request& req, httplib::Response& res) {
-      api_search(req, res);
-    });
+    http.Get(urls::api_search(),
+             [this](const httplib::Request& req, httplib::Response& res) { api_search(req, res); });
     http.Get(urls::search(), [this](const httplib::Request& req, httplib::Response& res) {
       search_page(req, res);
     });
-    http.Get("/prefs/elder", [](const httplib::Request& req, httplib::Response& res) { elder_toggle(req, res); });
-    http.Get("/prefs/mode.css", [](const httplib::Request& req, httplib::Response& res) { mode_css(req, res); });
+    http.Get("/prefs/elder",
+             [](const httplib::Request& req, httplib::Response& res) { elder_toggle(req, res); });
+    http.Get("/prefs/mode.css",
+             [](const httplib::Request& req, httplib::Response& res) { mode_css(req, res); });
     http.Get(urls::led_screens(), [this](const httplib::Request& req, httplib::Response& res) {
       auto r = release_or_503(res);
       if (!r) return;
-      send_cached(req, res, led_screens_json(r->led), "application/json; charset=utf-8", "public, max-age=60");
+      send_cached(req, res, led_screens_json(r->led), "application/json; charset=utf-8",
+                  "public, max-age=60");
     });
-    http.Get(R"(/led/v1/feed\.(txt|json|rss))", [this](const httplib::Request& req, httplib::Response& res) {
-      auto r = release_or_503(res);
-      if (!r) return;
-      int status = 400;
-      std::string error;
-      const auto lr = parse_led_params(r->led, req.params, status, error);
-      if (!lr) return text_error(res, status, error);
-      const LedResponse out = led_feed(r->led, *lr, req.matches[1], now(), r->base_url);
-      send_cached(req, res, out.body, out.content_type, "public, max-age=5");
-    });
+    http.Get(R"(/led/v1/feed\.(txt|json|rss))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               auto r = release_or_503(res);
+               if (!r) return;
+               int status = 400;
+               std::string error;
+               const auto lr = parse_led_params(r->led, req.params, status, error);
+               if (!lr) return text_error(res, status, error);
+               const LedResponse out = led_feed(r->led, *lr, req.matches[1], now(), r->base_url);
+               send_cached(req, res, out.body, out.content_type, "public, max-age=5");
+             });
     http.Get(R"(/led/.*)", [](const httplib::Request&, httplib::Response& res) {
       text_error(res, 404, "unknown LED path; see " + urls::led_screens());
     });
@@ -214,11 +230,19 @@ struct App::Impl {
     };
     http.Get(urls::wechat(), wechat_handler);
     http.Post(urls::wechat(), wechat_handler);
-    http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) { serve_static(req, res); });
+    http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      serve_static(req, res);
+    });
     for (const char* m : {"/.*"}) {
-      http.Post(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
-      http.Put(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
-      http.Delete(m, [](const httplib::Request&, httplib::Response& res) { text_error(res, 405, "method not allowed"); });
+      http.Post(m, [](const httplib::Request&, httplib::Response& res) {
+        text_error(res, 405, "method not allowed");
+      });
+      http.Put(m, [](const httplib::Request&, httplib::Response& res) {
+        text_error(res, 405, "method not allowed");
+      });
+      http.Delete(m, [](const httplib::Request&, httplib::Response& res) {
+        text_error(res, 405, "method not allowed");
+      });
     }
   }
 
@@ -251,7 +275,8 @@ struct App::Impl {
       res.set_content(body, type);
       return;
     }
-    send_cached(req, res, std::move(body), type, immutable_asset ? "public, max-age=3600" : "public, no-cache");
+    send_cached(req, res, std::move(body), type,
+                immutable_asset ? "public, max-age=3600" : "public, no-cache");
   }
 
   void api_search(const httplib::Request& req, httplib::Response& res) {
@@ -292,7 +317,8 @@ struct App::Impl {
       d.set("error", error);
     } else {
       d.set("q", sp->q);
-      if (!sp->q.empty() || !sp->section.empty() || !sp->department.empty() || !sp->category.empty() || !sp->year.empty()) {
+      if (!sp->q.empty() || !sp->section.empty() || !sp->department.empty() ||
+          !sp->category.empty() || !sp->year.empty()) {
         try {
           result = run_search(*r, *sp);
           searched = true;
@@ -338,15 +364,22 @@ struct App::Impl {
         return u;
       };
       list facets;
-      const std::vector<std::pair<std::string, std::string>> names = {
-          {"section", "栏目"}, {"department", "发布机构"}, {"category", "主题分类"}, {"year", "年份"}, {"validity", "有效性"}};
+      const std::vector<std::pair<std::string, std::string>> names = {{"section", "栏目"},
+                                                                      {"department", "发布机构"},
+                                                                      {"category", "主题分类"},
+                                                                      {"year", "年份"},
+                                                                      {"validity", "有效性"}};
       for (const auto& [key, label] : names) {
         auto it = result.facets.find(key);
         if (it == result.facets.end() || it->second.empty()) continue;
         data f;
         f.set("label", label);
         list values;
-        std::string current = key == "section" ? sp->section : key == "department" ? sp->department : key == "category" ? sp->category : key == "year" ? sp->year : sp->validity;
+        std::string current = key == "section"      ? sp->section
+                              : key == "department" ? sp->department
+                              : key == "category"   ? sp->category
+                              : key == "year"       ? sp->year
+                                                    : sp->validity;
         if (!current.empty()) {
           data all;
           all.set("name", "全部");
@@ -354,8 +387,11 @@ struct App::Impl {
           values.push_back(all);
         }
         std::vector<std::pair<std::string, std::size_t>> vals(it->second.begin(), it->second.end());
-        if (key == "year") std::reverse(vals.begin(), vals.end());
-        else std::stable_sort(vals.begin(), vals.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        if (key == "year")
+          std::reverse(vals.begin(), vals.end());
+        else
+          std::stable_sort(vals.begin(), vals.end(),
+                           [](const auto& a, const auto& b) { return a.second > b.second; });
         for (const auto& [v, n] : vals) {
           data x;
           x.set("name", key == "section" ? section_label(v) : v);
@@ -368,14 +404,16 @@ struct App::Impl {
         facets.push_back(f);
       }
       d.set("facets", facets);
-      d.set("has_filters", !sp->section.empty() || !sp->department.empty() || !sp->category.empty() || !sp->year.empty() || !sp->validity.empty());
+      d.set("has_filters", !sp->section.empty() || !sp->department.empty() ||
+                               !sp->category.empty() || !sp->year.empty() || !sp->validity.empty());
       d.set("clear_filters_url", urls::search_query(sp->q));
       d.set("sort_date", sp->sort == "date");
-      d.set("sort_relevance_url", link("", "") );
+      d.set("sort_relevance_url", link("", ""));
       std::string date_url = link("", "");
       if (sp->sort != "date") date_url += "&sort=date";
       d.set("sort_date_url", date_url);
-      const int pages = static_cast<int>(std::min<std::size_t>(1000, (result.total + sp->per_page - 1) / sp->per_page));
+      const int pages = static_cast<int>(
+          std::min<std::size_t>(1000, (result.total + sp->per_page - 1) / sp->per_page));
       if (pages > 1) {
         std::string base = link("", "");
         if (sp->sort == "date" && base.find("sort=") == std::string::npos) base += "&sort=date";
@@ -389,7 +427,8 @@ struct App::Impl {
     // The theme's results template fills the page template's slots: q (title, header search box)
     // and results.
     std::string page;
-    if (!r->search_results_template.empty()) page = kainjow::mustache::mustache(r->search_results_template).render(d);
+    if (!r->search_results_template.empty())
+      page = kainjow::mustache::mustache(r->search_results_template).render(d);
     if (!r->search_page_template.empty()) {
       data slots;
       if (sp && !sp->q.empty()) slots.set("q", sp->q);  // an empty string would open {{#q}}
@@ -405,7 +444,8 @@ struct App::Impl {
   static void elder_toggle(const httplib::Request& req, httplib::Response& res) {
     const bool on = req.get_param_value("on") != "0";
     std::string back = req.get_param_value("back");
-    if (back.empty() || back[0] != '/' || (back.size() > 1 && (back[1] == '/' || back[1] == '\\')) ||
+    if (back.empty() || back[0] != '/' ||
+        (back.size() > 1 && (back[1] == '/' || back[1] == '\\')) ||
         back.find_first_of("\r\n") != std::string::npos || back.size() > 1000)
       back = "/";
     res.set_header("Set-Cookie", on ? "gk_elder=1; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly"
@@ -419,7 +459,8 @@ struct App::Impl {
     const bool elder = cookie.find("gk_elder=1") != std::string::npos;
     res.set_header("Cache-Control", "private, no-cache");
     res.set_header("Vary", "Cookie");
-    res.set_content(elder ? "@import url(\"/static/elder.css\");\n" : "/* 标准模式 */\n", "text/css; charset=utf-8");
+    res.set_content(elder ? "@import url(\"/static/elder.css\");\n" : "/* 标准模式 */\n",
+                    "text/css; charset=utf-8");
   }
 };
 

@@ -21,15 +21,15 @@ namespace gongkai::server {
 
 struct ServerOptions {
   std::filesystem::path output_dir = "output";
-  int threads = 0;                // workers (requests answered at once); 0: limits.workers
-  ConnectionLimits limits;        // connections, deadlines, buffers: [limits] of --config
-  std::optional<DateTime> now;   // fixed clock (tests, previews); wall clock when empty
+  int threads = 0;                  // workers (requests answered at once); 0: limits.workers
+  ConnectionLimits limits;          // connections, deadlines, buffers: [limits] of --config
+  std::optional<DateTime> now;      // fixed clock (tests, previews); wall clock when empty
   std::function<DateTime()> clock;  // overrides both (tests move it)
   bool access_log = false;
   int release_poll_ms = 200;
   std::size_t search_cache = 4096;  // answers kept per release (0: compute every search)
   PreviewState* preview = nullptr;  // set by --watch: reload script, diagnostics, /_preview/events
-  WechatConfig wechat;            // secrets: environment or --config, never the content folder
+  WechatConfig wechat;              // secrets: environment or --config, never the content folder
 };
 
 class App {

@@ -16,20 +16,25 @@
 namespace {
 
 const char* k_usage =
-    "usage: gongkai-serve [--output DIR] [--listen HOST:PORT] [--threads N] [--config FILE] [--now ISO8601]\n"
+    "usage: gongkai-serve [--output DIR] [--listen HOST:PORT] [--threads N] [--config FILE] [--now "
+    "ISO8601]\n"
     "                     [--search-cache N] [--access-log] [--watch CONTENT_DIR]\n"
     "\n"
     "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz.\n"
     "A new release is picked up without a restart.\n"
     "\n"
     "  --output DIR        output folder of gongkai-build (default: output)\n"
-    "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free one)\n"
-    "  --threads N         worker threads: requests answered at once (default: 16, or [limits] workers)\n"
+    "  --listen HOST:PORT  address to listen on (default: 127.0.0.1:8080; port 0 picks a free "
+    "one)\n"
+    "  --threads N         worker threads: requests answered at once (default: 16, or [limits] "
+    "workers)\n"
     "  --search-cache N    search answers kept per release (default: 4096; 0 computes each one)\n"
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
-    "  --config FILE       TOML with [limits] (connections, deadlines), [wechat] token, appid, aes_key\n"
+    "  --config FILE       TOML with [limits] (connections, deadlines), [wechat] token, appid, "
+    "aes_key\n"
     "                      and [wechat.menu]\n"
-    "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, GONGKAI_WECHAT_AES_KEY)\n"
+    "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, "
+    "GONGKAI_WECHAT_AES_KEY)\n"
     "  --access-log        log every request to stderr\n"
     "  --watch DIR         preview: build DIR, rebuild on every change, reload open pages\n"
     "  --themes DIR        themes folder for --watch (default: themes/ beside DIR)\n";
@@ -107,7 +112,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
   try {
     o.wechat = server::load_wechat_config(config_file);
@@ -124,7 +130,8 @@ int main(int argc, char** argv) {
   std::filesystem::path preview_output;
   if (!watch.empty()) {
 #ifndef GONGKAI_PREVIEW
-    std::cerr << "gongkai-serve: --watch needs a gongkai-serve built with preview (cmake -DGONGKAI_PREVIEW=ON); "
+    std::cerr << "gongkai-serve: --watch needs a gongkai-serve built with preview (cmake "
+                 "-DGONGKAI_PREVIEW=ON); "
                  "this one only serves published releases\n";
     return 2;
 #else
@@ -132,7 +139,8 @@ int main(int argc, char** argv) {
       std::cerr << "gongkai-serve: --watch " << watch << " is not a folder\n";
       return 2;
     }
-    if (o.output_dir == "output") {  // preview builds go to a scratch folder unless --output is given
+    if (o.output_dir ==
+        "output") {  // preview builds go to a scratch folder unless --output is given
       char tmpl[] = "/tmp/gongkai-preview-XXXXXX";
       if (!::mkdtemp(tmpl)) return 2;
       o.output_dir = preview_output = tmpl;
@@ -154,8 +162,9 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
-    std::cerr << "gongkai-serve: listening on http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
-              << bound << "/ serving " << o.output_dir.string() << "/current\n";
+    std::cerr << "gongkai-serve: listening on http://"
+              << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << bound
+              << "/ serving " << o.output_dir.string() << "/current\n";
     const bool ok = app.run();
 #ifdef GONGKAI_PREVIEW
     if (preview) preview->stop();

@@ -19,12 +19,18 @@ std::uint64_t PreviewState::wait(std::uint64_t seen, std::chrono::milliseconds t
 }
 
 std::string inject_preview(std::string html, const std::string& banner) {
-  const std::string script = "<script src=\"/_preview/reload.js\" defer></script><link rel=\"stylesheet\" href=\"/_preview/preview.css\">";
-  if (auto pos = html.find("</head>"); pos != std::string::npos) html.insert(pos, script);
-  else html = script + html;
+  const std::string script =
+      "<script src=\"/_preview/reload.js\" defer></script><link rel=\"stylesheet\" "
+      "href=\"/_preview/preview.css\">";
+  if (auto pos = html.find("</head>"); pos != std::string::npos)
+    html.insert(pos, script);
+  else
+    html = script + html;
   if (!banner.empty()) {
-    if (auto pos = html.find("<body>"); pos != std::string::npos) html.insert(pos + 6, banner);
-    else html = banner + html;
+    if (auto pos = html.find("<body>"); pos != std::string::npos)
+      html.insert(pos + 6, banner);
+    else
+      html = banner + html;
   }
   return html;
 }

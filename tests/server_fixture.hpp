@@ -11,7 +11,8 @@ namespace gongkai::test {
 
 class RunningServer {
  public:
-  explicit RunningServer(server::ServerOptions o) : m_app(std::make_unique<server::App>(std::move(o))) {
+  explicit RunningServer(server::ServerOptions o)
+      : m_app(std::make_unique<server::App>(std::move(o))) {
     m_port = m_app->bind("127.0.0.1", 0);
     m_thread = std::thread([this] { m_app->run(); });
     m_app->wait_until_ready();

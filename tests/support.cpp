@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
-  m_path = fs::temp_directory_path() / ("gongkai-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  m_path = fs::temp_directory_path() /
+           ("gongkai-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(m_path);
   fs::create_directories(m_path);
 }
@@ -96,7 +97,8 @@ name = "东店村"
 )";
 }
 
-gen::BuildResult build_site(const fs::path& content_dir, const fs::path& output_dir, const std::string& now,
+gen::BuildResult build_site(const fs::path& content_dir, const fs::path& output_dir,
+                            const std::string& now,
                             const std::function<void(gen::BuildOptions&)>& adjust) {
   gen::BuildOptions o;
   o.content_dir = content_dir;
@@ -117,7 +119,8 @@ std::vector<std::string> diagnostic_lines(const gen::BuildResult& r) {
 std::map<std::string, std::string> read_tree(const fs::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
   return out;
 }
 

@@ -33,7 +33,8 @@ std::string read_text(const std::filesystem::path& file);
 std::string minimal_site_toml();
 
 // Builds content_dir into output_dir with a fixed clock and the project's themes.
-gen::BuildResult build_site(const std::filesystem::path& content_dir, const std::filesystem::path& output_dir,
+gen::BuildResult build_site(const std::filesystem::path& content_dir,
+                            const std::filesystem::path& output_dir,
                             const std::string& now = "2022-03-15T10:00:00+08:00",
                             const std::function<void(gen::BuildOptions&)>& adjust = {});
 // Diagnostics as "path:line:col: severity: message" lines with the content prefix "content/".

@@ -125,8 +125,9 @@ TEST_CASE("contract: led.json keeps screens, windows and date-only ends, written
 }
 
 TEST_CASE("contract: release.json, wechat.json and tree paths round-trip") {
-  const contract::ReleaseInfo info{"20220315-abc", "2022-03-15T10:00:00+08:00",
-                                   "https://x.example/", 12, 34, "gongkai-build 9.9.9"};
+  const contract::ReleaseInfo info{
+      "20220315-abc",       "2022-03-15T10:00:00+08:00", "https://x.example/", 12, 34,
+      "gongkai-build 9.9.9"};
   const auto back = contract::parse_release_json(contract::release_json(info));
   REQUIRE(back);
   CHECK(back->build_id == info.build_id);
@@ -245,8 +246,9 @@ TEST_CASE("urls: lists, search, LED and absolute addresses") {
   CHECK(urls::led_screen_feed("hall") == "/led/v1/feed.txt?screen=hall");
   CHECK(urls::led_snapshot("hall", "txt") == "/led/snapshot/hall.txt");
   CHECK(urls::wechat() == "/wechat");
-  const std::vector<std::string> reserved = {"/disclosure/", "/notices/", "/consultations/",
-                                             "/pages/", "/responsibilities/", "/search/", "/led/"};
+  const std::vector<std::string> reserved = {
+      "/disclosure/", "/notices/", "/consultations/", "/pages/", "/responsibilities/",
+      "/search/",     "/led/"};
   CHECK(urls::reserved_folders() == reserved);
   CHECK(urls::tree_path("/") == "index.html");
   CHECK(urls::tree_path("/a/b/") == "a/b/index.html");

@@ -24,12 +24,14 @@ TEST_CASE("datetime: ISO 8601 values parse to the right instant and print back")
     CHECK(dt->iso8601() == c.iso);
     CHECK(dt->date() == c.date);
   }
-  CHECK(DateTime::parse("2022-03-15T10:00:00+08:00")->epoch == DateTime::parse("2022-03-15T02:00:00Z")->epoch);
+  CHECK(DateTime::parse("2022-03-15T10:00:00+08:00")->epoch ==
+        DateTime::parse("2022-03-15T02:00:00Z")->epoch);
 }
 
 TEST_CASE("datetime: impossible dates and malformed text are rejected") {
-  for (const char* bad : {"2021-02-29", "2022-13-01", "2022-00-10", "2022-04-31", "22-03-15", "2022/03/15",
-                          "2022-03-15T25:00", "2022-03-15T10:00:00+8", "2022-03-15x", ""}) {
+  for (const char* bad :
+       {"2021-02-29", "2022-13-01", "2022-00-10", "2022-04-31", "22-03-15", "2022/03/15",
+        "2022-03-15T25:00", "2022-03-15T10:00:00+8", "2022-03-15x", ""}) {
     INFO(bad);
     CHECK_FALSE(DateTime::parse(bad));
   }

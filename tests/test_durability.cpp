@@ -47,16 +47,22 @@ namespace {
 void write_site(const fs::path& content, int items) {
   fs::copy(GONGKAI_TEST_DIR "/fixtures/golden/content", content, fs::copy_options::recursive);
   for (int i = 0; i < items; ++i) {
-    std::string body = "第" + std::to_string(i) + "号事项的正文，涉及农村饮水井维修与道路养护。\n\n| 项目 | 金额 |\n|---|---|\n| 维修 | " +
-                       std::to_string(i * 10) + " |\n";
+    std::string body =
+        "第" + std::to_string(i) +
+        "号事项的正文，涉及农村饮水井维修与道路养护。\n\n| 项目 | 金额 |\n|---|---|\n| 维修 | " +
+        std::to_string(i * 10) + " |\n";
     if (i > 0) body += "\n参见[上一条](item-" + std::to_string(i - 1) + ".md)。\n";
     test::write_text(content / ("disclosure/2022/item-" + std::to_string(i) + ".md"),
-                     "+++\ntitle = \"金样镇第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
-                         "\"\ncategory = \"fzzf\"\npublished = 2022-02-1" + std::to_string(i % 10) + "\n+++\n" + body);
+                     "+++\ntitle = \"金样镇第" + std::to_string(i) +
+                         "号公开事项\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
+                         "\"\ncategory = \"fzzf\"\npublished = 2022-02-1" + std::to_string(i % 10) +
+                         "\n+++\n" + body);
   }
 }
 
-std::string current_id(const fs::path& out) { return fs::read_symlink(out / "current").filename().string(); }
+std::string current_id(const fs::path& out) {
+  return fs::read_symlink(out / "current").filename().string();
+}
 
 // `current` is a complete release: release.json names it, every file verifies against
 // files.sha256 and no file is missing from it, the index opens and answers. Returns what went
@@ -66,17 +72,20 @@ std::string broken_release(const fs::path& out) {
   const fs::path link = fs::read_symlink(out / "current", ec);
   if (ec) return "current is not a link";
   const fs::path dir = out / link;
-  if (!fs::is_directory(dir)) return "current points at " + link.string() + ", which is not a folder";
+  if (!fs::is_directory(dir))
+    return "current points at " + link.string() + ", which is not a folder";
   try {
     const auto release = nlohmann::json::parse(read_file(dir / "release.json"));
-    if (release.at("build_id").get<std::string>() != dir.filename().string()) return "release.json names another release";
+    if (release.at("build_id").get<std::string>() != dir.filename().string())
+      return "release.json names another release";
     std::map<std::string, std::string> manifest;  // published path -> sha
     std::istringstream in(read_file(dir / "files.sha256"));
     for (std::string line; std::getline(in, line);) {
       if (line.size() < 67 || line.substr(64, 2) != "  ") return "files.sha256: bad line " + line;
       manifest[line.substr(66)] = line.substr(0, 64);
     }
-    if (manifest.size() < 20) return "files.sha256 lists only " + std::to_string(manifest.size()) + " files";
+    if (manifest.size() < 20)
+      return "files.sha256 lists only " + std::to_string(manifest.size()) + " files";
     for (const auto& [path, sha] : manifest)
       if (sha256_hex(read_file(dir / path)) != sha) return path + " does not match files.sha256";
     std::size_t files = 0;
@@ -85,7 +94,8 @@ std::string broken_release(const fs::path& out) {
       for (const auto& e : fs::recursive_directory_iterator(dir / part)) {
         if (!e.is_regular_file()) continue;
         ++files;
-        if (!manifest.count(e.path().lexically_relative(dir).generic_string())) return e.path().string() + " is not in files.sha256";
+        if (!manifest.count(e.path().lexically_relative(dir).generic_string()))
+          return e.path().string() + " is not in files.sha256";
       }
     }
     if (files != manifest.size()) return "files.sha256 lists files that are missing";
@@ -94,8 +104,10 @@ std::string broken_release(const fs::path& out) {
     enquire.set_query(Xapian::Query(std::string(search::k_prefix_id) + "/disclosure/2022/item-0/"));
     if (enquire.get_mset(0, 10).empty()) return "the index does not find item 0";
     enquire.set_query(Xapian::Query("事项"));
-    if (enquire.get_mset(0, 10).size() < 5) return "the index answers 事项 with fewer than 5 documents";
-    if (release.at("documents").get<std::size_t>() < 5) return "release.json counts too few documents";
+    if (enquire.get_mset(0, 10).size() < 5)
+      return "the index answers 事项 with fewer than 5 documents";
+    if (release.at("documents").get<std::size_t>() < 5)
+      return "release.json counts too few documents";
   } catch (const std::exception& e) {
     return e.what();
   } catch (const Xapian::Error& e) {
@@ -130,15 +142,19 @@ int wait_for(pid_t pid) {
   return WEXITSTATUS(status);
 }
 
-std::vector<std::string> build_command(const fs::path& content, const fs::path& out, const std::string& now) {
-  return {GONGKAI_BUILD_EXE, "--content", content.string(), "--output", out.string(), "--themes", GONGKAI_THEMES_DIR,
-          "--now", now, "--no-history", "--verbose"};
+std::vector<std::string> build_command(const fs::path& content, const fs::path& out,
+                                       const std::string& now) {
+  return {GONGKAI_BUILD_EXE, "--content",        content.string(), "--output", out.string(),
+          "--themes",        GONGKAI_THEMES_DIR, "--now",          now,        "--no-history",
+          "--verbose"};
 }
 
 // How many items the build's memo line says were remembered ("memo: 45 items and 30 pages remembered").
 int remembered(const std::vector<std::string>& lines) {
   for (const std::string& l : lines)
-    if (auto at = l.find("memo: "); at != std::string::npos && l.find("remembered") != std::string::npos) return std::stoi(l.substr(at + 6));
+    if (auto at = l.find("memo: ");
+        at != std::string::npos && l.find("remembered") != std::string::npos)
+      return std::stoi(l.substr(at + 6));
   return -1;
 }
 
@@ -147,12 +163,15 @@ fs::path real(const TempDir& d) { return fs::canonical(d.path()); }
 
 }  // namespace
 
-TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never changes what is published") {
+TEST_CASE(
+    "cache files: a memo or page cache cut short, zeroed or changed never changes what is "
+    "published") {
   TempDir dir;
   const fs::path content = dir / "content";
   write_site(content, 40);
   int items = 0;
-  for (const auto& e : fs::recursive_directory_iterator(content)) items += e.path().extension() == ".md";
+  for (const auto& e : fs::recursive_directory_iterator(content))
+    items += e.path().extension() == ".md";
   const std::string first = "2022-03-15T10:00:00+08:00", second = "2022-03-15T11:00:00+08:00";
   auto built = [](const gen::BuildResult& r) {
     INFO(r.environment_error);
@@ -168,7 +187,8 @@ TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never 
   const fs::path edited = content / "disclosure/2022/item-7.md";
   test::write_text(edited, test::read_text(edited) + "\n补充说明：维修工作已于三月完成。\n");
   const fs::path clean = dir / "clean";
-  const auto reference = test::build_site(content, clean, second, [](gen::BuildOptions& o) { o.use_memo = false; });
+  const auto reference =
+      test::build_site(content, clean, second, [](gen::BuildOptions& o) { o.use_memo = false; });
   built(reference);
   const std::string files = test::read_text(clean / "current/files.sha256");
   const auto site = test::read_tree(clean / "current/site");
@@ -176,7 +196,9 @@ TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never 
   // Without damage the rebuild takes nearly everything from the caches (else this test tests
   // nothing) and publishes the clean build's bytes.
   std::vector<std::string> lines;
-  auto capture = [&](gen::BuildOptions& o) { o.progress = [&](const std::string& l) { lines.push_back(l); }; };
+  auto capture = [&](gen::BuildOptions& o) {
+    o.progress = [&](const std::string& l) { lines.push_back(l); };
+  };
   {
     const fs::path out = dir / "undamaged";
     fs::copy(base, out, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
@@ -196,19 +218,24 @@ TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never 
   for (const double at : {0.0, 0.01, 0.33, 0.5, 0.77, 0.999}) {
     const std::string where = std::to_string(static_cast<int>(at * 1000)) + "/1000";
     damages.push_back({"cut at " + where, [at](const fs::path& f) {
-                         fs::resize_file(f, static_cast<std::uintmax_t>(static_cast<double>(fs::file_size(f)) * at));
+                         fs::resize_file(f, static_cast<std::uintmax_t>(
+                                                static_cast<double>(fs::file_size(f)) * at));
                        }});
     // What a power cut leaves when the size reached the disk and the data did not: zeros,
     // whole blocks or a torn one, lengths and separators included or not.
     damages.push_back({"zeros at " + where, [at](const fs::path& f) {
                          std::string bytes = read_file(f);
-                         const std::size_t from = static_cast<std::size_t>(static_cast<double>(bytes.size()) * at);
-                         for (std::size_t i = from; i < std::min(bytes.size(), from + 4096); ++i) bytes[i] = '\0';
+                         const std::size_t from =
+                             static_cast<std::size_t>(static_cast<double>(bytes.size()) * at);
+                         for (std::size_t i = from; i < std::min(bytes.size(), from + 4096); ++i)
+                           bytes[i] = '\0';
                          write_file(f, bytes);
                        }});
     damages.push_back({"one byte changed at " + where, [at](const fs::path& f) {
                          std::string bytes = read_file(f);
-                         const std::size_t i = std::min(bytes.size() - 1, static_cast<std::size_t>(static_cast<double>(bytes.size()) * at));
+                         const std::size_t i = std::min(
+                             bytes.size() - 1,
+                             static_cast<std::size_t>(static_cast<double>(bytes.size()) * at));
                          bytes[i] = static_cast<char>(bytes[i] ^ 0x04);
                          write_file(f, bytes);
                        }});
@@ -217,7 +244,8 @@ TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never 
   damages.push_back({"zeros inside a rendered body", [](const fs::path& f) {
                        std::string bytes = read_file(f);
                        std::size_t at = bytes.find("农村饮水井维修", bytes.size() / 2);
-                       if (at == std::string::npos) at = bytes.size() / 2;  // the page cache holds no text
+                       if (at == std::string::npos)
+                         at = bytes.size() / 2;  // the page cache holds no text
                        for (std::size_t i = at; i < at + 9; ++i) bytes[i] = '\0';
                        write_file(f, bytes);
                      }});
@@ -249,12 +277,16 @@ TEST_CASE("cache files: a memo or page cache cut short, zeroed or changed never 
   }
 }
 
-TEST_CASE("SIGKILL: a build killed at any point leaves a complete current release, and the next build publishes the right bytes") {
+TEST_CASE(
+    "SIGKILL: a build killed at any point leaves a complete current release, and the next build "
+    "publishes the right bytes") {
   const char* points_env = std::getenv("GONGKAI_KILL_POINTS");
   const char* seed_env = std::getenv("GONGKAI_KILL_SEED");
   const int points = points_env ? std::atoi(points_env) : 50;
-  const unsigned seed = seed_env ? static_cast<unsigned>(std::strtoul(seed_env, nullptr, 10)) : std::random_device{}();
-  std::printf("SIGKILL test: seed %u (GONGKAI_KILL_SEED=%u to repeat), %d kill points\n", seed, seed, points);
+  const unsigned seed = seed_env ? static_cast<unsigned>(std::strtoul(seed_env, nullptr, 10))
+                                 : std::random_device{}();
+  std::printf("SIGKILL test: seed %u (GONGKAI_KILL_SEED=%u to repeat), %d kill points\n", seed,
+              seed, points);
   std::mt19937 rng(seed);
   TempDir dir;
   const fs::path content = dir / "content", out = dir / "output", log = dir / "build.log";
@@ -263,7 +295,8 @@ TEST_CASE("SIGKILL: a build killed at any point leaves a complete current releas
   auto next_now = [&] {
     ++minute;
     char buf[64];
-    std::snprintf(buf, sizeof buf, "2022-03-%02dT%02d:%02d:00+08:00", 15 + minute / 1440, minute / 60 % 24, minute % 60);
+    std::snprintf(buf, sizeof buf, "2022-03-%02dT%02d:%02d:00+08:00", 15 + minute / 1440,
+                  minute / 60 % 24, minute % 60);
     return std::string(buf);
   };
   using clock = std::chrono::steady_clock;
@@ -284,30 +317,40 @@ TEST_CASE("SIGKILL: a build killed at any point leaves a complete current releas
   int serial = 0;
   std::set<int> extra;
   const std::vector<std::pair<std::string, std::function<void()>>> edits = {
-      {"item changed", [&] {
-         const fs::path f = content / ("disclosure/2022/item-" + std::to_string(rng() % 40) + ".md");
-         test::write_text(f, test::read_text(f) + "\n第" + std::to_string(++serial) + "次补充说明。\n");
+      {"item changed",
+       [&] {
+         const fs::path f =
+             content / ("disclosure/2022/item-" + std::to_string(rng() % 40) + ".md");
+         test::write_text(
+             f, test::read_text(f) + "\n第" + std::to_string(++serial) + "次补充说明。\n");
        }},
-      {"item added", [&] {
+      {"item added",
+       [&] {
          const int k = ++serial;
          extra.insert(k);
-         test::write_text(content / ("disclosure/2022/extra-" + std::to_string(k) + ".md"),
-                          "+++\ntitle = \"金样镇补充事项" + std::to_string(k) + "\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\n"
-                          "published = 2022-03-01\n+++\n补充事项正文，见[第一号](item-1.md)。\n");
+         test::write_text(
+             content / ("disclosure/2022/extra-" + std::to_string(k) + ".md"),
+             "+++\ntitle = \"金样镇补充事项" + std::to_string(k) +
+                 "\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\n"
+                 "published = 2022-03-01\n+++\n补充事项正文，见[第一号](item-1.md)。\n");
        }},
-      {"item deleted", [&] {
+      {"item deleted",
+       [&] {
          if (extra.empty()) return;
          auto it = extra.begin();
          std::advance(it, rng() % extra.size());
          fs::remove(content / ("disclosure/2022/extra-" + std::to_string(*it) + ".md"));
          extra.erase(it);
        }},
-      {"site.toml touched", [&] {
+      {"site.toml touched",
+       [&] {
          const fs::path f = content / "site.toml";
          std::string t = test::read_text(f);
          const std::string a = "title = \"金样镇人民政府\"", b = "title = \"某县金样镇人民政府\"";
-         if (auto at = t.find(a); at != std::string::npos) t.replace(at, a.size(), b);
-         else t.replace(t.find(b), b.size(), a);
+         if (auto at = t.find(a); at != std::string::npos)
+           t.replace(at, a.size(), b);
+         else
+           t.replace(t.find(b), b.size(), a);
          test::write_text(f, t);
        }},
   };
@@ -322,13 +365,14 @@ TEST_CASE("SIGKILL: a build killed at any point leaves a complete current releas
     // One kill in three falls in the last fifth, where the short publishing steps are (index
     // and memo finished, sync, renames, page cache, pruning).
     const double from = rng() % 3 == 0 ? 0.8 : 0.0;
-    const auto delay =
-        std::chrono::microseconds(static_cast<long>(std::uniform_real_distribution<double>(from * whole, whole * 1.05)(rng) * 1e6));
+    const auto delay = std::chrono::microseconds(static_cast<long>(
+        std::uniform_real_distribution<double>(from * whole, whole * 1.05)(rng) * 1e6));
     const pid_t pid = spawn(build_command(content, out, now), log);
     std::this_thread::sleep_for(delay);
     ::kill(pid, SIGKILL);
     const int rc = wait_for(pid);
-    INFO("seed " << seed << ", try " << tries << " (" << edit_name << "), killed after " << delay.count() << " us");
+    INFO("seed " << seed << ", try " << tries << " (" << edit_name << "), killed after "
+                 << delay.count() << " us");
     if (rc == 128 + SIGKILL) {
       ++killed;
       ++edits_killed[edit_name];
@@ -336,7 +380,8 @@ TEST_CASE("SIGKILL: a build killed at any point leaves a complete current releas
       std::string stage = "start";
       std::istringstream in(test::read_text(log));
       for (std::string l; std::getline(in, l);)
-        if (auto ms = l.find(" ms  "); ms != std::string::npos) stage = l.substr(ms + 5, l.find(':', ms + 5) - ms - 5);
+        if (auto ms = l.find(" ms  "); ms != std::string::npos)
+          stage = l.substr(ms + 5, l.find(':', ms + 5) - ms - 5);
       ++last_stage[stage];
     } else {
       REQUIRE(rc == 0);
@@ -353,15 +398,19 @@ TEST_CASE("SIGKILL: a build killed at any point leaves a complete current releas
     TempDir clean;
     REQUIRE(wait_for(spawn(build_command(content, clean / "out", now), clean / "log")) == 0);
     REQUIRE(current_id(out) == current_id(clean / "out"));
-    REQUIRE(test::read_text(out / "current/files.sha256") == test::read_text(clean / "out/current/files.sha256"));
-    REQUIRE(test::read_text(out / "current/search/docs.sha256") == test::read_text(clean / "out/current/search/docs.sha256"));
+    REQUIRE(test::read_text(out / "current/files.sha256") ==
+            test::read_text(clean / "out/current/files.sha256"));
+    REQUIRE(test::read_text(out / "current/search/docs.sha256") ==
+            test::read_text(clean / "out/current/search/docs.sha256"));
   }
   std::string by_edit, by_stage;
   for (const auto& [k, v] : edits_killed) by_edit += " " + k + "=" + std::to_string(v);
   for (const auto& [k, v] : last_stage) by_stage += " " + k + "=" + std::to_string(v);
-  std::printf("SIGKILL test: %d builds killed, %d finished before their kill (seed %u); killed builds by edit:%s; by last "
-              "stage done:%s\n",
-              killed, finished_first, seed, by_edit.c_str(), by_stage.c_str());
+  std::printf(
+      "SIGKILL test: %d builds killed, %d finished before their kill (seed %u); killed builds by "
+      "edit:%s; by last "
+      "stage done:%s\n",
+      killed, finished_first, seed, by_edit.c_str(), by_stage.c_str());
   CHECK(killed >= points);
 }
 
@@ -404,18 +453,22 @@ std::vector<Call> read_strace(const fs::path& log) {
 
 bool strace_available() { return wait_for(spawn({"strace", "-V"}, "/dev/null")) == 0; }
 
-const char* k_strace_missing = "strace is needed for this test (Debian package strace; ./dev test installs it)";
+const char* k_strace_missing =
+    "strace is needed for this test (Debian package strace; ./dev test installs it)";
 
 // LeakSanitizer refuses to run under ptrace (strace), and aborts the traced build in the
 // sanitizer suite: its children keep the other sanitizer options, without leak detection.
 void no_leak_check_under_strace() {
   const char* asan = std::getenv("ASAN_OPTIONS");
-  ::setenv("ASAN_OPTIONS", (std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "detect_leaks=0").c_str(), 1);
+  ::setenv("ASAN_OPTIONS",
+           (std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "detect_leaks=0").c_str(),
+           1);
 }
 
 }  // namespace
 
-TEST_CASE("sync order: a release is on disk before current points at it, and the swap is synced after") {
+TEST_CASE(
+    "sync order: a release is on disk before current points at it, and the swap is synced after") {
   if (!strace_available()) FAIL(k_strace_missing);
   no_leak_check_under_strace();
   TempDir dir;
@@ -428,11 +481,21 @@ TEST_CASE("sync order: a release is on disk before current points at it, and the
     const fs::path f = content / "disclosure/2022/item-3.md";
     test::write_text(f, test::read_text(f) + "\n第" + std::to_string(b) + "次补充。\n");
     const fs::path trace = dir / ("strace-" + std::to_string(b) + ".log");
-    std::vector<std::string> cmd = {"strace", "-f", "-y", "-qq", "-s", "0", "-o", trace.string(), "-e",
-                                    "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,symlink,symlinkat,"
-                                    "openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,ftruncate,truncate,"
-                                    "link,linkat,unlink,unlinkat,mkdir,mkdirat,rmdir,utimensat,copy_file_range,sendfile"};
-    const auto build = build_command(content, out, "2022-03-15T1" + std::to_string(b) + ":00:00+08:00");
+    std::vector<std::string> cmd = {
+        "strace",
+        "-f",
+        "-y",
+        "-qq",
+        "-s",
+        "0",
+        "-o",
+        trace.string(),
+        "-e",
+        "trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,symlink,symlinkat,"
+        "openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,ftruncate,truncate,"
+        "link,linkat,unlink,unlinkat,mkdir,mkdirat,rmdir,utimensat,copy_file_range,sendfile"};
+    const auto build =
+        build_command(content, out, "2022-03-15T1" + std::to_string(b) + ":00:00+08:00");
     cmd.insert(cmd.end(), build.begin(), build.end());
     REQUIRE(wait_for(spawn(cmd, dir / "build.log")) == 0);
     const std::string id = current_id(out);
@@ -442,7 +505,8 @@ TEST_CASE("sync order: a release is on disk before current points at it, and the
     std::string tmp;
     std::size_t named = 0;
     for (const Call& c : calls)
-      if (c.name.rfind("rename", 0) == 0 && c.args.find("\"" + final_dir + "\"") != std::string::npos) {
+      if (c.name.rfind("rename", 0) == 0 &&
+          c.args.find("\"" + final_dir + "\"") != std::string::npos) {
         const std::size_t q = c.args.find(releases + "/.tmp-");
         REQUIRE(q != std::string::npos);
         tmp = c.args.substr(q, c.args.find('"', q) - q);
@@ -450,9 +514,11 @@ TEST_CASE("sync order: a release is on disk before current points at it, and the
       }
     REQUIRE_FALSE(tmp.empty());
     auto is_sync_of = [](const Call& c, const std::string& what, const std::string& path) {
-      return c.name == what && c.args.find("<" + path + ">") != std::string::npos && c.args.find("= 0") != std::string::npos;
+      return c.name == what && c.args.find("<" + path + ">") != std::string::npos &&
+             c.args.find("= 0") != std::string::npos;
     };
-    std::size_t synced = 0, synced_end = 0, releases_synced = 0, swapped = 0, swap_end = 0, output_synced = 0, last_write = 0;
+    std::size_t synced = 0, synced_end = 0, releases_synced = 0, swapped = 0, swap_end = 0,
+                output_synced = 0, last_write = 0;
     int syncs = 0;
     const std::string output = out.string();
     for (const Call& c : calls) {
@@ -461,8 +527,10 @@ TEST_CASE("sync order: a release is on disk before current points at it, and the
         synced = c.start;
         synced_end = c.end;
       }
-      if (is_sync_of(c, "fsync", releases) && c.start > named && !releases_synced) releases_synced = c.start;
-      if (c.name.rfind("rename", 0) == 0 && c.args.find("\"" + output + "/current.new\"") != std::string::npos &&
+      if (is_sync_of(c, "fsync", releases) && c.start > named && !releases_synced)
+        releases_synced = c.start;
+      if (c.name.rfind("rename", 0) == 0 &&
+          c.args.find("\"" + output + "/current.new\"") != std::string::npos &&
           c.args.find("\"" + output + "/current\"") != std::string::npos) {
         swapped = c.start;
         swap_end = c.end;
@@ -470,40 +538,48 @@ TEST_CASE("sync order: a release is on disk before current points at it, and the
       if (is_sync_of(c, "fsync", output) && swapped && c.start > swap_end) output_synced = c.start;
       // Everything that changes the release: writes to its files, new files, links, folders,
       // removals, times (and the link current.new, which the sync must cover too).
-      const bool changes = c.name != "openat" && c.name != "open" ? c.name.find("sync") == std::string::npos
-                                                                    : c.args.find("O_WRONLY") != std::string::npos ||
-                                                                          c.args.find("O_RDWR") != std::string::npos ||
-                                                                          c.args.find("O_CREAT") != std::string::npos;
-      const bool in_release = c.args.find(tmp + "/") != std::string::npos || c.args.find(tmp + ">") != std::string::npos ||
+      const bool changes = c.name != "openat" && c.name != "open"
+                               ? c.name.find("sync") == std::string::npos
+                               : c.args.find("O_WRONLY") != std::string::npos ||
+                                     c.args.find("O_RDWR") != std::string::npos ||
+                                     c.args.find("O_CREAT") != std::string::npos;
+      const bool in_release = c.args.find(tmp + "/") != std::string::npos ||
+                              c.args.find(tmp + ">") != std::string::npos ||
                               c.args.find(final_dir + "/") != std::string::npos ||
                               c.args.find("\"" + output + "/current.new\"") != std::string::npos;
-      if (changes && in_release && c.start != named && !(c.start == swapped)) last_write = std::max(last_write, c.start);
+      if (changes && in_release && c.start != named && !(c.start == swapped))
+        last_write = std::max(last_write, c.start);
     }
-    INFO("working folder " << tmp << "; lines: last write " << last_write << ", syncfs " << synced << "-" << synced_end
-                           << ", named " << named << ", releases fsynced " << releases_synced << ", swap " << swapped
-                           << ", output fsynced " << output_synced);
+    INFO("working folder " << tmp << "; lines: last write " << last_write << ", syncfs " << synced
+                           << "-" << synced_end << ", named " << named << ", releases fsynced "
+                           << releases_synced << ", swap " << swapped << ", output fsynced "
+                           << output_synced);
     CHECK(syncs == 1);
     CHECK(last_write > 0);
-    CHECK(last_write < synced);   // every file, folder and link written before the sync
-    CHECK(synced_end < named);    // named only once on disk
+    CHECK(last_write < synced);  // every file, folder and link written before the sync
+    CHECK(synced_end < named);   // named only once on disk
     CHECK(named < releases_synced);
     CHECK(releases_synced < swapped);
     CHECK(output_synced > swap_end);  // the swap itself made durable
   }
 }
 
-TEST_CASE("sync failure: a release that cannot be synced is not published, and the build says why") {
+TEST_CASE(
+    "sync failure: a release that cannot be synced is not published, and the build says why") {
   if (!strace_available()) FAIL(k_strace_missing);
   no_leak_check_under_strace();
   TempDir dir;
   const fs::path content = dir / "content", out = dir / "output";
   write_site(content, 5);
-  REQUIRE(wait_for(spawn(build_command(content, out, "2022-03-15T10:00:00+08:00"), dir / "log")) == 0);
+  REQUIRE(wait_for(spawn(build_command(content, out, "2022-03-15T10:00:00+08:00"), dir / "log")) ==
+          0);
   const std::string before = current_id(out);
   const fs::path f = content / "disclosure/2022/item-3.md";
   test::write_text(f, test::read_text(f) + "\n补充。\n");
   // strace makes every syncfs(2) fail as a failing disk would (EIO).
-  std::vector<std::string> cmd = {"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=syncfs", "-e", "inject=syncfs:error=EIO"};
+  std::vector<std::string> cmd = {"strace",       "-f",        "-qq",
+                                  "-o",           "/dev/null", "-e",
+                                  "trace=syncfs", "-e",        "inject=syncfs:error=EIO"};
   const auto build = build_command(content, out, "2022-03-15T11:00:00+08:00");
   cmd.insert(cmd.end(), build.begin(), build.end());
   CHECK(wait_for(spawn(cmd, dir / "log")) == 2);
@@ -515,7 +591,8 @@ TEST_CASE("sync failure: a release that cannot be synced is not published, and t
   CHECK_FALSE(fs::exists(fs::symlink_status(out / "current.new")));
   for (const auto& e : fs::directory_iterator(out / "releases")) {
     INFO(e.path());
-    CHECK((e.path().filename().string() == before || e.path().filename().string().rfind(".trash-", 0) == 0));
+    CHECK((e.path().filename().string() == before ||
+           e.path().filename().string().rfind(".trash-", 0) == 0));
   }
   CHECK(broken_release(out) == "");
   // With the disk back, the same build publishes.

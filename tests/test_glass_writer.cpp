@@ -38,14 +38,14 @@ namespace sch = gongkai::search;
 
 // The value slots compared: every slot the build writes (search_schema.hpp) is below this.
 constexpr Xapian::valueno k_slots =
-    1 + std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
-                  sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity,
-                  sch::k_slot_title_key, sch::k_slot_exact_keys, sch::k_slot_local,
-                  sch::k_slot_display, sch::k_slot_text});
+    1 +
+    std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
+              sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity, sch::k_slot_title_key,
+              sch::k_slot_exact_keys, sch::k_slot_local, sch::k_slot_display, sch::k_slot_text});
 static_assert(k_slots == 11, "a new value slot: give the documents below a value in it");
 
 struct Doc {
-  std::vector<std::pair<std::string, std::uint32_t>> terms;  // may repeat a term
+  std::vector<std::pair<std::string, std::uint32_t>> terms;    // may repeat a term
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;  // (two BMP code points, wdf)
   std::vector<std::pair<unsigned, std::string>> values;
 };
@@ -73,18 +73,22 @@ std::pair<int, std::string> xapian_check(const std::filesystem::path& db) {
 std::string describe(const std::string& path) {
   Xapian::Database db(path);
   std::ostringstream out;
-  out << "docs " << db.get_doccount() << " last " << db.get_lastdocid() << " length " << db.get_total_length() << " bounds "
-      << db.get_doclength_lower_bound() << ".." << db.get_doclength_upper_bound() << "\n";
+  out << "docs " << db.get_doccount() << " last " << db.get_lastdocid() << " length "
+      << db.get_total_length() << " bounds " << db.get_doclength_lower_bound() << ".."
+      << db.get_doclength_upper_bound() << "\n";
   for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
-    out << "T " << *t << " tf " << t.get_termfreq() << " cf " << db.get_collection_freq(*t) << " wdf<= " << db.get_wdf_upper_bound(*t)
-        << ":";
-    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p) out << " " << *p << "/" << p.get_wdf() << "/" << p.get_doclength();
+    out << "T " << *t << " tf " << t.get_termfreq() << " cf " << db.get_collection_freq(*t)
+        << " wdf<= " << db.get_wdf_upper_bound(*t) << ":";
+    for (auto p = db.postlist_begin(*t); p != db.postlist_end(*t); ++p)
+      out << " " << *p << "/" << p.get_wdf() << "/" << p.get_doclength();
     out << "\n";
   }
   for (Xapian::valueno slot = 0; slot < k_slots; ++slot) {
-    out << "V" << slot << " freq " << db.get_value_freq(slot) << " " << db.get_value_lower_bound(slot).size() << ":"
-        << db.get_value_lower_bound(slot) << " " << db.get_value_upper_bound(slot) << ":";
-    for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v) out << " " << v.get_docid() << "=" << (*v).size() << ":" << std::hash<std::string>{}(*v);
+    out << "V" << slot << " freq " << db.get_value_freq(slot) << " "
+        << db.get_value_lower_bound(slot).size() << ":" << db.get_value_lower_bound(slot) << " "
+        << db.get_value_upper_bound(slot) << ":";
+    for (auto v = db.valuestream_begin(slot); v != db.valuestream_end(slot); ++v)
+      out << " " << v.get_docid() << "=" << (*v).size() << ":" << std::hash<std::string>{}(*v);
     out << "\n";
   }
   for (auto d = db.postlist_begin(""); d != db.postlist_end(""); ++d) {
@@ -95,7 +99,8 @@ std::string describe(const std::string& path) {
           << std::hash<std::string>{}(doc.get_value(slot));
     out << " data " << doc.get_data().size() << "\n";
   }
-  for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k) out << "M " << *k << "=" << db.get_metadata(*k) << "\n";
+  for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
+    out << "M " << *k << "=" << db.get_metadata(*k) << "\n";
   return out.str();
 }
 
@@ -110,11 +115,13 @@ std::string search(const std::string& path, const std::vector<std::string>& term
   return out.str();
 }
 
-void write_both(const std::vector<Doc>& docs, const std::vector<Xapian::docid>& ids, const std::string& ours, const std::string& xapians) {
+void write_both(const std::vector<Doc>& docs, const std::vector<Xapian::docid>& ids,
+                const std::string& ours, const std::string& xapians) {
   glass::PartWriter part(ours);
   part.set_metadata("gongkai.analyzer", "test-1");
   part.set_metadata("empty", "");
-  Xapian::WritableDatabase db(xapians, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
+  Xapian::WritableDatabase db(
+      xapians, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
   db.set_metadata("gongkai.analyzer", "test-1");
   for (std::size_t i = 0; i < docs.size(); ++i) {
     Xapian::Document doc;
@@ -148,7 +155,9 @@ void write_both(const std::vector<Doc>& docs, const std::vector<Xapian::docid>& 
 TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes itself") {
   TempDir dir;
   std::mt19937 rng(20261127);
-  auto pick = [&](std::uint32_t n) { return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng); };
+  auto pick = [&](std::uint32_t n) {
+    return std::uniform_int_distribution<std::uint32_t>(0, n - 1)(rng);
+  };
   std::vector<Doc> docs;
   std::vector<Xapian::docid> ids;
   Xapian::docid id = 7;  // ids need not start at 1 nor be consecutive (a part of several)
@@ -156,7 +165,8 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
     Doc d;
     // Pair terms: common ones (long posting lists, several chunks), rare ones, and some also
     // added as strings (one posting list, wdf added up).
-    for (int k = 0; k < 40; ++k) d.pairs.emplace_back((0x4e00u + pick(30)) << 16 | (0x4e00u + pick(400)), 1 + pick(3));
+    for (int k = 0; k < 40; ++k)
+      d.pairs.emplace_back((0x4e00u + pick(30)) << 16 | (0x4e00u + pick(400)), 1 + pick(3));
     d.pairs.emplace_back((0x4e00u + pick(3)) << 16 | 0x4e01u, 2);
     d.terms.emplace_back(utf8(0x4e00 + pick(3)) + utf8(0x4e01), 1);
     d.terms.emplace_back("ab", 1);  // two ASCII characters: a pair too
@@ -166,13 +176,15 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
     d.terms.emplace_back("XS" + std::string(i % 2 ? "notices" : "disclosure"), 0);
     d.terms.emplace_back(std::string("z\0z", 3) + std::to_string(i % 7), 1);
     if (i % 100 == 0) d.terms.emplace_back(std::string(240, 'L') + std::to_string(i / 100), 1);
-    if (i % 500 == 0) d.terms.emplace_back(utf8(0x10000 + pick(10)) + utf8(0x4e00), 1);  // beyond the BMP: a string
+    if (i % 500 == 0)
+      d.terms.emplace_back(utf8(0x10000 + pick(10)) + utf8(0x4e00), 1);  // beyond the BMP: a string
     // Values: sortable-looking, short, absent, empty (no value), long (split into components),
     // very long ones make the B-tree three levels deep.
     d.values.emplace_back(0, Xapian::sortable_serialise(1.6e9 + i * 86400.0));
     if (i % 3) d.values.emplace_back(1, i % 2 ? "甲" : "乙丙");
     d.values.emplace_back(2, i % 4 ? "" : "党政办");  // mostly empty
-    d.values.emplace_back(3, std::string(i % 10 == 0 ? 9000 : 1200 + pick(3000), static_cast<char>('a' + i % 26)));
+    d.values.emplace_back(
+        3, std::string(i % 10 == 0 ? 9000 : 1200 + pick(3000), static_cast<char>('a' + i % 26)));
     if (i == 1499) d.values.emplace_back(5, "only one");
     // The build's other slots (search_schema.hpp), as the indexer fills them: year, title key,
     // exact keys, the local flag (some documents only), display JSON, snippet text.
@@ -211,7 +223,8 @@ TEST_CASE("glass writer: a database Xapian reads exactly as the one it writes it
       CHECK(written.get_value_freq(slot) > 0);
     }
   }
-  for (const auto& q : std::vector<std::vector<std::string>>{{utf8(0x4e00) + utf8(0x4e01)}, {"word3", "ab"}, {"XSnotices", "word7"}})
+  for (const auto& q : std::vector<std::vector<std::string>>{
+           {utf8(0x4e00) + utf8(0x4e01)}, {"word3", "ab"}, {"XSnotices", "word7"}})
     CHECK(search(ours, q) == search(xapians, q));
   // The B-tree has two levels of branch blocks: the version file, after its magic, UUID and
   // revision, gives the postlist table's root block and its level (times 4).

@@ -22,7 +22,8 @@ struct Served {
   TempDir dir;
   std::unique_ptr<test::RunningServer> server;
   Served() {
-    REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+    REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
+                .exit_code == 0);
     server::ServerOptions o;
     o.output_dir = dir / "out";
     o.threads = 4;
@@ -59,24 +60,34 @@ std::string raw_request(int port, const std::string& bytes) {
 TEST_CASE("hostile HTTP: oversized URLs, headers and bodies get 414, 431/400 and 413") {
   Served s;
   const int port = s.server->port();
-  CHECK(raw_request(port, "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n").find(" 414 ") != std::string::npos);
-  const std::string big_header = "GET / HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'b') + "\r\n\r\n";
+  CHECK(raw_request(port, "GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n")
+            .find(" 414 ") != std::string::npos);
+  const std::string big_header =
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(20000, 'b') + "\r\n\r\n";
   const std::string status = raw_request(port, big_header);
-  CHECK((status.find(" 431 ") != std::string::npos || status.find(" 400 ") != std::string::npos || status.empty()));
-  CHECK(raw_request(port, "POST /wechat HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + std::string(100000, 'c')).find(" 413 ") != std::string::npos);
+  CHECK((status.find(" 431 ") != std::string::npos || status.find(" 400 ") != std::string::npos ||
+         status.empty()));
+  CHECK(raw_request(port, "POST /wechat HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                              std::string(100000, 'c'))
+            .find(" 413 ") != std::string::npos);
   CHECK(raw_request(port, "GARBAGE\r\n\r\n").find(" 400 ") != std::string::npos);
   // The server is still fine afterwards.
   CHECK(s.server->client().Get("/healthz")->status == 200);
 }
 
-TEST_CASE("hostile HTTP: malformed percent-encoding, NUL, overlong UTF-8 and operator floods never give 500") {
+TEST_CASE(
+    "hostile HTTP: malformed percent-encoding, NUL, overlong UTF-8 and operator floods never give "
+    "500") {
   Served s;
   auto c = s.server->client();
-  for (const char* path : {"/%", "/%zz", "/%E4%B8", "/a%00b", "/%c0%af", "/%ff%fe", "/search?q=%", "/search?q=%E4%B8",
-                           "/api/search?q=%00", "/api/search?q=%c0%af", "/api/search?section=%ff", "/led/v1/feed.txt?charset=%00",
-                           "/api/search?q=AND%20OR%20NOT%20NEAR%20ADJ%20XOR%20((((((%22%22%22*~^&page=1",
-                           "/api/search?q=" "title:x%20site:y%20-z%20+a%20%22b%20c%22", "/prefs/elder?back=//evil.example",
-                           "/prefs/elder?back=%0d%0aSet-Cookie:%20x=1"}) {
+  for (const char* path :
+       {"/%", "/%zz", "/%E4%B8", "/a%00b", "/%c0%af", "/%ff%fe", "/search?q=%", "/search?q=%E4%B8",
+        "/api/search?q=%00", "/api/search?q=%c0%af", "/api/search?section=%ff",
+        "/led/v1/feed.txt?charset=%00",
+        "/api/search?q=AND%20OR%20NOT%20NEAR%20ADJ%20XOR%20((((((%22%22%22*~^&page=1",
+        "/api/search?q="
+        "title:x%20site:y%20-z%20+a%20%22b%20c%22",
+        "/prefs/elder?back=//evil.example", "/prefs/elder?back=%0d%0aSet-Cookie:%20x=1"}) {
     INFO(path);
     auto res = c.Get(path);
     REQUIRE(res);
@@ -103,17 +114,21 @@ TEST_CASE("hostile HTTP: XSS probes are escaped in every parameter and in snippe
   auto c = s.server->client();
   const std::string probe = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
   const std::string enc = url_encode_component(probe);
-  for (const std::string& path : {"/search?q=" + enc, "/search?q=x&section=" + enc, "/search?q=%E8%A1%8C%E6%94%BF&department=" + enc,
-                                  "/search?q=%E8%A1%8C%E6%94%BF&category=" + enc, "/search?q=x&sort=" + enc, "/search?q=x&page=" + enc,
-                                  "/api/search?q=" + enc, "/api/search?department=" + enc, "/led/v1/feed.txt?screen=" + enc,
-                                  "/led/v1/feed.json?mode=" + enc, "/" + enc, "/wechat?echostr=" + enc}) {
+  for (const std::string& path :
+       {"/search?q=" + enc, "/search?q=x&section=" + enc,
+        "/search?q=%E8%A1%8C%E6%94%BF&department=" + enc,
+        "/search?q=%E8%A1%8C%E6%94%BF&category=" + enc, "/search?q=x&sort=" + enc,
+        "/search?q=x&page=" + enc, "/api/search?q=" + enc, "/api/search?department=" + enc,
+        "/led/v1/feed.txt?screen=" + enc, "/led/v1/feed.json?mode=" + enc, "/" + enc,
+        "/wechat?echostr=" + enc}) {
     INFO(path);
     auto res = c.Get(path.c_str());
     REQUIRE(res);
     CHECK(res->status < 500);
     CHECK(res->body.find("<script>alert(1)") == std::string::npos);
     CHECK(res->body.find("<img src=x") == std::string::npos);
-    CHECK(res->get_header_value("Content-Security-Policy").find("script-src 'self'") != std::string::npos);
+    CHECK(res->get_header_value("Content-Security-Policy").find("script-src 'self'") !=
+          std::string::npos);
   }
 }
 
@@ -130,13 +145,19 @@ TEST_CASE("hostile HTTP: a slow client is cut off by the read timeout and does n
   ::close(fd);
 }
 
-TEST_CASE("publishing under load: ten releases one after another, zero failed answers, each from one complete release") {
+TEST_CASE(
+    "publishing under load: ten releases one after another, zero failed answers, each from one "
+    "complete release") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   auto publish = [&](int v) {
-    test::write_text(dir / "content/pages/version.md", "+++\ntitle = \"版本页\"\nmenu = true\n+++\n当前版本标记VERSION" + std::to_string(v) + "END\n");
-    test::write_text(dir / "content/disclosure/v.md", "+++\ntitle = \"版本公告" + std::to_string(v) +
-                                                         "\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2022-03-01\n+++\n版本正文。\n");
+    test::write_text(dir / "content/pages/version.md",
+                     "+++\ntitle = \"版本页\"\nmenu = true\n+++\n当前版本标记VERSION" +
+                         std::to_string(v) + "END\n");
+    test::write_text(dir / "content/disclosure/v.md",
+                     "+++\ntitle = \"版本公告" + std::to_string(v) +
+                         "\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = "
+                         "2022-03-01\n+++\n版本正文。\n");
     const auto r = test::build_site(dir / "content", dir / "out");
     REQUIRE(r.exit_code == 0);
     return r.release_id;
@@ -150,14 +171,17 @@ TEST_CASE("publishing under load: ten releases one after another, zero failed an
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, bad{0}, torn{0};
   std::vector<std::thread> clients;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);  // bounded in time
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);  // bounded in time
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
       auto c = srv.client();
       int n = 0;
       while (!stop && std::chrono::steady_clock::now() < deadline && n < 5000) {
         ++n;
-        const char* path = t % 3 == 0 ? "/pages/version/" : t % 3 == 1 ? "/api/search?q=%E7%89%88%E6%9C%AC%E5%85%AC%E5%91%8A" : "/healthz";
+        const char* path = t % 3 == 0   ? "/pages/version/"
+                           : t % 3 == 1 ? "/api/search?q=%E7%89%88%E6%9C%AC%E5%85%AC%E5%91%8A"
+                                        : "/healthz";
         auto res = c.Get(path);
         if (!res || res->status != 200) {
           ++bad;
@@ -167,10 +191,12 @@ TEST_CASE("publishing under load: ten releases one after another, zero failed an
         if (t % 3 == 0) {
           // One complete page of one release: exactly one version marker, and the whole document.
           const auto a = res->body.find("VERSION"), b = res->body.rfind("VERSION");
-          if (a == std::string::npos || a != b || res->body.find("</html>") == std::string::npos) ++torn;
+          if (a == std::string::npos || a != b || res->body.find("</html>") == std::string::npos)
+            ++torn;
         } else if (t % 3 == 1) {
           const auto j = nlohmann::json::parse(res->body, nullptr, false);
-          if (!j.is_object() || j["results"].size() != 1) ++torn;  // one item per release, never zero or two
+          if (!j.is_object() || j["results"].size() != 1)
+            ++torn;  // one item per release, never zero or two
         }
       }
     });
@@ -191,15 +217,22 @@ TEST_CASE("staff mistakes: duplicate keys, tabs, huge and empty files get clear 
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   test::write_text(dir / "content/disclosure/dup.md", "+++\ntitle = \"甲\"\ntitle = \"乙\"\n+++\n");
-  test::write_text(dir / "content/disclosure/tabs.md", "+++\ntitle\t=\t\"制表符\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2021-01-01\n+++\n正文\n");
+  test::write_text(dir / "content/disclosure/tabs.md",
+                   "+++\ntitle\t=\t\"制表符\"\ndepartment = \"dzb\"\ncategory = "
+                   "\"fzzf\"\npublished = 2021-01-01\n+++\n正文\n");
   test::write_text(dir / "content/disclosure/empty.md", "");
-  test::write_text(dir / "content/disclosure/huge.md", "+++\ntitle = \"大\"\n+++\n" + std::string(9 << 20, 'x'));
+  test::write_text(dir / "content/disclosure/huge.md",
+                   "+++\ntitle = \"大\"\n+++\n" + std::string(9 << 20, 'x'));
   const auto r = test::build_site(dir / "content", dir / "out");
   CHECK(r.exit_code == 1);
   const auto lines = test::diagnostic_lines(r);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].rfind("content/disclosure/dup.md:3:9: error: invalid TOML: ", 0) == 0);
   CHECK(lines[0].find("title") != std::string::npos);
-  CHECK(lines[1] == "content/disclosure/empty.md: error: file is empty; add +++ front matter with at least a title");
-  CHECK(lines[2] == "content/disclosure/huge.md: error: file is larger than 8 MiB; split it or attach the document as a file");
+  CHECK(lines[1] ==
+        "content/disclosure/empty.md: error: file is empty; add +++ front matter with at least a "
+        "title");
+  CHECK(lines[2] ==
+        "content/disclosure/huge.md: error: file is larger than 8 MiB; split it or attach the "
+        "document as a file");
 }

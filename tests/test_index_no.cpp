@@ -77,5 +77,7 @@ TEST_CASE("索引号: a number given twice is an error") {
   Diagnostics d;
   gen::assign_index_numbers(c, "content/", d);
   REQUIRE(d.error_count() == 1);
-  CHECK(d.all()[0].to_string() == "content/disclosure/2021/item-1.md:1:1: error: index_no \"X/2021-00009\" is also used by content/disclosure/2021/item-0.md (索引号重复)");
+  CHECK(d.all()[0].to_string() ==
+        "content/disclosure/2021/item-1.md:1:1: error: index_no \"X/2021-00009\" is also used by "
+        "content/disclosure/2021/item-0.md (索引号重复)");
 }

@@ -13,11 +13,15 @@ using gongkai::test::TempDir;
 
 TEST_CASE("LED: the wrap vectors of channels.md") {
   const std::u32string text = led::clean_text("乡镇政务公开：2024年第3季度财政预算执行情况");
-  CHECK(led::wrap(text, 8) == std::vector<std::string>{"乡镇政务", "公开：  ", "2024年第", "3季度财 ", "政预算执", "行情况  "});
-  CHECK(led::wrap(text, 16) == std::vector<std::string>{"乡镇政务公开：  ", "2024年第3季度财 ", "政预算执行情况  "});
+  CHECK(led::wrap(text, 8) == std::vector<std::string>{"乡镇政务", "公开：  ", "2024年第",
+                                                       "3季度财 ", "政预算执", "行情况  "});
+  CHECK(led::wrap(text, 16) ==
+        std::vector<std::string>{"乡镇政务公开：  ", "2024年第3季度财 ", "政预算执行情况  "});
 }
 
-TEST_CASE("LED: no line starts with closing punctuation, long words split, every line exactly cols wide") {
+TEST_CASE(
+    "LED: no line starts with closing punctuation, long words split, every line exactly cols "
+    "wide") {
   // "民" ends a full line and "。" would start the next: the character moves along with it.
   const auto lines = led::wrap(led::clean_text("依法行政执法为民。好"), 8);
   for (const auto& l : lines) {
@@ -29,7 +33,8 @@ TEST_CASE("LED: no line starts with closing punctuation, long words split, every
     CHECK(w == 8);
   }
   CHECK(lines == std::vector<std::string>{"依法行政", "执法为  ", "民。好  "});
-  CHECK(led::wrap(led::clean_text("ABCDEFGHIJKL"), 8) == std::vector<std::string>{"ABCDEFGH", "IJKL    "});
+  CHECK(led::wrap(led::clean_text("ABCDEFGHIJKL"), 8) ==
+        std::vector<std::string>{"ABCDEFGH", "IJKL    "});
   // Found by fuzz_led: at 3 columns the character carried along with closing punctuation
   // made a 4-column line. Exact width wins on screens too narrow for both.
   CHECK(led::wrap(led::clean_text("X弄：2"), 3) == std::vector<std::string>{"X弄", "：2"});
@@ -49,7 +54,8 @@ TEST_CASE("LED: every encoding through ICU, bytes checked, with a visible fallba
   // 喆 and 堃 are not in GB2312: fallback □ (A1 F5); GBK and GB18030 have them.
   const std::u32string names = to_u32("张喆李堃");
   CHECK(to_utf8(led::apply_charset(names, "gb2312", U"□")) == "张□李□");
-  CHECK(led::encode(to_utf8(led::apply_charset(names, "gb2312", U"□")), "gb2312") == "\xD5\xC5\xA1\xF5\xC0\xEE\xA1\xF5");
+  CHECK(led::encode(to_utf8(led::apply_charset(names, "gb2312", U"□")), "gb2312") ==
+        "\xD5\xC5\xA1\xF5\xC0\xEE\xA1\xF5");
   CHECK(to_utf8(led::apply_charset(names, "gbk", U"□")) == "张喆李堃");
   CHECK(led::encode("喆", "gbk") == "\x86\xB4");
   CHECK(led::encode("😀", "gb18030") == "\x94\x39\xFC\x36");
@@ -130,7 +136,8 @@ std::vector<std::string> split_lines(const std::string& s, const std::string& eo
 
 }  // namespace
 
-TEST_CASE("LED feeds: 64x16 and 128x32 screens get lines of exactly their columns in GB2312 bytes") {
+TEST_CASE(
+    "LED feeds: 64x16 and 128x32 screens get lines of exactly their columns in GB2312 bytes") {
   LedSite site;
   auto c = site.server->client();
   for (const auto& [screen, cols, rows] : {std::tuple{"hall", 8, 1}, std::tuple{"square", 16, 2}}) {
@@ -144,13 +151,15 @@ TEST_CASE("LED feeds: 64x16 and 128x32 screens get lines of exactly their column
     CHECK(lines.size() % rows == 0);
     for (const auto& l : lines) CHECK(l.size() == static_cast<std::size_t>(cols));
     // Higher priority first: the 张喆 notice (priority 5, with □ for 喆) before the other.
-    const auto zhang = res->body.find("\xD5\xC5\xA1\xF5"), xiang = res->body.find("\xCF\xE7\xD5\xF2");
+    const auto zhang = res->body.find("\xD5\xC5\xA1\xF5"),
+               xiang = res->body.find("\xCF\xE7\xD5\xF2");
     CHECK((zhang != std::string::npos && zhang < xiang));  // 张□ (priority 5) before 乡镇
   }
   auto res = c.Get("/led/v1/feed.txt?screen=square&charset=utf-8&eol=lf");
   REQUIRE(res);
   CHECK(res->get_header_value("Content-Type") == "text/plain; charset=UTF-8");
-  CHECK(res->body.find("乡镇政务公开：  \n2024年第3季度财 \n政预算执行情况  \n") != std::string::npos);
+  CHECK(res->body.find("乡镇政务公开：  \n2024年第3季度财 \n政预算执行情况  \n") !=
+        std::string::npos);
 }
 
 TEST_CASE("LED feeds: a notice enters and leaves its window at request time, with no rebuild") {
@@ -204,12 +213,14 @@ TEST_CASE("LED feeds: ETag and 304, JSON, RSS, screens, marquee") {
   CHECK(split_lines(res->body, "\r\n").size() == 2);
 }
 
-TEST_CASE("LED feeds: every bad parameter is a 400 with a plain-text message; an unknown screen is 404") {
+TEST_CASE(
+    "LED feeds: every bad parameter is a 400 with a plain-text message; an unknown screen is 404") {
   LedSite site;
   auto c = site.server->client();
-  for (const char* q : {"charset=big5", "mode=scroll", "cols=1", "cols=abc", "rows=0", "limit=0", "limit=1000", "eol=cr",
-                        "fallback=ab", "width=64", "width=64&height=16&font=32", "font=9999&width=10&height=10",
-                        "charset=utf-8&charset=gbk"}) {
+  for (const char* q :
+       {"charset=big5", "mode=scroll", "cols=1", "cols=abc", "rows=0", "limit=0", "limit=1000",
+        "eol=cr", "fallback=ab", "width=64", "width=64&height=16&font=32",
+        "font=9999&width=10&height=10", "charset=utf-8&charset=gbk"}) {
     INFO(q);
     auto res = c.Get(std::string("/led/v1/feed.txt?") + q);
     REQUIRE(res);
@@ -243,8 +254,10 @@ font = 16
 )");
   const auto r = test::build_site(dir / "content", dir / "out");
   CHECK(r.exit_code == 1);
-  CHECK(test::diagnostic_lines(r) == std::vector<std::string>{
-      "content/site.toml:40:9: error: `width` must be greater than 0",
-      "content/site.toml:42:11: error: charset \"big5\" is not one of utf-8, gbk, gb18030, gb2312",
-      "content/site.toml:47:8: error: font of 16 px does not fit a 16×8 screen"});
+  CHECK(test::diagnostic_lines(r) ==
+        std::vector<std::string>{
+            "content/site.toml:40:9: error: `width` must be greater than 0",
+            "content/site.toml:42:11: error: charset \"big5\" is not one of utf-8, gbk, gb18030, "
+            "gb2312",
+            "content/site.toml:47:8: error: font of 16 px does not fit a 16×8 screen"});
 }

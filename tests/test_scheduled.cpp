@@ -32,7 +32,8 @@ published = 2022-03-01
 )";
 
 gen::BuildResult check(const TempDir& dir, const std::string& now = k_now) {
-  return test::build_site(dir / "content", dir / "output", now, [](gen::BuildOptions& o) { o.check_only = true; });
+  return test::build_site(dir / "content", dir / "output", now,
+                          [](gen::BuildOptions& o) { o.check_only = true; });
 }
 
 std::vector<std::string> errors_of(const gen::BuildResult& r) {
@@ -51,22 +52,27 @@ void publish_then_add(const TempDir& dir, const std::string& files) {
 }
 
 // A failed build publishes nothing: `current` and the release folders stay as they were.
-void require_fails_untouched(const TempDir& dir, const std::vector<std::string>& expected, const std::string& now = k_now) {
+void require_fails_untouched(const TempDir& dir, const std::vector<std::string>& expected,
+                             const std::string& now = k_now) {
   const fs::path current = fs::read_symlink(dir / "output/current");
   std::size_t releases = 0;
-  for (const auto& e : fs::directory_iterator(dir / "output/releases")) releases += e.path().filename().string().front() != '.';
+  for (const auto& e : fs::directory_iterator(dir / "output/releases"))
+    releases += e.path().filename().string().front() != '.';
   const auto r = test::build_site(dir / "content", dir / "output", now);
   CHECK(r.exit_code == 1);
   CHECK(errors_of(r) == expected);
   CHECK(fs::read_symlink(dir / "output/current") == current);
   std::size_t after = 0;
-  for (const auto& e : fs::directory_iterator(dir / "output/releases")) after += e.path().filename().string().front() != '.';
+  for (const auto& e : fs::directory_iterator(dir / "output/releases"))
+    after += e.path().filename().string().front() != '.';
   CHECK(after == releases);
 }
 
 }  // namespace
 
-TEST_CASE("scheduled items: an unmasked resident ID number fails --check and the build at its file:line:column") {
+TEST_CASE(
+    "scheduled items: an unmasked resident ID number fails --check and the build at its "
+    "file:line:column") {
   TempDir dir;
   publish_then_add(dir, R"(=== disclosure/2022/later.md ===
 +++
@@ -78,7 +84,8 @@ published = 2022-04-01T09:00:00+08:00
 申请人身份证号11010519491231002X。
 )");
   const std::vector<std::string> expected = {
-      "content/disclosure/2022/later.md:7:8: error: unmasked resident ID number: mask it (1101**********1234) or allow it under [privacy] "
+      "content/disclosure/2022/later.md:7:8: error: unmasked resident ID number: mask it "
+      "(1101**********1234) or allow it under [privacy] "
       "with a reason (身份证号须脱敏)"};
   const auto r = check(dir);
   CHECK(r.exit_code == 1);
@@ -102,7 +109,9 @@ reason = "依法须公示的法定代表人身份信息"
   CHECK(check(dir).exit_code == 0);
 }
 
-TEST_CASE("scheduled items: a penalty naming an unmasked party fails --check and the build at its file:line:column") {
+TEST_CASE(
+    "scheduled items: a penalty naming an unmasked party fails --check and the build at its "
+    "file:line:column") {
   TempDir dir;
   publish_then_add(dir, R"(=== disclosure/2022/penalty.md ===
 +++
@@ -121,14 +130,16 @@ decided = 2022-03-14
 | 2 | 张三 | 罚款 |
 )");
   const std::vector<std::string> expected = {
-      "content/disclosure/2022/penalty.md:14:7: error: party \"张三\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"};
+      "content/disclosure/2022/penalty.md:14:7: error: party \"张三\" of a penalty must be named "
+      "masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"};
   const auto r = check(dir);
   CHECK(r.exit_code == 1);
   CHECK(errors_of(r) == expected);
   require_fails_untouched(dir, expected);
 }
 
-TEST_CASE("scheduled items: a broken relative link or a link to a draft fails --check and the build") {
+TEST_CASE(
+    "scheduled items: a broken relative link or a link to a draft fails --check and the build") {
   TempDir dir;
   publish_then_add(dir, R"(=== disclosure/2022/later.md ===
 +++
@@ -149,8 +160,10 @@ draft = true
 草稿。
 )");
   const std::vector<std::string> expected = {
-      "content/disclosure/2022/later.md:7:2: error: link to \"../2020/nosuch.md\" is broken: no such file in the content folder (链接目标不存在)",
-      "content/disclosure/2022/later.md:7:26: error: link to \"secret.md\" is broken: it is a draft and is never published (链接目标不存在)"};
+      "content/disclosure/2022/later.md:7:2: error: link to \"../2020/nosuch.md\" is broken: no "
+      "such file in the content folder (链接目标不存在)",
+      "content/disclosure/2022/later.md:7:26: error: link to \"secret.md\" is broken: it is a "
+      "draft and is never published (链接目标不存在)"};
   const auto r = check(dir);
   CHECK(r.exit_code == 1);
   CHECK(errors_of(r) == expected);
@@ -160,7 +173,8 @@ draft = true
 TEST_CASE("scheduled items: a late penalty result is warned about before it goes live") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
-  test::write_fixture(dir / "content", std::string(k_live_item) + R"(=== disclosure/2022/penalty.md ===
+  test::write_fixture(dir / "content",
+                      std::string(k_live_item) + R"(=== disclosure/2022/penalty.md ===
 +++
 title = "迟到的处罚公示"
 department = "zhdd"
@@ -177,7 +191,8 @@ decided = 2022-03-14
   CHECK(r.exit_code == 0);
   const auto lines = test::diagnostic_lines(r);
   CHECK(std::find(lines.begin(), lines.end(),
-                  "content/disclosure/2022/penalty.md:1:1: warning: inspection rule: penalty results must be published within 7 working days "
+                  "content/disclosure/2022/penalty.md:1:1: warning: inspection rule: penalty "
+                  "results must be published within 7 working days "
                   "of the decision (2022-03-14); published 14 working days later") != lines.end());
 }
 
@@ -185,7 +200,8 @@ TEST_CASE("scheduled items: drafts are still not scanned") {
   // Drafts keep their behaviour: never published, so not held to the publishing checks.
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
-  test::write_fixture(dir / "content", std::string(k_live_item) + R"(=== disclosure/2022/draft.md ===
+  test::write_fixture(dir / "content",
+                      std::string(k_live_item) + R"(=== disclosure/2022/draft.md ===
 +++
 title = "草稿"
 department = "dzb"
@@ -198,7 +214,9 @@ draft = true
   CHECK(check(dir).exit_code == 0);
 }
 
-TEST_CASE("scheduled items: a correct one is checked, held back until its date, then published, also from the memo") {
+TEST_CASE(
+    "scheduled items: a correct one is checked, held back until its date, then published, also "
+    "from the memo") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   // A live item linking to the scheduled one keeps today's behaviour: the link resolves to the
@@ -246,8 +264,11 @@ decided = 2022-03-29
   CHECK(errors_of(r).empty());
   const fs::path site = dir / "output/current/site";
   CHECK(fs::exists(site / "disclosure/2022/ok/index.html"));
-  CHECK(test::read_text(site / "disclosure/2022/ok/index.html").find("href=\"/disclosure/2022/later/\"") != std::string::npos);
-  for (const char* held : {"disclosure/2022/later/index.html", "disclosure/2022/penalty/index.html"}) CHECK_FALSE(fs::exists(site / held));
+  CHECK(test::read_text(site / "disclosure/2022/ok/index.html")
+            .find("href=\"/disclosure/2022/later/\"") != std::string::npos);
+  for (const char* held :
+       {"disclosure/2022/later/index.html", "disclosure/2022/penalty/index.html"})
+    CHECK_FALSE(fs::exists(site / held));
   for (const char* list : {"index.xml", "feed.json", "disclosure/index.html", "index.html"}) {
     INFO(list);
     const std::string text = test::read_text(site / list);
@@ -267,26 +288,32 @@ decided = 2022-03-29
   REQUIRE(r.exit_code == 0);
   CHECK(errors_of(r).empty());
   bool from_memo = false;
-  for (const std::string& line : progress) from_memo = from_memo || line.find("3 files (3 unchanged, from the memo)") != std::string::npos;
+  for (const std::string& line : progress)
+    from_memo = from_memo || line.find("3 files (3 unchanged, from the memo)") != std::string::npos;
   CHECK(from_memo);
   CHECK(r.documents == documents_before + 2);
   CHECK(fs::exists(site / "disclosure/2022/later/index.html"));
   CHECK(fs::exists(site / "disclosure/2022/penalty/index.html"));
-  CHECK(test::read_text(site / "disclosure/2022/later/index.html").find("href=\"/disclosure/2022/ok/\"") != std::string::npos);
+  CHECK(test::read_text(site / "disclosure/2022/later/index.html")
+            .find("href=\"/disclosure/2022/ok/\"") != std::string::npos);
   CHECK(test::read_text(site / "index.xml").find("定时发布的公告") != std::string::npos);
-  CHECK(test::read_text(site / "disclosure/index.html").find("定时发布的处罚公示") != std::string::npos);
+  CHECK(test::read_text(site / "disclosure/index.html").find("定时发布的处罚公示") !=
+        std::string::npos);
 
   // The same bytes as a full build without any memo.
   TempDir fresh;
-  const auto full = test::build_site(dir / "content", fresh / "output", on, [](gen::BuildOptions& o) {
-    o.build_id = "incremental";
-    o.use_memo = false;
-  });
+  const auto full =
+      test::build_site(dir / "content", fresh / "output", on, [](gen::BuildOptions& o) {
+        o.build_id = "incremental";
+        o.use_memo = false;
+      });
   REQUIRE(full.exit_code == 0);
   CHECK(test::read_tree(fresh / "output/current/site") == test::read_tree(site));
 }
 
-TEST_CASE("scheduled items: an error found while scheduled is found again by the build that would make the item live") {
+TEST_CASE(
+    "scheduled items: an error found while scheduled is found again by the build that would make "
+    "the item live") {
   // The failed build saves no memo, so nothing recorded about the item can hide the error.
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
@@ -302,12 +329,14 @@ published = 2022-04-01T09:00:00+08:00
 联系电话13812345678。
 )");
   const std::vector<std::string> expected = {
-      "content/disclosure/2022/later.md:7:5: error: unmasked mobile number: mask it (138****1234) or allow it under [privacy] with a reason (手机号须脱敏)"};
+      "content/disclosure/2022/later.md:7:5: error: unmasked mobile number: mask it (138****1234) "
+      "or allow it under [privacy] with a reason (手机号须脱敏)"};
   require_fails_untouched(dir, expected);
   require_fails_untouched(dir, expected, "2022-04-01T10:00:00+08:00");
   // Fixed while still scheduled: the next build passes and keeps it back until its date.
   test::write_text(dir / "content/disclosure/2022/later.md",
-                   "+++\ntitle = \"定时发布的公示\"\ndepartment = \"dzb\"\ncategory = \"fzzf\"\npublished = 2022-04-01T09:00:00+08:00\n+++\n联系电话138****5678。\n");
+                   "+++\ntitle = \"定时发布的公示\"\ndepartment = \"dzb\"\ncategory = "
+                   "\"fzzf\"\npublished = 2022-04-01T09:00:00+08:00\n+++\n联系电话138****5678。\n");
   auto r = test::build_site(dir / "content", dir / "output");
   REQUIRE(r.exit_code == 0);
   CHECK_FALSE(fs::exists(dir / "output/current/site/disclosure/2022/later/index.html"));

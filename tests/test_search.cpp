@@ -31,7 +31,8 @@ server::Release release_of(const std::filesystem::path& out) {
   return r;
 }
 
-server::SearchResult search(const server::Release& r, const std::string& q, std::multimap<std::string, std::string> extra = {}) {
+server::SearchResult search(const server::Release& r, const std::string& q,
+                            std::multimap<std::string, std::string> extra = {}) {
   extra.emplace("q", q);
   std::string error;
   auto sp = server::parse_search_params(extra, error);
@@ -53,7 +54,8 @@ std::vector<QualityCase> load_queries() {
     auto cols = split(line, '\t');
     REQUIRE(cols.size() == 3);
     QualityCase c{cols[0], cols[1], {}};
-    for (const auto& stem : split(cols[2], '|')) c.expected.push_back("/disclosure/laws/" + stem + "/");
+    for (const auto& stem : split(cols[2], '|'))
+      c.expected.push_back("/disclosure/laws/" + stem + "/");
     out.push_back(c);
   }
   return out;
@@ -63,7 +65,8 @@ std::vector<QualityCase> load_queries() {
 
 TEST_CASE("search quality: realistic queries over real laws find what a careful person expects") {
   TempDir dir;
-  const auto built = test::build_site(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws", dir / "out", "2026-01-01T00:00:00+08:00");
+  const auto built = test::build_site(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws", dir / "out",
+                                      "2026-01-01T00:00:00+08:00");
   REQUIRE(built.exit_code == 0);
   const auto rel = release_of(dir / "out");
   const auto cases = load_queries();
@@ -85,7 +88,8 @@ TEST_CASE("search quality: realistic queries over real laws find what a careful 
     by_kind[c.kind].second += 1;
     if (rank != 1) {
       std::ostringstream top;
-      for (std::size_t i = 0; i < res.hits.size() && i < 3; ++i) top << " [" << (i + 1) << "] " << res.hits[i].title << " " << res.hits[i].published;
+      for (std::size_t i = 0; i < res.hits.size() && i < 3; ++i)
+        top << " [" << (i + 1) << "] " << res.hits[i].title << " " << res.hits[i].published;
       WARN("query " << c.query << ": expected at rank " << rank << "; top:" << top.str());
     }
   }
@@ -101,7 +105,9 @@ TEST_CASE("search quality: realistic queries over real laws find what a careful 
 }
 
 TEST_CASE("search: snippets are escaped, cut on characters, and merge adjacent marks") {
-  const std::string text = "第一条 <b>为了</b>规范行政处罚的设定和实施，保障和监督行政机关有效实施行政管理。" + std::string(300, 'x');
+  const std::string text =
+      "第一条 <b>为了</b>规范行政处罚的设定和实施，保障和监督行政机关有效实施行政管理。" +
+      std::string(300, 'x');
   const std::string s = server::make_snippet(text, "行政处罚");
   CHECK(s.find("<mark>行政处罚</mark>") != std::string::npos);
   CHECK(s.find("&lt;b&gt;") != std::string::npos);
@@ -122,7 +128,8 @@ TEST_CASE("search: parameters are validated with a message") {
     const char* error;
   };
   const std::vector<Case> bad = {
-      {{{"section", "blog"}}, "section must be one of disclosure, notices, consultations, responsibilities, pages"},
+      {{{"section", "blog"}},
+       "section must be one of disclosure, notices, consultations, responsibilities, pages"},
       {{{"year", "21"}}, "year must be four digits, such as 2021"},
       {{{"validity", "yes"}}, "validity must be one of 有效, 失效, 废止"},
       {{{"sort", "random"}}, "sort must be relevance or date"},
@@ -140,15 +147,18 @@ TEST_CASE("search: parameters are validated with a message") {
     CHECK(error == c.error);
   }
   std::string error;
-  auto ok = server::parse_search_params({{"q", " 行政处罚 "}, {"page", "2"}, {"utm_source", "x"}}, error);
+  auto ok =
+      server::parse_search_params({{"q", " 行政处罚 "}, {"page", "2"}, {"utm_source", "x"}}, error);
   REQUIRE(ok);
   CHECK(ok->q == "行政处罚");
   CHECK(ok->page == 2);
 }
 
-TEST_CASE("search: exact 文号 and 索引号 lookups, filters, facets and date sort over the example town") {
+TEST_CASE(
+    "search: exact 文号 and 索引号 lookups, filters, facets and date sort over the example town") {
   TempDir dir;
-  const auto built = test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
+  const auto built =
+      test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
   REQUIRE(built.exit_code == 0);
   const auto rel = release_of(dir / "out");
 
@@ -176,7 +186,8 @@ TEST_CASE("search: exact 文号 and 索引号 lookups, filters, facets and date 
 
   res = search(rel, "", {{"department", "zhdd"}, {"sort", "date"}, {"per_page", "50"}});
   REQUIRE(res.hits.size() > 20);
-  for (std::size_t i = 1; i < res.hits.size(); ++i) CHECK(res.hits[i - 1].published >= res.hits[i].published);
+  for (std::size_t i = 1; i < res.hits.size(); ++i)
+    CHECK(res.hits[i - 1].published >= res.hits[i].published);
   CHECK(res.facets["department"].at("综合执法大队") == res.total);
 
   // One character found inside a body (bodies carry bigrams only: the notice has 吐痰 in its text).
@@ -199,12 +210,15 @@ TEST_CASE("search after rebuilds: replaced and deleted versions are never found,
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   auto item = [&](int i, const std::string& body) {
     test::write_text(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"),
-                     "+++\ntitle = \"第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" + (i < 150 ? "dzb" : "zhdd") +
-                     "\"\ncategory = \"fzzf\"\n"
-                     "published = 2024-03-01\n+++\n" + body + "\n");
+                     "+++\ntitle = \"第" + std::to_string(i) + "号公开事项\"\ndepartment = \"" +
+                         (i < 150 ? "dzb" : "zhdd") +
+                         "\"\ncategory = \"fzzf\"\n"
+                         "published = 2024-03-01\n+++\n" +
+                         body + "\n");
   };
   for (int i = 0; i < 300; ++i)
-    item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。" + (i < 10 ? "旧版渠道清淤计划。" : "") + (i >= 290 ? "秸秆禁烧巡查。" : ""));
+    item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。" +
+                (i < 10 ? "旧版渠道清淤计划。" : "") + (i >= 290 ? "秸秆禁烧巡查。" : ""));
   const std::string now = "2024-06-01T00:00:00+08:00";
   auto two = [](gen::BuildOptions& o) { o.threads = 2; };
   REQUIRE(test::build_site(dir / "content", dir / "out", now, two).exit_code == 0);
@@ -213,8 +227,10 @@ TEST_CASE("search after rebuilds: replaced and deleted versions are never found,
   auto burning = search(release_of(dir / "out"), "秸秆禁烧");
   CHECK(burning.total == 10);
   CHECK(burning.facets["department"] == std::map<std::string, std::size_t>{{"综合执法大队", 10}});
-  for (int i = 0; i < 5; ++i) item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。新版河道治理方案。");  // edited
-  for (int i = 5; i < 8; ++i) std::filesystem::remove(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"));
+  for (int i = 0; i < 5; ++i)
+    item(i, "第" + std::to_string(i) + "号事项的正文，邦均镇。新版河道治理方案。");  // edited
+  for (int i = 5; i < 8; ++i)
+    std::filesystem::remove(dir / ("content/disclosure/2024/item-" + std::to_string(i) + ".md"));
   REQUIRE(test::build_site(dir / "content", dir / "out", now, two).exit_code == 0);
   const auto rel = release_of(dir / "out");
   REQUIRE(std::filesystem::exists(rel.search_db / "hidden.docids"));
@@ -246,7 +262,8 @@ TEST_CASE("search after rebuilds: replaced and deleted versions are never found,
 
 TEST_CASE("search: the HTTP API and the search page, including every bad input") {
   TempDir dir;
-  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
+              .exit_code == 0);
   server::ServerOptions o;
   o.output_dir = dir / "out";
   test::RunningServer srv(o);
@@ -261,9 +278,11 @@ TEST_CASE("search: the HTTP API and the search page, including every bad input")
   CHECK(j["total"].get<int>() > 10);
   CHECK(j.contains("took_ms"));
   CHECK(j["facets"].contains("year"));
-  for (const auto& r : j["results"]) CHECK(r["snippet"].get<std::string>().find("<mark>") != std::string::npos);
+  for (const auto& r : j["results"])
+    CHECK(r["snippet"].get<std::string>().find("<mark>") != std::string::npos);
 
-  for (const char* bad : {"/api/search?page=abc", "/api/search?section=x", "/api/search?q=%E9%82", "/api/search?per_page=1000"}) {
+  for (const char* bad : {"/api/search?page=abc", "/api/search?section=x", "/api/search?q=%E9%82",
+                          "/api/search?per_page=1000"}) {
     INFO(bad);
     res = c.Get(bad);
     REQUIRE(res);
@@ -291,7 +310,8 @@ TEST_CASE("search: the HTTP API and the search page, including every bad input")
 
 TEST_CASE("search: an index built with another analyser is refused with 503, not silence") {
   TempDir dir;
-  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
+              .exit_code == 0);
   {
     const auto search = std::filesystem::canonical(dir / "out/current") / "search";
     std::filesystem::remove_all(search);
@@ -343,7 +363,10 @@ TEST_CASE("search cache: bounded LRU, one computation per question, errors not k
   CHECK(right == 8);
 
   // A failure reaches the caller and is not remembered: the next try computes again.
-  CHECK_THROWS_AS(cache.get("bad", []() -> std::shared_ptr<const server::SearchAnswer> { throw server::SearchUnavailable("x"); }),
+  CHECK_THROWS_AS(cache.get("bad",
+                            []() -> std::shared_ptr<const server::SearchAnswer> {
+                              throw server::SearchUnavailable("x");
+                            }),
                   server::SearchUnavailable);
   computed = 0;
   CHECK(cache.get("bad", answer_of("ok"))->result->query == "ok");
@@ -367,7 +390,8 @@ TEST_CASE("search cache: bounded LRU, one computation per question, errors not k
   CHECK(server::SearchCache::key_of(p1) != server::SearchCache::key_of(p2));
 }
 
-TEST_CASE("search handles: at most the pool's size, shared in turn, and a failed open leaves room") {
+TEST_CASE(
+    "search handles: at most the pool's size, shared in turn, and a failed open leaves room") {
   server::DatabasePool pool(2);
   std::atomic<int> opened{0};
   auto open = [&] {
@@ -394,7 +418,9 @@ TEST_CASE("search handles: at most the pool's size, shared in turn, and a failed
   CHECK(most.load() > 1);  // both were used at once
 
   server::DatabasePool one(1);
-  CHECK_THROWS_AS(one.acquire([]() -> std::unique_ptr<Xapian::Database> { throw server::SearchUnavailable("gone"); }),
+  CHECK_THROWS_AS(one.acquire([]() -> std::unique_ptr<Xapian::Database> {
+    throw server::SearchUnavailable("gone");
+  }),
                   server::SearchUnavailable);
   opened = 0;
   { const auto lease = one.acquire(open); }  // the failure did not use up the only place
@@ -404,7 +430,8 @@ TEST_CASE("search handles: at most the pool's size, shared in turn, and a failed
 
 TEST_CASE("search cache: a cached answer is the computed one, and a new release starts afresh") {
   TempDir dir;
-  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
+              .exit_code == 0);
   server::ServerOptions cached_opt, fresh_opt;
   cached_opt.output_dir = fresh_opt.output_dir = dir / "out";
   cached_opt.release_poll_ms = 0;
@@ -416,7 +443,8 @@ TEST_CASE("search cache: a cached answer is the computed one, and a new release 
     j.erase("took_ms");
     return j;
   };
-  for (const char* path : {"/api/search?q=%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A", "/api/search?q=%E4%BD%8E%E4%BF%9D&page=2&per_page=3",
+  for (const char* path : {"/api/search?q=%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A",
+                           "/api/search?q=%E4%BD%8E%E4%BF%9D&page=2&per_page=3",
                            "/api/search?department=zhdd&sort=date", "/api/search?q=zzqqxxyy"}) {
     INFO(path);
     auto a = cached.client().Get(path), b = cached.client().Get(path), c = fresh.client().Get(path);
@@ -428,10 +456,13 @@ TEST_CASE("search cache: a cached answer is the computed one, and a new release 
   // Publish a release with a new item: the cached server answers from the new index.
   auto before = nlohmann::json::parse(cached.client().Get("/api/search?q=rattus2026")->body);
   CHECK(before["total"] == 0);
-  std::filesystem::copy(GONGKAI_EXAMPLE_CONTENT, dir / "content", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(GONGKAI_EXAMPLE_CONTENT, dir / "content",
+                        std::filesystem::copy_options::recursive);
   test::write_text(dir / "content/disclosure/2026/autumn-rats.md",
-                   "+++\ntitle = \"邦均镇秋季灭鼠工作安排\"\npublished = 2026-11-20\ndepartment = \"dzb\"\ncategory = \"zcwj\"\n+++\n\n秋季灭鼠（rattus2026）工作安排如下。\n");
-  REQUIRE(test::build_site(dir / "content", dir / "out", "2026-11-26T11:00:00+08:00").exit_code == 0);
+                   "+++\ntitle = \"邦均镇秋季灭鼠工作安排\"\npublished = 2026-11-20\ndepartment = "
+                   "\"dzb\"\ncategory = \"zcwj\"\n+++\n\n秋季灭鼠（rattus2026）工作安排如下。\n");
+  REQUIRE(test::build_site(dir / "content", dir / "out", "2026-11-26T11:00:00+08:00").exit_code ==
+          0);
   auto after = nlohmann::json::parse(cached.client().Get("/api/search?q=rattus2026")->body);
   CHECK(after["total"].get<int>() >= 1);
 }

@@ -20,7 +20,8 @@ struct ServedExample {
   TempDir dir;
   std::unique_ptr<test::RunningServer> server;
   ServedExample() {
-    const auto r = test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
+    const auto r =
+        test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00");
     REQUIRE(r.exit_code == 0);
     server::ServerOptions o;
     o.output_dir = dir / "out";
@@ -32,7 +33,9 @@ struct ServedExample {
 
 }  // namespace
 
-TEST_CASE("server: static files with content types, index.html for folders, and a redirect to the slash") {
+TEST_CASE(
+    "server: static files with content types, index.html for folders, and a redirect to the "
+    "slash") {
   ServedExample s;
   auto c = s.server->client();
   struct Case {
@@ -58,7 +61,8 @@ TEST_CASE("server: static files with content types, index.html for folders, and 
     CHECK(res->status == cs.status);
     CHECK(res->get_header_value("Content-Type") == cs.type);
     CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
-    CHECK(res->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+    CHECK(res->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'") !=
+          std::string::npos);
   }
   auto res = c.Get("/disclosure");
   REQUIRE(res);
@@ -96,10 +100,12 @@ TEST_CASE("server: no path ever escapes the site folder") {
   test::write_text(s.dir / "secret.txt", "TOP SECRET");
   std::filesystem::create_symlink(s.dir / "secret.txt", s.dir / "out/current/site/leak.txt");
   auto c = s.server->client();
-  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/%2E%2E/etc/passwd", "/static/..%2f..%2f..%2fsecret.txt",
-                           "/..%5c..%5csecret.txt", "/static%5c..%5c..%5csecret.txt", "/leak.txt", "//etc/passwd",
-                           "/%00/etc/passwd", "/static/style.css%00.html", "/%c0%ae%c0%ae/secret.txt", "/.well-known/../../secret.txt",
-                           "/etc/passwd", "/release.json", "/../release.json"}) {
+  for (const char* path :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/%2E%2E/etc/passwd",
+        "/static/..%2f..%2f..%2fsecret.txt", "/..%5c..%5csecret.txt",
+        "/static%5c..%5c..%5csecret.txt", "/leak.txt", "//etc/passwd", "/%00/etc/passwd",
+        "/static/style.css%00.html", "/%c0%ae%c0%ae/secret.txt", "/.well-known/../../secret.txt",
+        "/etc/passwd", "/release.json", "/../release.json"}) {
     INFO(path);
     auto res = c.Get(path);
     REQUIRE(res);
@@ -120,7 +126,8 @@ TEST_CASE("server: /healthz names the release and picks up a new one without a r
   const std::string first = j["release"];
   CHECK(j["documents"].get<int>() > 40);
 
-  const auto r = test::build_site(GONGKAI_EXAMPLE_CONTENT, s.dir / "out", "2026-12-05T10:00:00+08:00");
+  const auto r =
+      test::build_site(GONGKAI_EXAMPLE_CONTENT, s.dir / "out", "2026-12-05T10:00:00+08:00");
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.release_id != first);
   res = c.Get("/healthz");
@@ -154,7 +161,9 @@ TEST_CASE("server: a burst of new connections waits in the listen queue instead 
     pollfd p{s, POLLOUT, 0};
     int err = -1;
     socklen_t len = sizeof err;
-    if (::poll(&p, 1, 500) == 1 && ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ++connected;
+    if (::poll(&p, 1, 500) == 1 && ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+        err == 0)
+      ++connected;
   }
   CHECK(connected == 64);  // a backlog of 5 (cpp-httplib's) lets 6 through in time
   for (int s : socks) ::close(s);
@@ -188,17 +197,23 @@ TEST_CASE("server: with nothing published it answers 503 and a clear message") {
   CHECK(res->status == 503);
 }
 
-TEST_CASE("server: the search page fills the theme's slots: query in the title and header box, results in the page") {
+TEST_CASE(
+    "server: the search page fills the theme's slots: query in the title and header box, results "
+    "in the page") {
   ServedExample s;
   auto c = s.server->client();
   auto res = c.Get("/search?q=%3Cb%3E%E4%BD%8E%E4%BF%9D");  // <b>低保
   REQUIRE(res);
   CHECK(res->status == 200);
   const std::string& page = res->body;
-  CHECK(page.find("<title>站内搜索 - 蓟州区邦均镇人民政府 - &lt;b&gt;低保</title>") != std::string::npos);
-  CHECK(page.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") != std::string::npos);
-  CHECK(page.find("id=\"search-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") != std::string::npos);
-  CHECK(page.find("class=\"count\"") != std::string::npos);  // the results template, inside the layout
+  CHECK(page.find("<title>站内搜索 - 蓟州区邦均镇人民政府 - &lt;b&gt;低保</title>") !=
+        std::string::npos);
+  CHECK(page.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") !=
+        std::string::npos);
+  CHECK(page.find("id=\"search-q\" type=\"search\" name=\"q\" value=\"&lt;b&gt;低保\"") !=
+        std::string::npos);
+  CHECK(page.find("class=\"count\"") !=
+        std::string::npos);  // the results template, inside the layout
   CHECK(page.find("<footer") != std::string::npos);
   CHECK(page.find("{{") == std::string::npos);
   CHECK(page.find("<b>") == std::string::npos);
@@ -206,13 +221,17 @@ TEST_CASE("server: the search page fills the theme's slots: query in the title a
   res = c.Get("/search");
   REQUIRE(res);
   CHECK(res->body.find("<title>站内搜索 - 蓟州区邦均镇人民政府</title>") != std::string::npos);
-  CHECK(res->body.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"\"") != std::string::npos);
+  CHECK(res->body.find("id=\"header-q\" type=\"search\" name=\"q\" value=\"\"") !=
+        std::string::npos);
 }
 
-TEST_CASE("build: a site text carrying a Mustache tag is refused, since the search page template would read it") {
+TEST_CASE(
+    "build: a site text carrying a Mustache tag is refused, since the search page template would "
+    "read it") {
   TempDir dir;
   std::string site = test::minimal_site_toml();
-  site.replace(site.find("测试镇人民政府"), std::string("测试镇人民政府").size(), "测试镇{{x}}人民政府");
+  site.replace(site.find("测试镇人民政府"), std::string("测试镇人民政府").size(),
+               "测试镇{{x}}人民政府");
   test::write_text(dir / "content/site.toml", site);
   const auto r = test::build_site(dir / "content", dir / "out", "2026-11-26T10:00:00+08:00");
   CHECK(r.exit_code != 0);

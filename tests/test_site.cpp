@@ -56,7 +56,9 @@ std::vector<std::string> broken_links(const std::map<std::string, std::string>& 
     if (!ends_with(path, ".html")) continue;
     for (std::sregex_iterator it(bytes.begin(), bytes.end(), k_link), end; it != end; ++it) {
       std::string target = percent_decode((*it)[1].str().substr(1));
-      if (starts_with(target, "search") || starts_with(target, "api/") || starts_with(target, "prefs/") || starts_with(target, "led/")) continue;
+      if (starts_with(target, "search") || starts_with(target, "api/") ||
+          starts_with(target, "prefs/") || starts_with(target, "led/"))
+        continue;
       if (target.empty() || target.back() == '/') target += "index.html";
       if (!tree.count(target)) broken.push_back(path + " -> /" + target);
     }
@@ -70,7 +72,8 @@ TEST_CASE("golden site: every page kind and feed matches the reviewed tree") {
   const fs::path root = fs::path(GONGKAI_TEST_DIR) / "fixtures/golden";
   const auto tree = render_tree(root / "content", "2022-03-15T10:00:00+08:00");
   const fs::path expected = root / "expected";
-  if (const char* update = std::getenv("GONGKAI_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("GONGKAI_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     fs::remove_all(expected);
     for (const auto& [p, b] : tree) test::write_text(expected / p, b);
     WARN("golden tree rewritten: review `git diff tests/fixtures/golden/expected`");
@@ -90,7 +93,8 @@ TEST_CASE("golden site: every page kind and feed matches the reviewed tree") {
 }
 
 TEST_CASE("site: no page links to a missing file, in the example town and the golden site") {
-  for (const fs::path& content : {fs::path(GONGKAI_EXAMPLE_CONTENT), fs::path(GONGKAI_TEST_DIR) / "fixtures/golden/content"}) {
+  for (const fs::path& content : {fs::path(GONGKAI_EXAMPLE_CONTENT),
+                                  fs::path(GONGKAI_TEST_DIR) / "fixtures/golden/content"}) {
     INFO(content.string());
     const auto tree = render_tree(content, "2026-11-26T10:00:00+08:00");
     CHECK(broken_links(tree) == std::vector<std::string>{});
@@ -104,7 +108,8 @@ TEST_CASE("site: required government-site metadata and footer on every page") {
     if (!ends_with(path, "index.html") || ends_with(path, "/print/index.html")) continue;
     ++pages;
     INFO(path);
-    CHECK(html.find("<meta name=\"SiteName\" content=\"蓟州区邦均镇人民政府\">") != std::string::npos);
+    CHECK(html.find("<meta name=\"SiteName\" content=\"蓟州区邦均镇人民政府\">") !=
+          std::string::npos);
     CHECK(html.find("<meta name=\"SiteIDCode\" content=\"1202250011\">") != std::string::npos);
     CHECK(html.find("<meta name=\"ColumnName\"") != std::string::npos);
     CHECK(html.find("https://beian.miit.gov.cn/") != std::string::npos);
@@ -116,7 +121,8 @@ TEST_CASE("site: required government-site metadata and footer on every page") {
   }
   CHECK(pages > 50);
   const std::string& report = tree.at("disclosure/2022/fzzf-report-2021/index.html");
-  CHECK(report.find("<meta name=\"ArticleTitle\" content=\"邦均镇2021年法治政府建设情况报告\">") != std::string::npos);
+  CHECK(report.find("<meta name=\"ArticleTitle\" content=\"邦均镇2021年法治政府建设情况报告\">") !=
+        std::string::npos);
   CHECK(report.find("<meta name=\"PubDate\" content=\"2022-01-12 00:00\">") != std::string::npos);
   CHECK(report.find("蓟邦政发〔2022〕1号") != std::string::npos);
   CHECK(report.find("11120225MB1234567X/2022-") != std::string::npos);
@@ -124,7 +130,9 @@ TEST_CASE("site: required government-site metadata and footer on every page") {
   CHECK(old.find("本文件已失效") != std::string::npos);
 }
 
-TEST_CASE("site: a generated corpus has every page, every list links each item once, feeds parse, drafts appear nowhere") {
+TEST_CASE(
+    "site: a generated corpus has every page, every list links each item once, feeds parse, drafts "
+    "appear nowhere") {
   TempDir dir;
   const fs::path content = dir / "content";
   test::write_text(content / "site.toml", test::minimal_site_toml());
@@ -132,12 +140,18 @@ TEST_CASE("site: a generated corpus has every page, every list links each item o
   for (int i = 0; i < 230; ++i) {
     const bool draft = i % 37 == 5;
     const std::string title = std::string(draft ? "草稿事项" : "公开事项") + std::to_string(i);
-    const std::string date = "20" + std::to_string(15 + i % 8) + "-0" + std::to_string(1 + i % 9) + "-1" + std::to_string(i % 10);
-    test::write_text(content / ("disclosure/" + date.substr(0, 4) + "/item-" + std::to_string(i) + ".md"),
-                     "+++\ntitle = \"" + title + "\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") + "\"\ncategory = \"" + (i % 3 ? "fzzf" : "xzzf") +
-                         "\"\npublished = " + date + "\n" + (draft ? "draft = true\n" : "") + "+++\n正文" + std::to_string(i) + "\n");
-    if (draft) draft_titles.insert(title);
-    else published_urls.insert("/disclosure/" + date.substr(0, 4) + "/item-" + std::to_string(i) + "/");
+    const std::string date = "20" + std::to_string(15 + i % 8) + "-0" + std::to_string(1 + i % 9) +
+                             "-1" + std::to_string(i % 10);
+    test::write_text(
+        content / ("disclosure/" + date.substr(0, 4) + "/item-" + std::to_string(i) + ".md"),
+        "+++\ntitle = \"" + title + "\"\ndepartment = \"" + (i % 2 ? "dzb" : "zhdd") +
+            "\"\ncategory = \"" + (i % 3 ? "fzzf" : "xzzf") + "\"\npublished = " + date + "\n" +
+            (draft ? "draft = true\n" : "") + "+++\n正文" + std::to_string(i) + "\n");
+    if (draft)
+      draft_titles.insert(title);
+    else
+      published_urls.insert("/disclosure/" + date.substr(0, 4) + "/item-" + std::to_string(i) +
+                            "/");
   }
   const auto tree = render_tree(content, "2024-01-01T00:00:00+08:00");
   // Every item has its page.
@@ -149,12 +163,15 @@ TEST_CASE("site: a generated corpus has every page, every list links each item o
     for (const auto& [p, html] : tree) {
       if (!starts_with(p, prefix) || !ends_with(p, "index.html")) continue;
       const std::string rest = p.substr(prefix.size());
-      if (prefix == "disclosure/" && !(rest == "index.html" || starts_with(rest, "page/"))) continue;
-      for (std::sregex_iterator it(html.begin(), html.end(), k_item), end; it != end; ++it) ++seen[(*it)[1].str()];
+      if (prefix == "disclosure/" && !(rest == "index.html" || starts_with(rest, "page/")))
+        continue;
+      for (std::sregex_iterator it(html.begin(), html.end(), k_item), end; it != end; ++it)
+        ++seen[(*it)[1].str()];
     }
     return seen;
   };
-  for (const std::string prefix : {"disclosure/", "disclosure/category/", "disclosure/department/", "disclosure/year/"}) {
+  for (const std::string prefix :
+       {"disclosure/", "disclosure/category/", "disclosure/department/", "disclosure/year/"}) {
     INFO(prefix);
     const auto seen = count_links(prefix);
     CHECK(seen.size() == published_urls.size());
@@ -179,7 +196,8 @@ TEST_CASE("site: a generated corpus has every page, every list links each item o
   CHECK(jf["version"] == "https://jsonfeed.org/version/1.1");
   CHECK(jf["items"].size() == 50);
   for (std::size_t i = 1; i < jf["items"].size(); ++i)
-    CHECK(jf["items"][i - 1]["date_published"].get<std::string>() >= jf["items"][i]["date_published"].get<std::string>());
+    CHECK(jf["items"][i - 1]["date_published"].get<std::string>() >=
+          jf["items"][i]["date_published"].get<std::string>());
   pugi::xml_document sm;
   REQUIRE(sm.load_string(tree.at("sitemap.xml").c_str()));
   std::set<std::string> locs;
@@ -187,7 +205,8 @@ TEST_CASE("site: a generated corpus has every page, every list links each item o
   for (const auto& u : published_urls) CHECK(locs.count("https://www.example.gov.cn" + u));
   pugi::xml_document os;
   REQUIRE(os.load_string(tree.at("opensearch.xml").c_str()));
-  CHECK(std::string(os.child("OpenSearchDescription").child("Url").attribute("template").value()) == "https://www.example.gov.cn/search?q={searchTerms}");
+  CHECK(std::string(os.child("OpenSearchDescription").child("Url").attribute("template").value()) ==
+        "https://www.example.gov.cn/search?q={searchTerms}");
   // Drafts appear nowhere.
   for (const auto& [p, bytes] : tree)
     for (const auto& t : draft_titles) {

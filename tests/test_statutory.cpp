@@ -12,20 +12,25 @@ using gongkai::test::TempDir;
 
 TEST_CASE("annual report: the example town's 2021 tables come out of its content") {
   TempDir dir;
-  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00").exit_code == 0);
+  REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
+              .exit_code == 0);
   const std::string csv = test::read_text(dir / "out/current/site/annual-report/2021.csv");
   CHECK(csv.find("2021,行政处罚,,,,150,21600\r\n") != std::string::npos);
   CHECK(csv.find("2021,行政处罚（简易程序）,,,,94,4700\r\n") != std::string::npos);
   CHECK(csv.find("2021,行政处罚（一般程序）,,,,56,16900\r\n") != std::string::npos);
   CHECK(csv.find("2021,行政规范性文件,1,1,1,,\r\n") != std::string::npos);
-  const std::string page = test::read_text(dir / "out/current/site/disclosure/2022/annual-report-2021/index.html");
-  CHECK(page.find("<th scope=\"row\">行政处罚</th><td>150</td><td>21600</td>") != std::string::npos);
+  const std::string page =
+      test::read_text(dir / "out/current/site/disclosure/2022/annual-report-2021/index.html");
+  CHECK(page.find("<th scope=\"row\">行政处罚</th><td>150</td><td>21600</td>") !=
+        std::string::npos);
   CHECK(page.find("annual_report") == std::string::npos);  // the shortcode itself never shows
 }
 
 TEST_CASE("annual report: counting rules for documents, decisions and withdrawals") {
   TempDir dir;
-  test::write_text(dir / "content/site.toml", test::minimal_site_toml() + "\n[annual_report]\nnormative_categories = [\"fzzf\"]\n");
+  test::write_text(
+      dir / "content/site.toml",
+      test::minimal_site_toml() + "\n[annual_report]\nnormative_categories = [\"fzzf\"]\n");
   test::write_fixture(dir / "content", R"(=== disclosure/a.md ===
 +++
 title = "规范性文件甲"
@@ -95,19 +100,25 @@ count = 7
   REQUIRE(r.exit_code == 0);
   const std::string csv = test::read_text(dir / "out/current/site/annual-report/2021.csv");
   CHECK(csv.find("2021,规章,1,0,1,,") != std::string::npos);
-  CHECK(csv.find("2021,行政规范性文件,0,1,1,,") != std::string::npos);  // 乙 repealed in 2021; 甲 in force
+  CHECK(csv.find("2021,行政规范性文件,0,1,1,,") !=
+        std::string::npos);  // 乙 repealed in 2021; 甲 in force
   CHECK(csv.find("2021,行政许可,,,,7,") != std::string::npos);
-  CHECK(csv.find("2021,行政处罚,,,,2,1500") != std::string::npos);      // the withdrawn one is not counted
+  CHECK(csv.find("2021,行政处罚,,,,2,1500") !=
+        std::string::npos);  // the withdrawn one is not counted
   const std::string csv2020 = test::read_text(dir / "out/current/site/annual-report/2020.csv");
   CHECK(csv2020.find("2020,行政规范性文件,1,0,2,,") != std::string::npos);
   // The withdrawn penalty keeps its page with the reason, and leaves lists and feeds.
   const std::string page = test::read_text(dir / "out/current/site/disclosure/p2/index.html");
-  CHECK(page.find("本行政处罚决定已于2021-07-01撤销。撤销理由：经复议，原处罚决定认定事实不清，予以撤销。") != std::string::npos);
-  for (const char* listed : {"disclosure/index.html", "index.xml", "feed.json", "disclosure/index.xml", "index.html"})
+  CHECK(page.find("本行政处罚决定已于2021-07-"
+                  "01撤销。撤销理由：经复议，原处罚决定认定事实不清，予以撤销。") !=
+        std::string::npos);
+  for (const char* listed :
+       {"disclosure/index.html", "index.xml", "feed.json", "disclosure/index.xml", "index.html"})
     CHECK(test::read_text(dir / "out/current/site" / listed).find("处罚二") == std::string::npos);
 }
 
-TEST_CASE("privacy guard: unmasked ID, mobile and bank card numbers fail the build at their position") {
+TEST_CASE(
+    "privacy guard: unmasked ID, mobile and bank card numbers fail the build at their position") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   test::write_fixture(dir / "content", R"(=== disclosure/p.md ===
@@ -141,12 +152,18 @@ fine = 500
   std::vector<std::string> errors;
   for (const auto& l : test::diagnostic_lines(r))
     if (l.find(": error: ") != std::string::npos) errors.push_back(l);
-  CHECK(errors == std::vector<std::string>{
-      "content/disclosure/p.md:10:11: error: unmasked resident ID number: mask it (1101**********1234) or allow it under [privacy] with a reason (身份证号须脱敏)",
-      "content/disclosure/p.md:10:34: error: unmasked mobile number: mask it (138****1234) or allow it under [privacy] with a reason (手机号须脱敏)",
-      "content/disclosure/p.md:11:6: error: unmasked bank card number: mask it (6222********1234) or allow it under [privacy] with a reason (银行卡号须脱敏)",
-      "content/disclosure/p.md:18:7: error: party \"张三\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)",
-      "content/disclosure/p.md:23:9: error: party \"李四\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"});
+  CHECK(errors ==
+        std::vector<std::string>{
+            "content/disclosure/p.md:10:11: error: unmasked resident ID number: mask it "
+            "(1101**********1234) or allow it under [privacy] with a reason (身份证号须脱敏)",
+            "content/disclosure/p.md:10:34: error: unmasked mobile number: mask it (138****1234) "
+            "or allow it under [privacy] with a reason (手机号须脱敏)",
+            "content/disclosure/p.md:11:6: error: unmasked bank card number: mask it "
+            "(6222********1234) or allow it under [privacy] with a reason (银行卡号须脱敏)",
+            "content/disclosure/p.md:18:7: error: party \"张三\" of a penalty must be named "
+            "masked, e.g. 王某某 (行政处罚当事人姓名须隐去)",
+            "content/disclosure/p.md:23:9: error: party \"李四\" of a penalty must be named "
+            "masked, e.g. 王某某 (行政处罚当事人姓名须隐去)"});
   CHECK_FALSE(std::filesystem::exists(dir / "out/current"));
 }
 
@@ -168,7 +185,9 @@ reason = "值班手机为单位公务号码"
   CHECK(gen::luhn_valid("6222021234567894"));
 }
 
-TEST_CASE("inspection: freshness, empty columns, consultation results and penalty delays, with the date each fails") {
+TEST_CASE(
+    "inspection: freshness, empty columns, consultation results and penalty delays, with the date "
+    "each fails") {
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml());
   test::write_fixture(dir / "content", R"(=== disclosure/a.md ===
@@ -200,36 +219,54 @@ closes = 2021-11-05
 )");
   const auto r = test::build_site(dir / "content", dir / "out", "2022-03-20T10:00:00+08:00");
   REQUIRE(r.exit_code == 0);
-  CHECK(test::diagnostic_lines(r) == std::vector<std::string>{
-      "content/consultations/c.md:1:1: warning: inspection rule: a consultation's result (意见采纳情况) must be published within 3 months of closing; failing since 2022-02-04 — add [result]",
-      "content/disclosure/late.md:1:1: warning: inspection rule: penalty results must be published within 7 working days of the decision (2022-02-14); published 10 working days later",
-      "content/site.toml: warning: inspection rule: column 主题分类 行政执法 is empty (空白栏目); add an item or remove the category",
-      "content/site.toml: warning: inspection rule: column 首页 (home page) must have a new item every 14 days (栏目更新); last item 2022-03-01, failing since 2022-03-15"});
+  CHECK(test::diagnostic_lines(r) ==
+        std::vector<std::string>{
+            "content/consultations/c.md:1:1: warning: inspection rule: a consultation's result "
+            "(意见采纳情况) must be published within 3 months of closing; failing since 2022-02-04 "
+            "— add [result]",
+            "content/disclosure/late.md:1:1: warning: inspection rule: penalty results must be "
+            "published within 7 working days of the decision (2022-02-14); published 10 working "
+            "days later",
+            "content/site.toml: warning: inspection rule: column 主题分类 行政执法 is empty "
+            "(空白栏目); add an item or remove the category",
+            "content/site.toml: warning: inspection rule: column 首页 (home page) must have a new "
+            "item every 14 days (栏目更新); last item 2022-03-01, failing since 2022-03-15"});
 }
 
-TEST_CASE("权责清单 history: three adjustments in a fixture git repository give three versions and correct diffs") {
+TEST_CASE(
+    "权责清单 history: three adjustments in a fixture git repository give three versions and "
+    "correct diffs") {
   TempDir dir;
   const auto content = dir / "repo/content";
   test::write_text(content / "site.toml", test::minimal_site_toml());
   auto list = [&](const std::string& items) {
-    test::write_text(content / "responsibilities/zhdd.toml", "department = \"zhdd\"\nupdated = 2021-09-01\n" + items);
+    test::write_text(content / "responsibilities/zhdd.toml",
+                     "department = \"zhdd\"\nupdated = 2021-09-01\n" + items);
   };
-  auto item = [](const std::string& code, const std::string& name, const std::string& type, const std::string& basis) {
-    return "\n[[item]]\ncode = \"" + code + "\"\nname = \"" + name + "\"\ntype = \"" + type + "\"\nbasis = \"" + basis +
+  auto item = [](const std::string& code, const std::string& name, const std::string& type,
+                 const std::string& basis) {
+    return "\n[[item]]\ncode = \"" + code + "\"\nname = \"" + name + "\"\ntype = \"" + type +
+           "\"\nbasis = \"" + basis +
            "\"\nsubject = \"镇政府\"\nduties = \"立案责任\"\nsupervision = \"区司法局\"\n";
   };
-  const std::string git = "cd '" + (dir / "repo").string() + "' && git -c user.name=staff -c user.email=staff@example.gov.cn ";
+  const std::string git = "cd '" + (dir / "repo").string() +
+                          "' && git -c user.name=staff -c user.email=staff@example.gov.cn ";
   auto commit = [&](const std::string& date, const std::string& msg) {
-    const std::string env = "export GIT_AUTHOR_DATE='" + date + "' GIT_COMMITTER_DATE='" + date + "'; ";
-    REQUIRE(std::system((env + git + "add -A >/dev/null && " + git + "commit -q -m '" + msg + "'").c_str()) == 0);
+    const std::string env =
+        "export GIT_AUTHOR_DATE='" + date + "' GIT_COMMITTER_DATE='" + date + "'; ";
+    REQUIRE(std::system((env + git + "add -A >/dev/null && " + git + "commit -q -m '" + msg + "'")
+                            .c_str()) == 0);
   };
   REQUIRE(std::system(("git init -q '" + (dir / "repo").string() + "'").c_str()) == 0);
-  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十条") + item("A-2", "市容检查", "行政检查", "《条例》第五条"));
+  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十条") +
+       item("A-2", "市容检查", "行政检查", "《条例》第五条"));
   commit("2021-03-01T10:00:00+08:00", "初次公布权责清单");
-  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十二条") + item("A-2", "市容检查", "行政检查", "《条例》第五条") +
+  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十二条") +
+       item("A-2", "市容检查", "行政检查", "《条例》第五条") +
        item("A-3", "对占道经营的处罚", "行政处罚", "《办法》第八条"));
   commit("2021-06-01T10:00:00+08:00", "依据事权下放文件调整");
-  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十二条") + item("A-3", "对占道经营的处罚", "行政强制", "《办法》第八条"));
+  list(item("A-1", "对乱倒垃圾的处罚", "行政处罚", "《条例》第十二条") +
+       item("A-3", "对占道经营的处罚", "行政强制", "《办法》第八条"));
   commit("2021-09-01T10:00:00+08:00", "取消市容检查");
 
   Content c;
@@ -260,12 +297,14 @@ TEST_CASE("权责清单 history: three adjustments in a fixture git repository g
   // The site shows the versions, and the combined page notes the latest adjustment.
   const auto r = test::build_site(content, dir / "out");
   REQUIRE(r.exit_code == 0);
-  const std::string page = test::read_text(dir / "out/current/site/responsibilities/zhdd/history/index.html");
+  const std::string page =
+      test::read_text(dir / "out/current/site/responsibilities/zhdd/history/index.html");
   CHECK(page.find("2021-09-01") < page.find("2021-06-01"));
   CHECK(page.find("<del>《条例》第十条</del>") != std::string::npos);
   CHECK(page.find("<ins>《条例》第十二条</ins>") != std::string::npos);
   CHECK(page.find("取消</strong> A-2 市容检查") != std::string::npos);
-  CHECK(test::read_text(dir / "out/current/site/responsibilities/index.html").find("2021-09-01 综合执法大队：新增0项，取消1项，调整1项") != std::string::npos);
+  CHECK(test::read_text(dir / "out/current/site/responsibilities/index.html")
+            .find("2021-09-01 综合执法大队：新增0项，取消1项，调整1项") != std::string::npos);
 
   // Without a repository: no history, and the build still works.
   TempDir plain;

@@ -6,7 +6,8 @@
 using namespace gongkai;
 
 TEST_CASE("text: HTML escaping covers every special character") {
-  CHECK(html_escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  CHECK(html_escape("<a href=\"x\">'&'</a>") ==
+        "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 
 TEST_CASE("text: UTF-8 validation and cutting on character boundaries") {

@@ -25,7 +25,8 @@ TEST_CASE("scaffolding: new files have the required fields, build, and are never
       CHECK(text.find("department = \"dzb\"   # 发布机构") != std::string::npos);
     }
     CHECK(text.find("draft = true") != std::string::npos);
-    const auto again = gen::scaffold(dir / "content", kind, "2022/new-" + kind, "另一个标题", today);
+    const auto again =
+        gen::scaffold(dir / "content", kind, "2022/new-" + kind, "另一个标题", today);
     CHECK(again.exit_code == 1);
     CHECK(test::read_text(r.written) == text);
   }
@@ -51,7 +52,8 @@ TEST_CASE("preview: rebuilds on a saved file, shows diagnostics, and tells open 
   test::RunningServer srv(o);
   auto page = srv.client().Get("/pages/about/");
   REQUIRE(page);
-  CHECK(page->body.find("<script src=\"/_preview/reload.js\" defer></script>") != std::string::npos);
+  CHECK(page->body.find("<script src=\"/_preview/reload.js\" defer></script>") !=
+        std::string::npos);
   CHECK(page->body.find("第一版") != std::string::npos);
 
   std::string events;
@@ -68,11 +70,13 @@ TEST_CASE("preview: rebuilds on a saved file, shows diagnostics, and tells open 
   CHECK(events.find("data: reload") != std::string::npos);
   CHECK(srv.client().Get("/pages/about/")->body.find("第二版") != std::string::npos);
 
-  test::write_text(dir / "content/pages/about.md", "+++\ntitle = \"关于我们\"\nweight = \"x\"\n+++\n第三版\n");
+  test::write_text(dir / "content/pages/about.md",
+                   "+++\ntitle = \"关于我们\"\nweight = \"x\"\n+++\n第三版\n");
   state.wait(g1, std::chrono::seconds(10));
   page = srv.client().Get("/pages/about/");
   CHECK(page->body.find("class=\"preview-diagnostics\"") != std::string::npos);
-  CHECK(page->body.find("about.md:3:10: error: `weight` must be a whole number") != std::string::npos);
+  CHECK(page->body.find("about.md:3:10: error: `weight` must be a whole number") !=
+        std::string::npos);
   CHECK(page->body.find("第二版") != std::string::npos);  // the last good build stays
   preview.stop();
 }

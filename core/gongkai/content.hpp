@@ -14,13 +14,13 @@ namespace gongkai {
 
 struct Department {
   std::string id;
-  std::string name;   // full name, e.g. 党政办公室 (发布机构)
+  std::string name;  // full name, e.g. 党政办公室 (发布机构)
   std::string phone;
 };
 
 struct Category {
   std::string id;
-  std::string name;   // 主题分类
+  std::string name;  // 主题分类
 };
 
 struct Village {
@@ -30,16 +30,16 @@ struct Village {
 
 struct LedScreen {
   std::string id;
-  std::int64_t width = 0;    // px
-  std::int64_t height = 0;   // px
-  std::int64_t font = 16;    // px, glyph height
+  std::int64_t width = 0;   // px
+  std::int64_t height = 0;  // px
+  std::int64_t font = 16;   // px, glyph height
   std::string charset = "gb2312";
   std::string mode = "pages";  // lines | marquee | pages
 };
 
 struct Organization {
-  std::string name;           // 主办单位
-  std::string credit_code;    // 统一社会信用代码: prefix of every 索引号
+  std::string name;         // 主办单位
+  std::string credit_code;  // 统一社会信用代码: prefix of every 索引号
   std::string address;
   std::string phone;
   std::string email;
@@ -50,10 +50,10 @@ struct Organization {
 
 // What the annual report and inspection checks count (site.toml [annual_report], [inspection]).
 struct ReportRules {
-  std::vector<std::string> rule_tags = {"规章"};                 // items counted as 规章
-  std::vector<std::string> normative_tags = {"规范性文件"};      // items counted as 行政规范性文件
-  std::vector<std::string> normative_categories;                // categories whose items with doc_no count too
-  std::vector<std::string> policy_categories;                   // columns under the 180-day rule
+  std::vector<std::string> rule_tags = {"规章"};             // items counted as 规章
+  std::vector<std::string> normative_tags = {"规范性文件"};  // items counted as 行政规范性文件
+  std::vector<std::string> normative_categories;  // categories whose items with doc_no count too
+  std::vector<std::string> policy_categories;     // columns under the 180-day rule
   std::int64_t news_days = 14;
   std::int64_t policy_days = 180;
 };
@@ -79,8 +79,8 @@ struct SiteConfig {
 enum class Section { disclosure, notices, consultations, pages };
 // The one set of section names (content folders, URLs, search facets) and labels (the pages'
 // ColumnName, feed titles, search results). The labels are those the published site shows.
-const char* section_name(Section s);     // "disclosure", ...
-const char* section_title(Section s);    // 政府信息公开, 普法宣传, 征求意见, 网站页面
+const char* section_name(Section s);  // "disclosure", ...
+const char* section_title(Section s);  // 政府信息公开, 普法宣传, 征求意见, 网站页面
 std::optional<Section> section_of_name(std::string_view name);  // the inverse of section_name
 // The responsibility lists (权责清单): a column of the site and a search section, but no
 // item's section.
@@ -96,17 +96,17 @@ struct Withdrawal {
 };
 
 struct Penalty {
-  std::string procedure;       // 简易 | 一般
-  std::int64_t count = 1;      // decisions this item reports
-  double fine = 0;             // yuan, 罚款
-  double confiscated = 0;      // yuan, 没收违法所得/非法财物
-  std::optional<DateTime> decided;  // 决定日期
+  std::string procedure;                // 简易 | 一般
+  std::int64_t count = 1;               // decisions this item reports
+  double fine = 0;                      // yuan, 罚款
+  double confiscated = 0;               // yuan, 没收违法所得/非法财物
+  std::optional<DateTime> decided;      // 决定日期
   std::optional<Withdrawal> withdrawn;  // 撤销: leaves lists, feeds and counts
 };
 
 // Other administrative decisions an item reports (for the annual report): [decision].
 struct Decision {
-  std::string type;            // 行政许可 | 行政强制
+  std::string type;  // 行政许可 | 行政强制
   std::int64_t count = 1;
   std::optional<DateTime> decided;
 };
@@ -125,17 +125,17 @@ struct Attachment {
 
 struct Item {
   Section section = Section::disclosure;
-  std::string source;      // content-relative path: disclosure/2021/report.md
-  std::string url;         // /disclosure/2021/report/
-  std::string slug;        // last path segment of the url
+  std::string source;  // content-relative path: disclosure/2021/report.md
+  std::string url;     // /disclosure/2021/report/
+  std::string slug;    // last path segment of the url
   std::string title;
   std::string department;  // [[department]] id (发布机构)
   std::string category;    // [[category]] id (主题分类), disclosure only
   DateTime published;      // 发布日期
   bool has_published = false;
-  DateTime written;        // 成文日期
-  std::string doc_no;      // 文号
-  std::string index_no;    // 索引号 (given or generated)
+  DateTime written;               // 成文日期
+  std::string doc_no;             // 文号
+  std::string index_no;           // 索引号 (given or generated)
   std::string validity = "有效";  // 有效 | 失效 | 废止
   std::vector<std::string> tags;
   std::string summary;
@@ -144,7 +144,8 @@ struct Item {
   std::optional<DateTime> repealed;  // 废止/失效日期 (annual report)
   std::optional<Penalty> penalty;
   std::optional<Decision> decision;
-  std::vector<std::string> privacy_allow;  // kinds of personal data allowed: id_number, mobile, bank_card
+  std::vector<std::string>
+      privacy_allow;  // kinds of personal data allowed: id_number, mobile, bank_card
   std::string privacy_reason;
 
   // notices (普法宣传)
@@ -166,9 +167,9 @@ struct Item {
 
   // body
   std::string markdown;
-  int body_line = 1;        // line of the file where the Markdown body starts
-  std::string html;         // rendered body
-  std::string text;         // plain text of the body (search, summaries)
+  int body_line = 1;                    // line of the file where the Markdown body starts
+  std::string html;                     // rendered body
+  std::string text;                     // plain text of the body (search, summaries)
   std::vector<Attachment> attachments;  // attachments the body links
 
   bool is_public() const { return !draft && !scheduled; }
@@ -177,10 +178,10 @@ struct Item {
 };
 
 struct ResponsibilityItem {
-  std::string code;            // 事项编码
-  std::string name;            // 事项名称
-  std::string type;            // one of the ten power types
-  std::string basis;           // 设定依据 (Markdown)
+  std::string code;   // 事项编码
+  std::string name;   // 事项名称
+  std::string type;   // one of the ten power types
+  std::string basis;  // 设定依据 (Markdown)
   std::string basis_html;
   std::string subject;         // 行使主体
   std::string office;          // 承办机构
@@ -190,9 +191,9 @@ struct ResponsibilityItem {
 };
 
 struct ResponsibilityList {
-  std::string source;          // responsibilities/zhdd.toml
-  std::string department;      // [[department]] id
-  DateTime updated;            // 动态调整 date
+  std::string source;      // responsibilities/zhdd.toml
+  std::string department;  // [[department]] id
+  DateTime updated;        // 动态调整 date
   std::vector<ResponsibilityItem> items;
 };
 
@@ -201,12 +202,12 @@ struct ResponsibilityList {
 struct Content {
   SiteConfig site;
   std::vector<Item> items;
-  std::vector<ResponsibilityList> lists;   // sorted by department id
-  std::vector<std::string> attachments;    // content-relative paths of every attachment file
+  std::vector<ResponsibilityList> lists;  // sorted by department id
+  std::vector<std::string> attachments;   // content-relative paths of every attachment file
 };
 
 extern const char* const k_power_types[10];  // 行政许可 … 其他行政权力
 bool is_power_type(const std::string& s);
-std::string power_types_list();              // "行政许可, 行政处罚, …"
+std::string power_types_list();  // "行政许可, 行政处罚, …"
 
 }  // namespace gongkai

@@ -12,9 +12,9 @@ namespace gongkai {
 constexpr int k_default_offset_minutes = 8 * 60;
 
 struct DateTime {
-  std::int64_t epoch = 0;                   // seconds since 1970-01-01T00:00:00Z
+  std::int64_t epoch = 0;  // seconds since 1970-01-01T00:00:00Z
   int offset_minutes = k_default_offset_minutes;
-  bool has_time = false;                    // false: written as a plain date
+  bool has_time = false;  // false: written as a plain date
 
   static DateTime from_civil(int year, int month, int day, int hour, int minute, int second,
                              int offset_minutes, bool has_time);
@@ -23,10 +23,10 @@ struct DateTime {
   static DateTime from_epoch(std::int64_t epoch, int offset_minutes = k_default_offset_minutes);
 
   int year() const;
-  std::string date() const;         // YYYY-MM-DD in the value's own offset
-  std::string iso8601() const;      // YYYY-MM-DDTHH:MM:SS+08:00
-  std::string rfc822() const;       // RSS: "Tue, 01 Mar 2022 08:00:00 +0800"
-  std::string compact() const;      // 20220301T080000 (UTC), for build ids
+  std::string date() const;     // YYYY-MM-DD in the value's own offset
+  std::string iso8601() const;  // YYYY-MM-DDTHH:MM:SS+08:00
+  std::string rfc822() const;   // RSS: "Tue, 01 Mar 2022 08:00:00 +0800"
+  std::string compact() const;  // 20220301T080000 (UTC), for build ids
   // Midnight at the start of this value's local day, as an epoch.
   std::int64_t local_day_start() const;
 

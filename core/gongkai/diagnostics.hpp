@@ -10,9 +10,10 @@ namespace gongkai {
 enum class Severity { warning, error };
 
 struct Diagnostic {
-  std::string path;  // relative to the content folder's parent as the user named it, e.g. content/site.toml
-  int line = 0;      // 1-based; 0 when the problem concerns the whole file
-  int column = 0;    // 1-based; 0 when unknown
+  std::string
+      path;  // relative to the content folder's parent as the user named it, e.g. content/site.toml
+  int line = 0;    // 1-based; 0 when the problem concerns the whole file
+  int column = 0;  // 1-based; 0 when unknown
   Severity severity = Severity::error;
   std::string message;
 

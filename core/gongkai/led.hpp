@@ -15,9 +15,9 @@ namespace gongkai::led {
 
 // One thing a screen may show, with its window.
 struct LedItem {
-  std::string id;     // URL of the item
+  std::string id;  // URL of the item
   std::string title;
-  std::string text;   // the `led` text, or the title
+  std::string text;  // the `led` text, or the title
   std::optional<DateTime> from, until;
   std::int64_t priority = 0;
   DateTime published;
@@ -30,9 +30,9 @@ std::vector<LedItem> current_items(const std::vector<LedItem>& all, const DateTi
 struct Layout {
   int cols = 16;
   int rows = 1;
-  std::string mode = "pages";    // lines | marquee | pages
-  std::string charset = "utf-8"; // utf-8 | gbk | gb18030 | gb2312
-  std::string fallback = "□";    // shown for characters the charset lacks
+  std::string mode = "pages";     // lines | marquee | pages
+  std::string charset = "utf-8";  // utf-8 | gbk | gb18030 | gb2312
+  std::string fallback = "□";     // shown for characters the charset lacks
   bool crlf = true;
 };
 
@@ -42,7 +42,8 @@ int columns_of(char32_t cp);
 // emoji are dropped, `\` and `|` become ＼ and ｜, runs of spaces collapse.
 std::u32string clean_text(std::string_view text);
 // Replaces characters `charset` cannot encode by `fallback`.
-std::u32string apply_charset(const std::u32string& text, const std::string& charset, const std::u32string& fallback);
+std::u32string apply_charset(const std::u32string& text, const std::string& charset,
+                             const std::u32string& fallback);
 // Wraps to `cols` columns: ASCII letter/digit runs stay whole, no line starts with closing
 // punctuation, every line padded with spaces to exactly `cols`.
 std::vector<std::string> wrap(const std::u32string& text, int cols);

@@ -16,9 +16,10 @@
 namespace gongkai {
 
 template <typename Fn>
-void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16, std::size_t per_worker = 64) {
-  const std::size_t workers =
-      std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n / per_worker + 1));
+void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16,
+                  std::size_t per_worker = 64) {
+  const std::size_t workers = std::max<std::size_t>(
+      1, std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), n / per_worker + 1));
   if (workers == 1) {
     for (std::size_t i = 0; i < n; ++i) fn(i, std::size_t{0});
     return;
@@ -109,7 +110,8 @@ void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& s
     cv.notify_all();
   };
   std::vector<std::thread> pool;
-  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)), std::max<std::size_t>(1, n));
+  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
+                                                    std::max<std::size_t>(1, n));
   for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(run, w);
   run(0);
   for (auto& t : pool) t.join();

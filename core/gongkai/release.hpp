@@ -55,9 +55,9 @@ std::string published_path(std::string_view tree_path);
 std::optional<std::string> tree_path_of(std::string_view published_path);
 
 // Files the generator writes for the server, by name inside server/.
-inline constexpr const char* k_led_file = "led.json";                   // LedData
-inline constexpr const char* k_wechat_file = "wechat.json";             // WechatLists
-inline constexpr const char* k_search_page_file = "search.mustache";    // the themed search page
+inline constexpr const char* k_led_file = "led.json";                 // LedData
+inline constexpr const char* k_wechat_file = "wechat.json";           // WechatLists
+inline constexpr const char* k_search_page_file = "search.mustache";  // the themed search page
 inline constexpr const char* k_search_results_file = "search_results.mustache";  // its results
 // The themed 404 page, in site/ (its URL: urls::not_found()).
 inline constexpr const char* k_not_found_file = "404.html";
@@ -67,12 +67,12 @@ std::filesystem::path server_file(const std::filesystem::path& release_root, std
 // ---- release.json ---------------------------------------------------------------------------
 
 struct ReleaseInfo {
-  std::string build_id;   // the release folder's name
-  std::string now;        // the build's clock (ISO 8601)
-  std::string base_url;   // the site's absolute base URL
+  std::string build_id;       // the release folder's name
+  std::string now;            // the build's clock (ISO 8601)
+  std::string base_url;       // the site's absolute base URL
   std::size_t documents = 0;  // search documents
   std::size_t pages = 0;      // HTML pages of the site
-  std::string generator;  // "gongkai-build <version>"
+  std::string generator;      // "gongkai-build <version>"
 };
 std::string release_json(const ReleaseInfo& info);
 // Fields missing from the file are left empty or 0; nothing when the text is not a JSON object.
@@ -85,9 +85,9 @@ struct ListEntry {
   std::string title, url, summary, published;
 };
 struct WechatLists {
-  std::string title;                 // the site's title
-  std::vector<ListEntry> latest;     // newest items
-  std::optional<ListEntry> guide;    // 政府信息公开指南 (written without `published`)
+  std::string title;               // the site's title
+  std::vector<ListEntry> latest;   // newest items
+  std::optional<ListEntry> guide;  // 政府信息公开指南 (written without `published`)
 };
 std::string wechat_lists_json(const WechatLists& lists);
 WechatLists parse_wechat_lists(const std::string& text);  // throws nlohmann::json::exception

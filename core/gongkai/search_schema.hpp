@@ -48,19 +48,22 @@ inline constexpr const char* k_prefix_index_no = "XI";     // normalised 索引�
 inline constexpr const char* k_prefix_exact_title = "XT";  // normalised whole title (exact lookup)
 
 // Value slots.
-inline constexpr unsigned k_slot_published = 0;   // sortable_serialise(epoch seconds)
+inline constexpr unsigned k_slot_published = 0;  // sortable_serialise(epoch seconds)
 inline constexpr unsigned k_slot_section = 1;
 inline constexpr unsigned k_slot_department = 2;  // department name
 inline constexpr unsigned k_slot_category = 3;    // category name
 inline constexpr unsigned k_slot_year = 4;
 inline constexpr unsigned k_slot_validity = 5;
-inline constexpr unsigned k_slot_title_key = 6;   // normalised title (version grouping)
-inline constexpr unsigned k_slot_exact_keys = 7;  // normalised 文号 '\x1f' 索引号 (exact-lookup rerank)
-inline constexpr unsigned k_slot_local = 8;       // "1" when the title names another locality (地方性法规)
+inline constexpr unsigned k_slot_title_key = 6;  // normalised title (version grouping)
+inline constexpr unsigned k_slot_exact_keys =
+    7;  // normalised 文号 '\x1f' 索引号 (exact-lookup rerank)
+inline constexpr unsigned k_slot_local =
+    8;  // "1" when the title names another locality (地方性法规)
 
 // What a hit displays is kept in two value slots, read only for the hits of a page; document
 // data stays empty (glass deflates document data, not values: values are cheaper to write).
-inline constexpr unsigned k_slot_display = 9;     // one line of JSON: url, title, section, ... (display fields)
-inline constexpr unsigned k_slot_text = 10;       // the body as plain text (up to 64 KB), for snippets
+inline constexpr unsigned k_slot_display =
+    9;  // one line of JSON: url, title, section, ... (display fields)
+inline constexpr unsigned k_slot_text = 10;  // the body as plain text (up to 64 KB), for snippets
 
 }  // namespace gongkai::search

@@ -27,7 +27,8 @@ std::string to_utf8(std::u32string_view s);
 // Cuts s to at most max_bytes without splitting a character.
 std::string truncate_utf8_bytes(std::string_view s, std::size_t max_bytes);
 // Cuts s to at most max_chars code points, appending `ellipsis` when cut.
-std::string truncate_chars(std::string_view s, std::size_t max_chars, std::string_view ellipsis = "…");
+std::string truncate_chars(std::string_view s, std::size_t max_chars,
+                           std::string_view ellipsis = "…");
 bool is_cjk(char32_t cp);  // CJK ideographs (unified, extensions, compatibility)
 
 // NFKC + case folding (full-width letters/digits to ASCII, ideographic space to space),

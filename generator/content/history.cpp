@@ -34,18 +34,21 @@ std::vector<ResponsibilityItem> parse_items(const std::string& text) {
       const auto* it = n.as_table();
       if (!it) continue;
       auto get = [&](const char* k) { return (*it)[k].value_or(std::string()); };
-      out.push_back({get("code"), get("name"), get("type"), get("basis"), "", get("subject"), get("office"), get("duties"),
-                     get("accountability"), get("supervision")});
+      out.push_back({get("code"), get("name"), get("type"), get("basis"), "", get("subject"),
+                     get("office"), get("duties"), get("accountability"), get("supervision")});
     }
   }
   return out;
 }
 
-std::string key_of(const ResponsibilityItem& r) { return r.code.empty() ? "name:" + r.name : "code:" + r.code; }
+std::string key_of(const ResponsibilityItem& r) {
+  return r.code.empty() ? "name:" + r.name : "code:" + r.code;
+}
 
 }  // namespace
 
-std::vector<ItemChange> diff_lists(const std::vector<ResponsibilityItem>& before, const std::vector<ResponsibilityItem>& after) {
+std::vector<ItemChange> diff_lists(const std::vector<ResponsibilityItem>& before,
+                                   const std::vector<ResponsibilityItem>& after) {
   std::map<std::string, const ResponsibilityItem*> old_items, new_items;
   for (const auto& r : before) old_items[key_of(r)] = &r;
   for (const auto& r : after) new_items[key_of(r)] = &r;
@@ -59,10 +62,14 @@ std::vector<ItemChange> diff_lists(const std::vector<ResponsibilityItem>& before
     const ResponsibilityItem& o = *it->second;
     ItemChange c{"changed", r.code, r.name, {}};
     const std::pair<const char*, std::string ResponsibilityItem::*> fields[] = {
-        {"事项名称", &ResponsibilityItem::name},       {"类型", &ResponsibilityItem::type},
-        {"设定依据", &ResponsibilityItem::basis},      {"行使主体", &ResponsibilityItem::subject},
-        {"承办机构", &ResponsibilityItem::office},     {"责任事项", &ResponsibilityItem::duties},
-        {"追责情形", &ResponsibilityItem::accountability}, {"监督方式", &ResponsibilityItem::supervision}};
+        {"事项名称", &ResponsibilityItem::name},
+        {"类型", &ResponsibilityItem::type},
+        {"设定依据", &ResponsibilityItem::basis},
+        {"行使主体", &ResponsibilityItem::subject},
+        {"承办机构", &ResponsibilityItem::office},
+        {"责任事项", &ResponsibilityItem::duties},
+        {"追责情形", &ResponsibilityItem::accountability},
+        {"监督方式", &ResponsibilityItem::supervision}};
     for (const auto& [label, member] : fields)
       if (o.*member != r.*member) c.fields.push_back({label, o.*member, r.*member});
     if (!c.fields.empty()) out.push_back(c);
@@ -78,7 +85,8 @@ ListHistory list_history(const Content& content, const fs::path& content_dir) {
   static std::once_flag init;
   std::call_once(init, [] { git_libgit2_init(); });
   Git<git_repository, git_repository_free> repo;
-  if (git_repository_open_ext(&repo.p, fs::absolute(content_dir).c_str(), 0, nullptr) != 0) return history;
+  if (git_repository_open_ext(&repo.p, fs::absolute(content_dir).c_str(), 0, nullptr) != 0)
+    return history;
   const char* workdir = git_repository_workdir(repo.p);
   if (!workdir) return history;
   std::error_code ec;
@@ -106,7 +114,8 @@ ListHistory list_history(const Content& content, const fs::path& content_dir) {
       last_blob[list.department] = *blob_id;
       Git<git_blob, git_blob_free> blob;
       if (git_blob_lookup(&blob.p, repo.p, blob_id) != 0) continue;
-      const std::string text(static_cast<const char*>(git_blob_rawcontent(blob.p)), static_cast<std::size_t>(git_blob_rawsize(blob.p)));
+      const std::string text(static_cast<const char*>(git_blob_rawcontent(blob.p)),
+                             static_cast<std::size_t>(git_blob_rawsize(blob.p)));
       auto items = parse_items(text);
       ListVersion v;
       const git_time_t t = git_commit_time(commit.p);
@@ -119,7 +128,8 @@ ListHistory list_history(const Content& content, const fs::path& content_dir) {
       v.items = items.size();
       v.changes = diff_lists(last_items[list.department], items);
       last_items[list.department] = std::move(items);
-      if (v.changes.empty() && !history[list.department].empty()) continue;  // formatting-only change
+      if (v.changes.empty() && !history[list.department].empty())
+        continue;  // formatting-only change
       history[list.department].push_back(std::move(v));
     }
   }

@@ -23,9 +23,9 @@ struct ItemChange {
 };
 
 struct ListVersion {
-  DateTime date;         // commit time
-  std::string commit;    // short id
-  std::string message;   // first line of the commit message
+  DateTime date;        // commit time
+  std::string commit;   // short id
+  std::string message;  // first line of the commit message
   std::size_t items = 0;
   std::vector<ItemChange> changes;  // against the previous version (all "added" for the first)
 };
@@ -34,6 +34,7 @@ struct ListVersion {
 using ListHistory = std::map<std::string, std::vector<ListVersion>>;
 
 ListHistory list_history(const Content& content, const std::filesystem::path& content_dir);
-std::vector<ItemChange> diff_lists(const std::vector<ResponsibilityItem>& before, const std::vector<ResponsibilityItem>& after);
+std::vector<ItemChange> diff_lists(const std::vector<ResponsibilityItem>& before,
+                                   const std::vector<ResponsibilityItem>& after);
 
 }  // namespace gongkai::gen

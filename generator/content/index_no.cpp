@@ -20,13 +20,17 @@ void assign_index_numbers(Content& content, const std::string& prefix, Diagnosti
     if (item.section != Section::disclosure || item.draft || item.index_no.empty()) continue;
     auto [it, inserted] = given.emplace(item.index_no, item.source);
     if (!inserted)
-      diags.error(prefix + item.source, 1, 1, "index_no \"" + item.index_no + "\" is also used by " + prefix + it->second + " (索引号重复)");
+      diags.error(prefix + item.source, 1, 1,
+                  "index_no \"" + item.index_no + "\" is also used by " + prefix + it->second +
+                      " (索引号重复)");
   }
   std::vector<Item*> pending;
   for (Item& item : content.items)
-    if (item.section == Section::disclosure && !item.draft && item.index_no.empty()) pending.push_back(&item);
+    if (item.section == Section::disclosure && !item.draft && item.index_no.empty())
+      pending.push_back(&item);
   std::sort(pending.begin(), pending.end(), [](const Item* a, const Item* b) {
-    return a->published.epoch != b->published.epoch ? a->published.epoch < b->published.epoch : a->source < b->source;
+    return a->published.epoch != b->published.epoch ? a->published.epoch < b->published.epoch
+                                                    : a->source < b->source;
   });
   std::set<std::string> taken;
   for (const auto& [no, src] : given) taken.insert(no);
@@ -43,8 +47,10 @@ void assign_index_numbers(Content& content, const std::string& prefix, Diagnosti
     item->index_no = make(slot);
     taken.insert(item->index_no);
     if (slot != preferred)
-      diags.warning(prefix + item->source, 1, 1, "generated 索引号 " + make(preferred) + " is taken by another item; this item gets " + item->index_no +
-                                                  " — add index_no = \"" + item->index_no + "\" to keep it stable");
+      diags.warning(prefix + item->source, 1, 1,
+                    "generated 索引号 " + make(preferred) +
+                        " is taken by another item; this item gets " + item->index_no +
+                        " — add index_no = \"" + item->index_no + "\" to keep it stable");
   }
 }
 

@@ -25,8 +25,13 @@ constexpr std::uintmax_t k_max_text_file = 8u << 20;  // 8 MiB: larger Markdown/
 // reported as unknown. Positions are converted to file lines with `line_offset`.
 class Fields {
  public:
-  Fields(const toml::table& table, std::string path, int line_offset, int missing_line, Diagnostics& diags)
-      : m_table(table), m_path(std::move(path)), m_offset(line_offset), m_missing_line(missing_line), m_diags(diags) {}
+  Fields(const toml::table& table, std::string path, int line_offset, int missing_line,
+         Diagnostics& diags)
+      : m_table(table),
+        m_path(std::move(path)),
+        m_offset(line_offset),
+        m_missing_line(missing_line),
+        m_diags(diags) {}
 
   const toml::node* get(const std::string& key) {
     m_known.insert(key);
@@ -36,13 +41,18 @@ class Fields {
   int line(const toml::node& n) const { return static_cast<int>(n.source().begin.line) + m_offset; }
   int column(const toml::node& n) const { return static_cast<int>(n.source().begin.column); }
 
-  void error(const toml::node& n, const std::string& msg) { m_diags.error(m_path, line(n), column(n), msg); }
-  void warning(const toml::node& n, const std::string& msg) { m_diags.warning(m_path, line(n), column(n), msg); }
+  void error(const toml::node& n, const std::string& msg) {
+    m_diags.error(m_path, line(n), column(n), msg);
+  }
+  void warning(const toml::node& n, const std::string& msg) {
+    m_diags.warning(m_path, line(n), column(n), msg);
+  }
   void missing(const std::string& key, const std::string& what) {
     m_diags.error(m_path, m_missing_line, 1, "missing required field `" + key + "` (" + what + ")");
   }
 
-  std::optional<std::string> string(const std::string& key, bool required, const std::string& what) {
+  std::optional<std::string> string(const std::string& key, bool required,
+                                    const std::string& what) {
     const toml::node* n = get(key);
     if (!n) {
       if (required) missing(key, what);
@@ -107,7 +117,10 @@ class Fields {
     }
     if (const auto* s = n->as_string()) {
       if (auto parsed = DateTime::parse(trim(s->get()))) return parsed;
-      error(*n, "`" + key + "` \"" + s->get() + "\" is not a valid date; write it as 2022-01-12 or 2022-01-12T08:00:00+08:00 (" + what + ")");
+      error(*n,
+            "`" + key + "` \"" + s->get() +
+                "\" is not a valid date; write it as 2022-01-12 or 2022-01-12T08:00:00+08:00 (" +
+                what + ")");
       return std::nullopt;
     }
     error(*n, "`" + key + "` must be a date such as 2022-01-12 (" + what + ")");
@@ -181,13 +194,14 @@ class Fields {
   std::set<std::string> m_known;
 };
 
-std::optional<toml::table> parse_toml(const std::string& text, const std::string& path, int line_offset,
-                                      Diagnostics& diags) {
+std::optional<toml::table> parse_toml(const std::string& text, const std::string& path,
+                                      int line_offset, Diagnostics& diags) {
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     diags.error(path, static_cast<int>(e.source().begin.line) + line_offset,
-                static_cast<int>(e.source().begin.column), "invalid TOML: " + std::string(e.description()));
+                static_cast<int>(e.source().begin.column),
+                "invalid TOML: " + std::string(e.description()));
     return std::nullopt;
   }
 }
@@ -201,7 +215,11 @@ bool check_text(const std::string& data, const std::string& path, Diagnostics& d
       const std::size_t before = pos;
       const char32_t cp = next_code_point(data, pos);
       if (cp == 0xFFFD && pos - before == 1) break;
-      if (cp == '\n') { ++line; col = 1; } else ++col;
+      if (cp == '\n') {
+        ++line;
+        col = 1;
+      } else
+        ++col;
     }
     diags.error(path, line, col, "file is not valid UTF-8; save it as UTF-8 (文件须为UTF-8编码)");
     return false;
@@ -225,7 +243,8 @@ std::string ids_of(const auto& v) {
 // ---- site.toml -------------------------------------------------------------------------------
 
 template <class T, class Fill>
-void read_id_list(Fields& f, const std::string& key, const std::string& what, std::vector<T>& out, Fill fill) {
+void read_id_list(Fields& f, const std::string& key, const std::string& what, std::vector<T>& out,
+                  Fill fill) {
   const toml::array* arr = f.array_of_tables(key, what);
   if (!arr) return;
   std::map<std::string, int> seen;
@@ -237,7 +256,8 @@ void read_id_list(Fields& f, const std::string& key, const std::string& what, st
     auto name = tf.string("name", true, what + " name");
     if (!id || !name) continue;
     if (auto it = seen.find(*id); it != seen.end()) {
-      tf.error(*tf.get("id"), "duplicate " + key + " id \"" + *id + "\" (first at line " + std::to_string(it->second) + ")");
+      tf.error(*tf.get("id"), "duplicate " + key + " id \"" + *id + "\" (first at line " +
+                                  std::to_string(it->second) + ")");
       continue;
     }
     seen[*id] = tf.line(*tf.get("id"));
@@ -249,10 +269,11 @@ void read_id_list(Fields& f, const std::string& key, const std::string& what, st
   }
 }
 
-void load_site(const fs::path& file, const std::string& path, const LoadOptions& opt, SiteConfig& site,
-               Diagnostics& diags) {
+void load_site(const fs::path& file, const std::string& path, const LoadOptions& opt,
+               SiteConfig& site, Diagnostics& diags) {
   if (!fs::exists(file)) {
-    diags.error(path, 0, 0, "site.toml is missing: every content folder needs one (see docs/content.md)");
+    diags.error(path, 0, 0,
+                "site.toml is missing: every content folder needs one (see docs/content.md)");
     return;
   }
   std::string data = strip_bom(read_file(file));
@@ -263,7 +284,9 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
   site.title = f.string("title", true, "网站名称").value_or("");
   if (auto base = f.string("base_url", true, "网站地址")) {
     if (!starts_with(*base, "http://") && !starts_with(*base, "https://")) {
-      f.error(*f.get("base_url"), "base_url \"" + *base + "\" must be an absolute URL such as https://www.example.gov.cn/");
+      f.error(
+          *f.get("base_url"),
+          "base_url \"" + *base + "\" must be an absolute URL such as https://www.example.gov.cn/");
     } else {
       site.base_url = *base;
       if (site.base_url.back() != '/') site.base_url += '/';
@@ -274,7 +297,8 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
   if (auto theme = f.string("theme", false, "主题")) {
     site.theme = *theme;
     if (!opt.themes_dir.empty() && !fs::is_directory(opt.themes_dir / site.theme))
-      f.error(*f.get("theme"), "theme \"" + site.theme + "\" does not exist under " + opt.themes_dir.string());
+      f.error(*f.get("theme"),
+              "theme \"" + site.theme + "\" does not exist under " + opt.themes_dir.string());
   }
   if (const toml::table* org = f.table("organization", "主办单位")) {
     Fields of(*org, path, 0, f.line(*f.get("organization")), diags);
@@ -282,7 +306,9 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
     o.name = of.string("name", true, "主办单位名称").value_or("");
     if (auto cc = of.string("credit_code", true, "统一社会信用代码")) {
       o.credit_code = *cc;
-      if (cc->size() != 18) of.warning(*of.get("credit_code"), "credit_code \"" + *cc + "\" should have 18 characters (统一社会信用代码)");
+      if (cc->size() != 18)
+        of.warning(*of.get("credit_code"),
+                   "credit_code \"" + *cc + "\" should have 18 characters (统一社会信用代码)");
     }
     o.address = of.string("address", false, "地址").value_or("");
     o.phone = of.string("phone", false, "电话").value_or("");
@@ -294,12 +320,13 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
   } else {
     f.missing("organization", "[organization] 主办单位");
   }
-  read_id_list<Department>(f, "department", "发布机构", site.departments, [](Fields& tf, Department& d) {
-    d.phone = tf.string("phone", false, "电话").value_or("");
-  });
+  read_id_list<Department>(
+      f, "department", "发布机构", site.departments,
+      [](Fields& tf, Department& d) { d.phone = tf.string("phone", false, "电话").value_or(""); });
   read_id_list<Category>(f, "category", "主题分类", site.categories, [](Fields&, Category&) {});
   read_id_list<Village>(f, "village", "村", site.villages, [](Fields&, Village&) {});
-  if (site.departments.empty() && !f.get("department")) f.missing("department", "[[department]] 至少一个发布机构");
+  if (site.departments.empty() && !f.get("department"))
+    f.missing("department", "[[department]] 至少一个发布机构");
 
   if (const toml::table* led = f.table("led", "LED显示屏")) {
     Fields lf(*led, path, 0, f.line(*f.get("led")), diags);
@@ -307,7 +334,8 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
       for (auto&& [k, v] : *screens) {
         const int kl = static_cast<int>(k.source().begin.line);
         if (!v.is_table()) {
-          diags.error(path, kl, static_cast<int>(k.source().begin.column), "[led.screens." + std::string(k.str()) + "] must be a table");
+          diags.error(path, kl, static_cast<int>(k.source().begin.column),
+                      "[led.screens." + std::string(k.str()) + "] must be a table");
           continue;
         }
         Fields sf(*v.as_table(), path, 0, kl, diags);
@@ -317,11 +345,18 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
         auto positive = [&](const std::string& key, std::int64_t& out, bool required) {
           auto val = sf.integer(key, "LED " + key);
           if (!val) {
-            if (required && !sf.get(key)) { sf.missing(key, "LED屏 " + key + " (px)"); ok = false; }
-            else if (sf.get(key)) ok = false;
+            if (required && !sf.get(key)) {
+              sf.missing(key, "LED屏 " + key + " (px)");
+              ok = false;
+            } else if (sf.get(key))
+              ok = false;
             return;
           }
-          if (*val <= 0) { sf.error(*sf.get(key), "`" + key + "` must be greater than 0"); ok = false; return; }
+          if (*val <= 0) {
+            sf.error(*sf.get(key), "`" + key + "` must be greater than 0");
+            ok = false;
+            return;
+          }
           out = *val;
         };
         positive("width", s.width, true);
@@ -330,22 +365,26 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
         if (auto cs = sf.string("charset", false, "字符集")) {
           static const std::set<std::string> k_charsets = {"utf-8", "gbk", "gb18030", "gb2312"};
           std::string lower = *cs;
-          std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+          std::transform(lower.begin(), lower.end(), lower.begin(),
+                         [](unsigned char c) { return std::tolower(c); });
           if (!k_charsets.count(lower)) {
-            sf.error(*sf.get("charset"), "charset \"" + *cs + "\" is not one of utf-8, gbk, gb18030, gb2312");
+            sf.error(*sf.get("charset"),
+                     "charset \"" + *cs + "\" is not one of utf-8, gbk, gb18030, gb2312");
             ok = false;
-          } else s.charset = lower;
+          } else
+            s.charset = lower;
         }
         if (auto mode = sf.string("mode", false, "显示方式")) {
           if (*mode != "lines" && *mode != "marquee" && *mode != "pages") {
             sf.error(*sf.get("mode"), "mode \"" + *mode + "\" is not one of lines, marquee, pages");
             ok = false;
-          } else s.mode = *mode;
+          } else
+            s.mode = *mode;
         }
         if (ok && (s.font > s.height || s.font / 2 > s.width)) {
           sf.error(sf.get("font") ? *sf.get("font") : *sf.get("height"),
-                   "font of " + std::to_string(s.font) + " px does not fit a " + std::to_string(s.width) + "×" +
-                       std::to_string(s.height) + " screen");
+                   "font of " + std::to_string(s.font) + " px does not fit a " +
+                       std::to_string(s.width) + "×" + std::to_string(s.height) + " screen");
           ok = false;
         }
         sf.warn_unknown("[led.screens." + s.id + "]");
@@ -358,7 +397,8 @@ void load_site(const fs::path& file, const std::string& path, const LoadOptions&
     Fields af(*ar, path, 0, f.line(*f.get("annual_report")), diags);
     if (auto v = af.strings("rule_tags", "规章标签")) site.rules.rule_tags = *v;
     if (auto v = af.strings("normative_tags", "规范性文件标签")) site.rules.normative_tags = *v;
-    if (auto v = af.strings("normative_categories", "规范性文件分类")) site.rules.normative_categories = *v;
+    if (auto v = af.strings("normative_categories", "规范性文件分类"))
+      site.rules.normative_categories = *v;
     af.warn_unknown("[annual_report]");
   }
   if (const toml::table* in = f.table("inspection", "网站检查规则")) {
@@ -377,14 +417,19 @@ const char* k_validity_values = "有效, 失效, 废止";
 
 void check_department(Fields& f, const SiteConfig& site, const std::string& id) {
   if (!site.department(id))
-    f.error(*f.get("department"), "department \"" + id + "\" is not a [[department]] id in site.toml (发布机构不存在); known ids: " + ids_of(site.departments));
+    f.error(*f.get("department"),
+            "department \"" + id +
+                "\" is not a [[department]] id in site.toml (发布机构不存在); known ids: " +
+                ids_of(site.departments));
 }
 
 void load_item(Item& item, const std::string& path, const std::string& data, const SiteConfig& site,
                Diagnostics& diags) {
   FrontMatter fm = split_front_matter(data);
   if (!fm.found) {
-    diags.error(path, 1, 1, "missing front matter: the file must start with a line +++, then TOML fields, then +++ (缺少 +++ 元数据)");
+    diags.error(path, 1, 1,
+                "missing front matter: the file must start with a line +++, then TOML fields, then "
+                "+++ (缺少 +++ 元数据)");
     return;
   }
   if (fm.unterminated) {
@@ -406,7 +451,8 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
     if (auto allow = pvf.strings("allow", "允许的类型: id_number, mobile, bank_card")) {
       for (const auto& a : *allow)
         if (a != "id_number" && a != "mobile" && a != "bank_card")
-          pvf.error(*pvf.get("allow"), "privacy allow \"" + a + "\" is not one of id_number, mobile, bank_card");
+          pvf.error(*pvf.get("allow"),
+                    "privacy allow \"" + a + "\" is not one of id_number, mobile, bank_card");
       item.privacy_allow = *allow;
     }
     item.privacy_reason = pvf.string("reason", true, "理由").value_or("");
@@ -428,7 +474,10 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
       if (auto c = f.string("category", true, "主题分类")) {
         item.category = *c;
         if (!site.category(*c))
-          f.error(*f.get("category"), "category \"" + *c + "\" is not a [[category]] id in site.toml (主题分类不存在); known ids: " + ids_of(site.categories));
+          f.error(*f.get("category"),
+                  "category \"" + *c +
+                      "\" is not a [[category]] id in site.toml (主题分类不存在); known ids: " +
+                      ids_of(site.categories));
       }
       item.written = f.datetime("written", false, "成文日期").value_or(item.published);
       item.doc_no = f.string("doc_no", false, "文号").value_or("");
@@ -436,14 +485,18 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
       if (auto v = f.string("validity", false, "有效性")) {
         if (*v != "有效" && *v != "失效" && *v != "废止")
           f.error(*f.get("validity"), "validity \"" + *v + "\" is not one of " + k_validity_values);
-        else item.validity = *v;
+        else
+          item.validity = *v;
       }
       item.repealed = f.datetime("repealed", false, "废止日期");
       if (const toml::table* dt = f.table("decision", "行政决定")) {
         Fields df(*dt, path, offset, f.line(*f.get("decision")), diags);
         Decision dec;
         if (auto t = df.string("type", true, "决定类型: 行政许可 或 行政强制")) {
-          if (*t != "行政许可" && *t != "行政强制") df.error(*df.get("type"), "decision type \"" + *t + "\" is not one of 行政许可, 行政强制 (行政处罚 uses [penalty])");
+          if (*t != "行政许可" && *t != "行政强制")
+            df.error(*df.get("type"),
+                     "decision type \"" + *t +
+                         "\" is not one of 行政许可, 行政强制 (行政处罚 uses [penalty])");
           dec.type = *t;
         }
         if (auto c = df.integer("count", "决定数")) {
@@ -460,12 +513,15 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
       item.display_until = f.datetime("display_until", false, "展示结束");
       item.priority = f.integer("priority", "优先级").value_or(0);
       if (!item.led.empty() && !item.display_until)
-        f.warning(*f.get("led"), "an LED text without display_until is never shown; add display_until (LED展示须设结束时间)");
+        f.warning(*f.get("led"),
+                  "an LED text without display_until is never shown; add display_until "
+                  "(LED展示须设结束时间)");
       if (const toml::table* pt = f.table("penalty", "行政处罚结果")) {
         Fields pf(*pt, path, offset, f.line(*f.get("penalty")), diags);
         Penalty pen;
         if (auto proc = pf.string("procedure", true, "程序: 简易 或 一般")) {
-          if (*proc != "简易" && *proc != "一般") pf.error(*pf.get("procedure"), "procedure \"" + *proc + "\" is not one of 简易, 一般");
+          if (*proc != "简易" && *proc != "一般")
+            pf.error(*pf.get("procedure"), "procedure \"" + *proc + "\" is not one of 简易, 一般");
           pen.procedure = *proc;
         }
         if (auto c = pf.integer("count", "决定数")) {
@@ -485,7 +541,9 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
           Withdrawal wd;
           wd.date = *w;
           wd.reason = pf.string("withdrawn_reason", false, "撤销理由").value_or("");
-          if (wd.reason.empty()) pf.error(*pf.get("withdrawn"), "a withdrawn penalty needs withdrawn_reason (撤销须说明理由)");
+          if (wd.reason.empty())
+            pf.error(*pf.get("withdrawn"),
+                     "a withdrawn penalty needs withdrawn_reason (撤销须说明理由)");
           pen.withdrawn = wd;
         } else if (pf.get("withdrawn_reason")) {
           pf.error(*pf.get("withdrawn_reason"), "withdrawn_reason without withdrawn = <date>");
@@ -500,7 +558,10 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
       if (auto villages = f.strings("villages", "张贴村")) {
         for (const auto& v : *villages) {
           if (v != "all" && !site.village(v))
-            f.error(*f.get("villages"), "village \"" + v + "\" is not a [[village]] id in site.toml, nor \"all\"; known ids: " + ids_of(site.villages));
+            f.error(*f.get("villages"),
+                    "village \"" + v +
+                        "\" is not a [[village]] id in site.toml, nor \"all\"; known ids: " +
+                        ids_of(site.villages));
         }
         item.villages = *villages;
       } else {
@@ -523,9 +584,12 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
         if (*item.closes < *item.opens) {
           f.error(*f.get("closes"), "closes is before opens");
         } else {
-          const std::int64_t days = (item.closes->local_day_start() - item.opens->local_day_start()) / 86400;
+          const std::int64_t days =
+              (item.closes->local_day_start() - item.opens->local_day_start()) / 86400;
           if (days < 30)
-            f.warning(*f.get("closes"), "consultation is open " + std::to_string(days) + " days; a 重大行政决策 should be open at least 30 days (征求意见期限不少于30日)");
+            f.warning(*f.get("closes"), "consultation is open " + std::to_string(days) +
+                                            " days; a 重大行政决策 should be open at least 30 days "
+                                            "(征求意见期限不少于30日)");
         }
       }
       if (const toml::table* rt = f.table("result", "意见采纳情况")) {
@@ -549,8 +613,8 @@ void load_item(Item& item, const std::string& path, const std::string& data, con
 
 // ---- responsibility lists ----------------------------------------------------------------------
 
-void load_list(ResponsibilityList& list, const std::string& path, const std::string& data, const SiteConfig& site,
-               Diagnostics& diags) {
+void load_list(ResponsibilityList& list, const std::string& path, const std::string& data,
+               const SiteConfig& site, Diagnostics& diags) {
   auto table = parse_toml(data, path, 0, diags);
   if (!table) return;
   Fields f(*table, path, 0, 1, diags);
@@ -566,7 +630,8 @@ void load_list(ResponsibilityList& list, const std::string& path, const std::str
       r.code = it.string("code", false, "事项编码").value_or("");
       r.name = it.string("name", true, "事项名称").value_or("");
       if (auto type = it.string("type", true, "事项类型")) {
-        if (!is_power_type(*type)) it.error(*it.get("type"), "type \"" + *type + "\" is not one of " + power_types_list());
+        if (!is_power_type(*type))
+          it.error(*it.get("type"), "type \"" + *type + "\" is not one of " + power_types_list());
         r.type = *type;
       }
       r.basis = it.string("basis", true, "设定依据").value_or("");
@@ -610,7 +675,10 @@ FrontMatter split_front_matter(const std::string& file) {
   std::string_view l;
   // Leading blank lines before the opening +++ are tolerated.
   while (next_line(l)) {
-    if (trim(l).empty()) { ++line; continue; }
+    if (trim(l).empty()) {
+      ++line;
+      continue;
+    }
     break;
   }
   if (trim(l) != "+++") {
@@ -640,13 +708,15 @@ FrontMatter split_front_matter(const std::string& file) {
 Content load_content(const LoadOptions& opt, Diagnostics& diags) {
   Content content;
   const fs::path root = opt.content_dir;
-  if (!fs::is_directory(root)) throw std::runtime_error("content folder " + root.string() + " does not exist");
+  if (!fs::is_directory(root))
+    throw std::runtime_error("content folder " + root.string() + " does not exist");
   const fs::path root_canon = fs::canonical(root);
   load_site(root / "site.toml", opt.display_prefix + "site.toml", opt, content.site, diags);
 
   // Walk the tree in a sorted, deterministic order.
   std::vector<std::string> files;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none);
+       it != fs::recursive_directory_iterator(); ++it) {
     const std::string name = it->path().filename().string();
     if (!name.empty() && name[0] == '.') {  // hidden files and folders (.git, editor swap files)
       if (it->is_directory()) it.disable_recursion_pending();
@@ -658,7 +728,8 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       const fs::path target = fs::canonical(it->path(), ec);
       const std::string t = target.string(), r = root_canon.string() + "/";
       if (ec || !starts_with(t, r)) {
-        diags.error(opt.display_prefix + rel, 0, 0, "symbolic link points outside the content folder and is refused");
+        diags.error(opt.display_prefix + rel, 0, 0,
+                    "symbolic link points outside the content folder and is refused");
         continue;
       }
     }
@@ -680,14 +751,19 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     const auto slash = rel.find('/');
     const std::string top = slash == std::string::npos ? "" : rel.substr(0, slash);
     if (top.empty()) {
-      diags.warning(path, 0, 0, "file outside the section folders is ignored (disclosure/, responsibilities/, notices/, consultations/, pages/)");
+      diags.warning(path, 0, 0,
+                    "file outside the section folders is ignored (disclosure/, responsibilities/, "
+                    "notices/, consultations/, pages/)");
       continue;
     }
     const bool is_md = ends_with(rel, ".md");
     if (top == k_responsibilities_name) {
       if (ends_with(rel, ".toml")) {
         const std::uintmax_t size = fs::file_size(root / rel);
-        if (size > k_max_text_file) { diags.error(path, 0, 0, "file is larger than 8 MiB; split it"); continue; }
+        if (size > k_max_text_file) {
+          diags.error(path, 0, 0, "file is larger than 8 MiB; split it");
+          continue;
+        }
         std::string data = strip_bom(read_file(root / rel));
         if (!check_text(data, path, diags)) continue;
         ResponsibilityList list;
@@ -695,7 +771,9 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
         load_list(list, path, data, content.site, diags);
         const std::string stem = fs::path(rel).stem().string();
         if (!list.department.empty() && list.department != stem)
-          diags.warning(path, 1, 1, "file name \"" + stem + "\" differs from department \"" + list.department + "\"; name it " + list.department + ".toml");
+          diags.warning(path, 1, 1,
+                        "file name \"" + stem + "\" differs from department \"" + list.department +
+                            "\"; name it " + list.department + ".toml");
         content.lists.push_back(std::move(list));
       } else {
         content.attachments.push_back(rel);
@@ -704,7 +782,10 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     }
     const auto section = section_of(top);
     if (!section) {
-      diags.warning(path, 0, 0, "folder \"" + top + "\" is not a section and is ignored (disclosure, responsibilities, notices, consultations, pages)");
+      diags.warning(path, 0, 0,
+                    "folder \"" + top +
+                        "\" is not a section and is ignored (disclosure, responsibilities, "
+                        "notices, consultations, pages)");
       continue;
     }
     if (!is_md) {
@@ -724,7 +805,8 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     FileStamp stamp;
     if (opt.records) {
       stamp = stamp_of(root / job.rel);
-      if (MemoEntry* e = opt.memo ? opt.memo->find(job.rel, stamp) : nullptr) {  // unchanged since the last build
+      if (MemoEntry* e = opt.memo ? opt.memo->find(job.rel, stamp)
+                                  : nullptr) {  // unchanged since the last build
         parsed[i] = std::move(e->item);
         records[i] = std::move(e->record);
         records[i].from_memo = true;
@@ -733,7 +815,11 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
       }
     }
     const std::uintmax_t size = fs::file_size(root / job.rel);
-    if (size > k_max_text_file) { d.error(job.path, 0, 0, "file is larger than 8 MiB; split it or attach the document as a file"); return; }
+    if (size > k_max_text_file) {
+      d.error(job.path, 0, 0,
+              "file is larger than 8 MiB; split it or attach the document as a file");
+      return;
+    }
     std::string data = strip_bom(read_file(root / job.rel));
     if (data.empty() || trim(data).empty()) {
       d.error(job.path, 0, 0, "file is empty; add +++ front matter with at least a title");
@@ -770,7 +856,9 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     if (!item.draft) {
       auto [it, inserted] = url_owner.emplace(item.url, jobs[i].rel);
       if (!inserted)
-        diags.error(jobs[i].path, 1, 1, "output path " + item.url + " is also produced by " + opt.display_prefix + it->second + "; rename one of them");
+        diags.error(jobs[i].path, 1, 1,
+                    "output path " + item.url + " is also produced by " + opt.display_prefix +
+                        it->second + "; rename one of them");
     }
     content.items.push_back(std::move(item));
     if (opt.records) opt.records->push_back(std::move(records[i]));
@@ -786,10 +874,14 @@ Content load_content(const LoadOptions& opt, Diagnostics& diags) {
     if (l.department.empty()) continue;
     auto [it, inserted] = list_owner.emplace(l.department, l.source);
     if (!inserted)
-      diags.error(opt.display_prefix + l.source, 1, 1, "department \"" + l.department + "\" already has a responsibility list in " + opt.display_prefix + it->second);
+      diags.error(opt.display_prefix + l.source, 1, 1,
+                  "department \"" + l.department + "\" already has a responsibility list in " +
+                      opt.display_prefix + it->second);
   }
   std::sort(content.lists.begin(), content.lists.end(),
-            [](const ResponsibilityList& a, const ResponsibilityList& b) { return std::tie(a.department, a.source) < std::tie(b.department, b.source); });
+            [](const ResponsibilityList& a, const ResponsibilityList& b) {
+              return std::tie(a.department, a.source) < std::tie(b.department, b.source);
+            });
   return content;
 }
 

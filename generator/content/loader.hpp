@@ -10,12 +10,12 @@
 
 namespace gongkai::gen {
 
-class Memo;          // incremental/memo.hpp (content links it privately: the layers above do not see it)
+class Memo;  // incremental/memo.hpp (content links it privately: the layers above do not see it)
 struct ItemRecord;
 
 struct LoadOptions {
   std::filesystem::path content_dir;
-  std::string display_prefix;  // prefix for paths in diagnostics, e.g. "content/"
+  std::string display_prefix;        // prefix for paths in diagnostics, e.g. "content/"
   std::filesystem::path themes_dir;  // where themes live, to check site.theme
   int threads = 2;                   // items are parsed on this many threads
   Memo* memo = nullptr;              // unchanged files are taken from it (entries are moved out)

@@ -64,7 +64,8 @@ bool is_external_url(const std::string& url) {
   for (std::size_t i = 0; i < url.size(); ++i) {
     const char c = url[i];
     if (c == ':') return i > 0;
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'))
+      return false;
   }
   return false;
 }
@@ -89,10 +90,12 @@ std::optional<std::string> resolve_relative(const std::string& source, const std
   return out;
 }
 
-MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& resolve, Diagnostics& diags) {
+MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& resolve,
+                               Diagnostics& diags) {
   MarkdownOutput out;
   const int options = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8;
-  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(cmark_parser_new(options), cmark_parser_free);
+  std::unique_ptr<cmark_parser, decltype(&cmark_parser_free)> parser(cmark_parser_new(options),
+                                                                     cmark_parser_free);
   for (const char* name : k_extensions) {
     if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name))
       cmark_parser_attach_syntax_extension(parser.get(), ext);
@@ -112,7 +115,8 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
   }
 
   bool in_first_paragraph = false, first_paragraph_done = false;
-  std::unique_ptr<cmark_iter, decltype(&cmark_iter_free)> iter(cmark_iter_new(doc.get()), cmark_iter_free);
+  std::unique_ptr<cmark_iter, decltype(&cmark_iter_free)> iter(cmark_iter_new(doc.get()),
+                                                               cmark_iter_free);
   cmark_event_type ev;
   while ((ev = cmark_iter_next(iter.get())) != CMARK_EVENT_DONE) {
     cmark_node* node = cmark_iter_get_node(iter.get());
@@ -149,10 +153,13 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
         const auto target = resolve_relative(in.source, percent_decode(path));
         std::string why;
         std::optional<std::string> published;
-        if (!target) why = "it points outside the content folder";
-        else published = resolve(*target, why);
+        if (!target)
+          why = "it points outside the content folder";
+        else
+          published = resolve(*target, why);
         if (!published) {
-          diags.error(in.display_path, file_line, column > 0 ? column : 1, "link to \"" + url + "\" is broken: " + why + " (链接目标不存在)");
+          diags.error(in.display_path, file_line, column > 0 ? column : 1,
+                      "link to \"" + url + "\" is broken: " + why + " (链接目标不存在)");
           continue;
         }
         out.linked_targets.push_back(*target);
@@ -172,7 +179,8 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
       if (ts && std::string(ts) == "table_cell") out.text += ' ';
     }
   }
-  char* html = cmark_render_html(doc.get(), options, cmark_parser_get_syntax_extensions(parser.get()));
+  char* html =
+      cmark_render_html(doc.get(), options, cmark_parser_get_syntax_extensions(parser.get()));
   out.html = html;
   std::free(html);
   if (in.inline_only) {

@@ -16,7 +16,8 @@ void markdown_init();  // registers the GFM extensions once; call before threads
 
 // Given a content-relative target path (already normalised, no fragment), returns the
 // published URL, or nullopt with `why` set when the target does not exist or is not published.
-using LinkResolver = std::function<std::optional<std::string>(const std::string& target, std::string& why)>;
+using LinkResolver =
+    std::function<std::optional<std::string>(const std::string& target, std::string& why)>;
 
 struct MarkdownInput {
   const std::string* markdown = nullptr;
@@ -28,12 +29,13 @@ struct MarkdownInput {
 
 struct MarkdownOutput {
   std::string html;
-  std::string text;             // plain text, blocks separated by newlines
-  std::string first_paragraph;  // plain text of the first paragraph (default summary)
+  std::string text;                         // plain text, blocks separated by newlines
+  std::string first_paragraph;              // plain text of the first paragraph (default summary)
   std::vector<std::string> linked_targets;  // content-relative targets of rewritten links
 };
 
-MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& resolve, Diagnostics& diags);
+MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& resolve,
+                               Diagnostics& diags);
 
 // Resolves `rel` (may contain ../) against the folder of `source`; nullopt when it escapes the root.
 std::optional<std::string> resolve_relative(const std::string& source, const std::string& rel);

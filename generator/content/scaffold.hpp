@@ -17,7 +17,7 @@ struct ScaffoldResult {
 
 // kind: disclosure | notice | consultation | page. `path` is relative to the content folder
 // (the section folder is added when missing) or absolute.
-ScaffoldResult scaffold(const std::filesystem::path& content_dir, const std::string& kind, const std::string& path,
-                        const std::string& title, const DateTime& today);
+ScaffoldResult scaffold(const std::filesystem::path& content_dir, const std::string& kind,
+                        const std::string& path, const std::string& title, const DateTime& today);
 
 }  // namespace gongkai::gen

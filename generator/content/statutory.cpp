@@ -22,8 +22,10 @@ bool has_any(const std::vector<std::string>& have, const std::vector<std::string
 
 std::string money(double v) {
   char buf[32];
-  if (v == static_cast<double>(static_cast<long long>(v))) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  else std::snprintf(buf, sizeof buf, "%.2f", v);
+  if (v == static_cast<double>(static_cast<long long>(v)))
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
 }
 
@@ -45,8 +47,9 @@ std::map<int, YearReport> annual_reports(const Content& c) {
     const bool is_rule = !it.doc_no.empty() && has_any(it.tags, c.site.rules.rule_tags);
     const bool is_normative = !is_rule && !it.doc_no.empty() &&
                               (has_any(it.tags, c.site.rules.normative_tags) ||
-                               std::find(c.site.rules.normative_categories.begin(), c.site.rules.normative_categories.end(), it.category) !=
-                                   c.site.rules.normative_categories.end());
+                               std::find(c.site.rules.normative_categories.begin(),
+                                         c.site.rules.normative_categories.end(),
+                                         it.category) != c.site.rules.normative_categories.end());
     if (is_rule || is_normative) {
       for (int y : years) {
         DocumentCounts& d = is_rule ? year(y).rules : year(y).normative;
@@ -81,58 +84,78 @@ std::map<int, YearReport> annual_reports(const Content& c) {
 
 std::string annual_report_html(const YearReport& r) {
   auto row3 = [](const char* name, const DocumentCounts& d) {
-    return "<tr><th scope=\"row\">" + std::string(name) + "</th><td>" + std::to_string(d.issued) + "</td><td>" + std::to_string(d.repealed) +
-           "</td><td>" + std::to_string(d.in_force) + "</td></tr>";
+    return "<tr><th scope=\"row\">" + std::string(name) + "</th><td>" + std::to_string(d.issued) +
+           "</td><td>" + std::to_string(d.repealed) + "</td><td>" + std::to_string(d.in_force) +
+           "</td></tr>";
   };
   const std::string y = std::to_string(r.year);
   std::string h = "<div class=\"annual-report\">";
-  h += "<table class=\"report\"><caption>" + y + "年主动公开政府信息情况（一）</caption><thead><tr><th scope=\"col\">信息内容</th>"
-       "<th scope=\"col\">本年制发件数</th><th scope=\"col\">本年废止件数</th><th scope=\"col\">现行有效件数</th></tr></thead><tbody>";
+  h += "<table class=\"report\"><caption>" + y +
+       "年主动公开政府信息情况（一）</caption><thead><tr><th scope=\"col\">信息内容</th>"
+       "<th scope=\"col\">本年制发件数</th><th scope=\"col\">本年废止件数</th><th "
+       "scope=\"col\">现行有效件数</th></tr></thead><tbody>";
   h += row3("规章", r.rules) + row3("行政规范性文件", r.normative) + "</tbody></table>";
-  h += "<table class=\"report\"><caption>" + y + "年主动公开政府信息情况（二）</caption><thead><tr><th scope=\"col\">信息内容</th>"
-       "<th scope=\"col\">本年处理决定数量</th><th scope=\"col\">罚没金额（元）</th></tr></thead><tbody>";
-  h += "<tr><th scope=\"row\">行政许可</th><td>" + std::to_string(r.licenses) + "</td><td>—</td></tr>";
-  h += "<tr><th scope=\"row\">行政处罚</th><td>" + std::to_string(r.penalties_simple + r.penalties_general) + "</td><td>" +
+  h += "<table class=\"report\"><caption>" + y +
+       "年主动公开政府信息情况（二）</caption><thead><tr><th scope=\"col\">信息内容</th>"
+       "<th scope=\"col\">本年处理决定数量</th><th "
+       "scope=\"col\">罚没金额（元）</th></tr></thead><tbody>";
+  h += "<tr><th scope=\"row\">行政许可</th><td>" + std::to_string(r.licenses) +
+       "</td><td>—</td></tr>";
+  h += "<tr><th scope=\"row\">行政处罚</th><td>" +
+       std::to_string(r.penalties_simple + r.penalties_general) + "</td><td>" +
        money(r.fines_simple + r.fines_general) + "</td></tr>";
-  h += "<tr><th scope=\"row\">其中：简易程序</th><td>" + std::to_string(r.penalties_simple) + "</td><td>" + money(r.fines_simple) + "</td></tr>";
-  h += "<tr><th scope=\"row\">其中：一般程序</th><td>" + std::to_string(r.penalties_general) + "</td><td>" + money(r.fines_general) + "</td></tr>";
-  h += "<tr><th scope=\"row\">行政强制</th><td>" + std::to_string(r.enforcement) + "</td><td>—</td></tr>";
+  h += "<tr><th scope=\"row\">其中：简易程序</th><td>" + std::to_string(r.penalties_simple) +
+       "</td><td>" + money(r.fines_simple) + "</td></tr>";
+  h += "<tr><th scope=\"row\">其中：一般程序</th><td>" + std::to_string(r.penalties_general) +
+       "</td><td>" + money(r.fines_general) + "</td></tr>";
+  h += "<tr><th scope=\"row\">行政强制</th><td>" + std::to_string(r.enforcement) +
+       "</td><td>—</td></tr>";
   h += "</tbody></table><p class=\"note\">以上数据由网站内容自动统计，下载：<a href=\"" +
        urls::annual_report_csv(r.year) + "\">" + y + ".csv</a></p></div>";
   return h;
 }
 
 std::string annual_report_csv(const YearReport& r) {
-  std::string s = "\xEF\xBB\xBF年度,信息内容,本年制发件数,本年废止件数,现行有效件数,本年处理决定数量,罚没金额（元）\r\n";
+  std::string s =
+      "\xEF\xBB\xBF年度,信息内容,本年制发件数,本年废止件数,现行有效件数,本年处理决定数量,"
+      "罚没金额（元）\r\n";
   const std::string y = std::to_string(r.year);
-  s += y + ",规章," + std::to_string(r.rules.issued) + "," + std::to_string(r.rules.repealed) + "," + std::to_string(r.rules.in_force) + ",,\r\n";
-  s += y + ",行政规范性文件," + std::to_string(r.normative.issued) + "," + std::to_string(r.normative.repealed) + "," +
-       std::to_string(r.normative.in_force) + ",,\r\n";
+  s += y + ",规章," + std::to_string(r.rules.issued) + "," + std::to_string(r.rules.repealed) +
+       "," + std::to_string(r.rules.in_force) + ",,\r\n";
+  s += y + ",行政规范性文件," + std::to_string(r.normative.issued) + "," +
+       std::to_string(r.normative.repealed) + "," + std::to_string(r.normative.in_force) + ",,\r\n";
   s += y + ",行政许可,,,," + std::to_string(r.licenses) + ",\r\n";
-  s += y + ",行政处罚,,,," + std::to_string(r.penalties_simple + r.penalties_general) + "," + money(r.fines_simple + r.fines_general) + "\r\n";
-  s += y + ",行政处罚（简易程序）,,,," + std::to_string(r.penalties_simple) + "," + money(r.fines_simple) + "\r\n";
-  s += y + ",行政处罚（一般程序）,,,," + std::to_string(r.penalties_general) + "," + money(r.fines_general) + "\r\n";
+  s += y + ",行政处罚,,,," + std::to_string(r.penalties_simple + r.penalties_general) + "," +
+       money(r.fines_simple + r.fines_general) + "\r\n";
+  s += y + ",行政处罚（简易程序）,,,," + std::to_string(r.penalties_simple) + "," +
+       money(r.fines_simple) + "\r\n";
+  s += y + ",行政处罚（一般程序）,,,," + std::to_string(r.penalties_general) + "," +
+       money(r.fines_general) + "\r\n";
   s += y + ",行政强制,,,," + std::to_string(r.enforcement) + ",\r\n";
   return s;
 }
 
 std::string expand_shortcodes_before(const std::string& md) {
-  static const std::regex k_code(R"re(^[ \t]*\{\{<\s*annual_report\s+(?:year\s*=\s*)?"?(\d{4})"?\s*>\}\}[ \t]*$)re");
+  static const std::regex k_code(
+      R"re(^[ \t]*\{\{<\s*annual_report\s+(?:year\s*=\s*)?"?(\d{4})"?\s*>\}\}[ \t]*$)re");
   if (md.find("annual_report") == std::string::npos) return md;
   std::string out;
   for (const auto& line : split(md, '\n')) {
     std::smatch m;
     std::string l = line;
     if (!l.empty() && l.back() == '\r') l.pop_back();
-    if (std::regex_match(l, m, k_code)) out += "GONGKAIANNUALREPORT" + m[1].str();
-    else out += line;
+    if (std::regex_match(l, m, k_code))
+      out += "GONGKAIANNUALREPORT" + m[1].str();
+    else
+      out += line;
     out += '\n';
   }
   out.pop_back();
   return out;
 }
 
-std::string expand_shortcodes_after(const std::string& html, const std::map<int, YearReport>& reports) {
+std::string expand_shortcodes_after(const std::string& html,
+                                    const std::map<int, YearReport>& reports) {
   std::string out = html;
   for (std::size_t pos; (pos = out.find("<p>GONGKAIANNUALREPORT")) != std::string::npos;) {
     const int y = std::atoi(out.substr(pos + 22, 4).c_str());
@@ -156,7 +179,8 @@ bool valid_id_number(const std::string& s) {
     if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
     sum += (s[i] - '0') * k_weights[i];
   }
-  const int year = std::atoi(s.substr(6, 4).c_str()), month = std::atoi(s.substr(10, 2).c_str()), day = std::atoi(s.substr(12, 2).c_str());
+  const int year = std::atoi(s.substr(6, 4).c_str()), month = std::atoi(s.substr(10, 2).c_str()),
+            day = std::atoi(s.substr(12, 2).c_str());
   if (year < 1900 || year > 2100 || !valid_civil_date(year, month, day)) return false;
   return std::toupper(static_cast<unsigned char>(s[17])) == k_check[sum % 11];
 }
@@ -173,9 +197,11 @@ bool luhn_valid(const std::string& d) {
   return sum % 10 == 0;
 }
 
-void privacy_scan_text(const std::string& text, const std::string& path, int first_line, const std::vector<std::string>& allowed,
-                       Diagnostics& diags) {
-  auto allows = [&](const char* kind) { return std::find(allowed.begin(), allowed.end(), kind) != allowed.end(); };
+void privacy_scan_text(const std::string& text, const std::string& path, int first_line,
+                       const std::vector<std::string>& allowed, Diagnostics& diags) {
+  auto allows = [&](const char* kind) {
+    return std::find(allowed.begin(), allowed.end(), kind) != allowed.end();
+  };
   int line = first_line;
   for (const std::string& raw : split(text, '\n')) {
     // Runs of digits (an ID may end in X); a run touching '*' is masked and passes.
@@ -185,8 +211,12 @@ void privacy_scan_text(const std::string& text, const std::string& path, int fir
         continue;
       }
       std::size_t j = i;
-      while (j < raw.size() && (std::isdigit(static_cast<unsigned char>(raw[j])) || raw[j] == ' ' || raw[j] == '-') && j - i < 30) {
-        if ((raw[j] == ' ' || raw[j] == '-') && !(j + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[j + 1])))) break;
+      while (j < raw.size() &&
+             (std::isdigit(static_cast<unsigned char>(raw[j])) || raw[j] == ' ' || raw[j] == '-') &&
+             j - i < 30) {
+        if ((raw[j] == ' ' || raw[j] == '-') &&
+            !(j + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[j + 1]))))
+          break;
         ++j;
       }
       std::string digits;
@@ -198,7 +228,8 @@ void privacy_scan_text(const std::string& text, const std::string& path, int fir
         ++j;
       }
       const bool masked = (i > 0 && raw[i - 1] == '*') || (j < raw.size() && raw[j] == '*');
-      const bool glued = (i > 0 && std::isalpha(static_cast<unsigned char>(raw[i - 1]))) || (j < raw.size() && std::isalpha(static_cast<unsigned char>(raw[j])));
+      const bool glued = (i > 0 && std::isalpha(static_cast<unsigned char>(raw[i - 1]))) ||
+                         (j < raw.size() && std::isalpha(static_cast<unsigned char>(raw[j])));
       if (!masked && !glued) {
         // Column in characters, as editors count.
         int col = 1;
@@ -207,12 +238,21 @@ void privacy_scan_text(const std::string& text, const std::string& path, int fir
           ++col;
         }
         if (digits.size() == 18 && !separated && valid_id_number(digits) && !allows("id_number"))
-          diags.error(path, line, col, "unmasked resident ID number: mask it (1101**********1234) or allow it under [privacy] with a reason (身份证号须脱敏)");
-        else if (digits.size() == 11 && !separated && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9' && !allows("mobile"))
-          diags.error(path, line, col, "unmasked mobile number: mask it (138****1234) or allow it under [privacy] with a reason (手机号须脱敏)");
-        else if (digits.size() >= 16 && digits.size() <= 19 && digits.back() != 'X' && luhn_valid(digits) &&
-                 (digits[0] == '6' || digits[0] == '4' || digits[0] == '5' || digits[0] == '9') && !allows("bank_card"))
-          diags.error(path, line, col, "unmasked bank card number: mask it (6222********1234) or allow it under [privacy] with a reason (银行卡号须脱敏)");
+          diags.error(path, line, col,
+                      "unmasked resident ID number: mask it (1101**********1234) or allow it under "
+                      "[privacy] with a reason (身份证号须脱敏)");
+        else if (digits.size() == 11 && !separated && digits[0] == '1' && digits[1] >= '3' &&
+                 digits[1] <= '9' && !allows("mobile"))
+          diags.error(path, line, col,
+                      "unmasked mobile number: mask it (138****1234) or allow it under [privacy] "
+                      "with a reason (手机号须脱敏)");
+        else if (digits.size() >= 16 && digits.size() <= 19 && digits.back() != 'X' &&
+                 luhn_valid(digits) &&
+                 (digits[0] == '6' || digits[0] == '4' || digits[0] == '5' || digits[0] == '9') &&
+                 !allows("bank_card"))
+          diags.error(path, line, col,
+                      "unmasked bank card number: mask it (6222********1234) or allow it under "
+                      "[privacy] with a reason (银行卡号须脱敏)");
       }
       i = j;
     }
@@ -225,7 +265,8 @@ namespace {
 bool masked_party(const std::string& cell) {
   const std::string c = trim(cell);
   if (c.empty() || c == "-" || c == "—") return true;
-  for (const char* ok : {"某", "*", "＊", "×", "公司", "厂", "店", "合作社", "中心", "部", "场", "站", "社", "馆", "院", "所", "处", "委员会"})
+  for (const char* ok : {"某", "*", "＊", "×", "公司", "厂", "店", "合作社", "中心", "部", "场",
+                         "站", "社", "馆", "院", "所", "处", "委员会"})
     if (c.find(ok) != std::string::npos) return true;
   return false;
 }
@@ -234,10 +275,12 @@ bool masked_party(const std::string& cell) {
 // column headed 当事人 (one row per decision) or a row labelled 当事人 (a key–value table).
 bool party_label(const std::string& cell) {
   const std::string h = trim(cell);
-  return h == "当事人" || h == "被处罚人" || h == "当事人姓名" || h == "行政相对人" || h == "当事人名称";
+  return h == "当事人" || h == "被处罚人" || h == "当事人姓名" || h == "行政相对人" ||
+         h == "当事人名称";
 }
 
-void party_check(const Item& it, const std::string& body, const std::string& path, Diagnostics& diags) {
+void party_check(const Item& it, const std::string& body, const std::string& path,
+                 Diagnostics& diags) {
   int header_col = -1, row = -1;
   int line = it.body_line;
   auto report = [&](const std::string& raw, const std::string& cell) {
@@ -248,7 +291,9 @@ void party_check(const Item& it, const std::string& body, const std::string& pat
       next_code_point(raw, p);
       ++col;
     }
-    diags.error(path, line, col, "party \"" + trim(cell) + "\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)");
+    diags.error(path, line, col,
+                "party \"" + trim(cell) +
+                    "\" of a penalty must be named masked, e.g. 王某某 (行政处罚当事人姓名须隐去)");
   };
   for (const std::string& raw : split(body, '\n')) {
     const std::string l = trim(raw);
@@ -258,14 +303,17 @@ void party_check(const Item& it, const std::string& body, const std::string& pat
       continue;
     }
     ++row;
-    auto cells = split(l.substr(1, l.size() > 1 && l.back() == '|' ? l.size() - 2 : l.size() - 1), '|');
+    auto cells =
+        split(l.substr(1, l.size() > 1 && l.back() == '|' ? l.size() - 2 : l.size() - 1), '|');
     const bool separator = l.find("---") != std::string::npos;
     if (row == 0) {
       for (std::size_t k = 0; k < cells.size(); ++k)
         if (party_label(cells[k])) header_col = static_cast<int>(k);
     } else if (!separator) {
-      if (cells.size() >= 2 && party_label(cells[0])) report(raw, cells[1]);
-      else if (header_col >= 0 && static_cast<std::size_t>(header_col) < cells.size()) report(raw, cells[static_cast<std::size_t>(header_col)]);
+      if (cells.size() >= 2 && party_label(cells[0]))
+        report(raw, cells[1]);
+      else if (header_col >= 0 && static_cast<std::size_t>(header_col) < cells.size())
+        report(raw, cells[static_cast<std::size_t>(header_col)]);
     }
     ++line;
   }
@@ -273,17 +321,22 @@ void party_check(const Item& it, const std::string& body, const std::string& pat
 
 }  // namespace
 
-void privacy_check_item(const Item& it, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
+void privacy_check_item(const Item& it, const std::filesystem::path& content_dir,
+                        const std::string& prefix, Diagnostics& diags) {
   const std::string path = prefix + it.source;
   // The whole file as staff wrote it: front matter fields and body, with exact lines.
   const std::string file = read_file(content_dir / it.source);
   privacy_scan_text(file, path, 1, it.privacy_allow, diags);
   // The parties are read from the body; an item taken from the memo no longer holds it.
-  if (it.penalty) party_check(it, it.markdown.empty() ? split_front_matter(strip_bom(file)).body : it.markdown, path, diags);
+  if (it.penalty)
+    party_check(it, it.markdown.empty() ? split_front_matter(strip_bom(file)).body : it.markdown,
+                path, diags);
 }
 
-void privacy_check_others(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
-  for (const auto& l : c.lists) privacy_scan_text(read_file(content_dir / l.source), prefix + l.source, 1, {}, diags);
+void privacy_check_others(const Content& c, const std::filesystem::path& content_dir,
+                          const std::string& prefix, Diagnostics& diags) {
+  for (const auto& l : c.lists)
+    privacy_scan_text(read_file(content_dir / l.source), prefix + l.source, 1, {}, diags);
   for (const std::string& a : c.attachments) {
     const std::string ext = std::filesystem::path(a).extension().string();
     if (ext != ".txt" && ext != ".csv" && ext != ".md" && ext != ".tsv") continue;
@@ -292,7 +345,8 @@ void privacy_check_others(const Content& c, const std::filesystem::path& content
   }
 }
 
-void privacy_check(const Content& c, const std::filesystem::path& content_dir, const std::string& prefix, Diagnostics& diags) {
+void privacy_check(const Content& c, const std::filesystem::path& content_dir,
+                   const std::string& prefix, Diagnostics& diags) {
   for (const Item& it : c.items)  // scheduled items too: see privacy_stage in build.cpp
     if (!it.draft) privacy_check_item(it, content_dir, prefix, diags);
   privacy_check_others(c, content_dir, prefix, diags);
@@ -302,7 +356,8 @@ void privacy_check(const Content& c, const std::filesystem::path& content_dir, c
 
 int working_days_between(const DateTime& from, const DateTime& to) {
   int n = 0;
-  for (std::int64_t day = from.local_day_start() + 86400; day <= to.local_day_start(); day += 86400) {
+  for (std::int64_t day = from.local_day_start() + 86400; day <= to.local_day_start();
+       day += 86400) {
     const std::int64_t days = (day + from.offset_minutes * 60) / 86400;
     const int weekday = static_cast<int>(((days % 7) + 11) % 7);  // 0 = Sunday
     if (weekday != 0 && weekday != 6) ++n;
@@ -310,9 +365,12 @@ int working_days_between(const DateTime& from, const DateTime& to) {
   return n;
 }
 
-void freshness_check(const Content& c, const DateTime& now, const std::string& prefix, Diagnostics& diags) {
+void freshness_check(const Content& c, const DateTime& now, const std::string& prefix,
+                     Diagnostics& diags) {
   const std::string site = prefix + "site.toml";
-  auto date_plus = [](const DateTime& d, std::int64_t days) { return DateTime::from_epoch(d.local_day_start() + days * 86400).date(); };
+  auto date_plus = [](const DateTime& d, std::int64_t days) {
+    return DateTime::from_epoch(d.local_day_start() + days * 86400).date();
+  };
   auto newest = [&](auto pred) -> const Item* {
     const Item* best = nullptr;
     for (const Item& it : c.items)
@@ -324,19 +382,31 @@ void freshness_check(const Content& c, const DateTime& now, const std::string& p
     const std::int64_t age = (now.local_day_start() - last->published.local_day_start()) / 86400;
     if (age >= limit - 3)
       diags.warning(site, 0, 0,
-                    "inspection rule: column " + name + " must have a new item every " + std::to_string(limit) + " days (栏目更新); last item " +
-                        last->published.date() + (age >= limit ? ", failing since " : ", fails on ") + date_plus(last->published, limit));
+                    "inspection rule: column " + name + " must have a new item every " +
+                        std::to_string(limit) + " days (栏目更新); last item " +
+                        last->published.date() +
+                        (age >= limit ? ", failing since " : ", fails on ") +
+                        date_plus(last->published, limit));
   };
-  column_rule("首页 (home page)", newest([](const Item& it) { return it.section != Section::pages; }), c.site.rules.news_days);
-  column_rule("普法宣传 (notices)", newest([](const Item& it) { return it.section == Section::notices; }), c.site.rules.policy_days);
+  column_rule("首页 (home page)",
+              newest([](const Item& it) { return it.section != Section::pages; }),
+              c.site.rules.news_days);
+  column_rule("普法宣传 (notices)",
+              newest([](const Item& it) { return it.section == Section::notices; }),
+              c.site.rules.policy_days);
   for (const auto& cat : c.site.rules.policy_categories) {
     const Category* named = c.site.category(cat);
-    column_rule("主题分类 " + (named ? named->name : cat), newest([&](const Item& it) { return it.category == cat; }), c.site.rules.policy_days);
+    column_rule("主题分类 " + (named ? named->name : cat),
+                newest([&](const Item& it) { return it.category == cat; }),
+                c.site.rules.policy_days);
   }
   for (const auto& cat : c.site.categories) {
     bool any = false;
     for (const Item& it : c.items) any = any || (it.listed() && it.category == cat.id);
-    if (!any) diags.warning(site, 0, 0, "inspection rule: column 主题分类 " + cat.name + " is empty (空白栏目); add an item or remove the category");
+    if (!any)
+      diags.warning(site, 0, 0,
+                    "inspection rule: column 主题分类 " + cat.name +
+                        " is empty (空白栏目); add an item or remove the category");
   }
   // Rules about one item's own dates hold for scheduled items too (warned before they go
   // live); the column rules above count live items only.
@@ -345,14 +415,20 @@ void freshness_check(const Content& c, const DateTime& now, const std::string& p
     if (it.section == Section::consultations && it.closes && !it.result) {
       const std::int64_t age = (now.local_day_start() - it.closes->local_day_start()) / 86400;
       if (age > 90 - 7)
-        diags.warning(prefix + it.source, 1, 1, std::string("inspection rule: a consultation's result (意见采纳情况) must be published within 3 months of closing; ") +
-                                                    (age > 90 ? "failing since " : "fails on ") + date_plus(*it.closes, 91) + " — add [result]");
+        diags.warning(prefix + it.source, 1, 1,
+                      std::string("inspection rule: a consultation's result (意见采纳情况) must be "
+                                  "published within 3 months of closing; ") +
+                          (age > 90 ? "failing since " : "fails on ") + date_plus(*it.closes, 91) +
+                          " — add [result]");
     }
     if (it.penalty && it.penalty->decided) {
       const int wd = working_days_between(*it.penalty->decided, it.published);
       if (wd > 7)
-        diags.warning(prefix + it.source, 1, 1, "inspection rule: penalty results must be published within 7 working days of the decision (" +
-                                                    it.penalty->decided->date() + "); published " + std::to_string(wd) + " working days later");
+        diags.warning(prefix + it.source, 1, 1,
+                      "inspection rule: penalty results must be published within 7 working days of "
+                      "the decision (" +
+                          it.penalty->decided->date() + "); published " + std::to_string(wd) +
+                          " working days later");
     }
   }
 }

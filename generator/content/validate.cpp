@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void add_attachments(Item& it, const std::vector<std::string>& linked_targets, const std::set<std::string>& attachments) {
+void add_attachments(Item& it, const std::vector<std::string>& linked_targets,
+                     const std::set<std::string>& attachments) {
   std::set<std::string> seen;
   for (const std::string& t : linked_targets) {
     if (!attachments.count(t) || !seen.insert(t).second) continue;
@@ -37,16 +38,24 @@ void add_attachments(Item& it, const std::vector<std::string>& linked_targets, c
 // taken from the memo keeps its rendered body when every link it has resolves as before.
 // Scheduled items are rendered and their links checked like live ones (a link from any item
 // to a scheduled one resolves to the page that appears on its date; to a draft, it is an error).
-void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix, const std::map<int, YearReport>& reports,
-                           int threads, std::vector<ItemRecord>* records, Diagnostics& diags) {
+void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix,
+                           const std::map<int, YearReport>& reports, int threads,
+                           std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
   for (const Item& it : c.items) by_source[it.source] = &it;
   const std::set<std::string> attachments(c.attachments.begin(), c.attachments.end());
-  LinkResolver resolve = [&](const std::string& target, std::string& why) -> std::optional<std::string> {
+  LinkResolver resolve = [&](const std::string& target,
+                             std::string& why) -> std::optional<std::string> {
     if (ends_with(target, ".md")) {
       auto it = by_source.find(target);
-      if (it == by_source.end()) { why = "no such file in the content folder"; return std::nullopt; }
-      if (it->second->draft) { why = "it is a draft and is never published"; return std::nullopt; }
+      if (it == by_source.end()) {
+        why = "no such file in the content folder";
+        return std::nullopt;
+      }
+      if (it->second->draft) {
+        why = "it is a draft and is never published";
+        return std::nullopt;
+      }
       return it->second->url;
     }
     if (attachments.count(target)) return urls::attachment(target);
@@ -64,7 +73,9 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
     why = "no such file in the content folder";
     return std::nullopt;
   };
-  auto answer = [](const std::optional<std::string>& url, const std::string& why) { return url ? *url : "\x01" + why; };
+  auto answer = [](const std::optional<std::string>& url, const std::string& why) {
+    return url ? *url : "\x01" + why;
+  };
   // Bodies are rendered on every core; each worker has its own diagnostics.
   std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
   parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
@@ -140,8 +151,8 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
 // live (the unattended hourly refresh) must not be the first to find its personal data. The
 // result depends only on the file, never on the clock, so the memo's is right on either side
 // of the item's date.
-void privacy_stage(const Content& c, const fs::path& content_dir, const std::string& prefix, int threads,
-                   std::vector<ItemRecord>* records, Diagnostics& diags) {
+void privacy_stage(const Content& c, const fs::path& content_dir, const std::string& prefix,
+                   int threads, std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::vector<Diagnostics> worker_diags(static_cast<std::size_t>(std::max(1, threads)));
   parallel_for(c.items.size(), threads, [&](std::size_t i, std::size_t w) {
     const Item& it = c.items[i];
@@ -166,15 +177,17 @@ void privacy_stage(const Content& c, const fs::path& content_dir, const std::str
 
 }  // namespace
 
-std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in, std::vector<ItemRecord>& records,
-                                           Diagnostics& diags) {
+std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in,
+                                           std::vector<ItemRecord>& records, Diagnostics& diags) {
   assign_index_numbers(content, in.prefix, diags);
   auto reports = annual_reports(content);
   std::vector<ItemRecord>* recs = records.size() == content.items.size() ? &records : nullptr;
   render_markdown_stage(content, in.content_dir, in.prefix, reports, in.threads, recs, diags);
   privacy_stage(content, in.content_dir, in.prefix, in.threads, recs, diags);
-  for (Item& it : content.items) std::string().swap(it.markdown);  // rendered and checked: not needed again
-  if (!diags.has_errors()) freshness_check(content, in.now, in.prefix, diags);  // no noise around real errors
+  for (Item& it : content.items)
+    std::string().swap(it.markdown);  // rendered and checked: not needed again
+  if (!diags.has_errors())
+    freshness_check(content, in.now, in.prefix, diags);  // no noise around real errors
   for (Item& it : content.items) {
     for (Attachment& a : it.attachments) {
       std::error_code ec;

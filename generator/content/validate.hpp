@@ -15,7 +15,7 @@
 
 namespace gongkai::gen {
 
-class Memo;          // incremental/memo.hpp (content links it privately: the layers above do not see it)
+class Memo;  // incremental/memo.hpp (content links it privately: the layers above do not see it)
 struct ItemRecord;
 
 struct ValidateInputs {
@@ -27,7 +27,7 @@ struct ValidateInputs {
 
 // Returns the annual reports (their shortcodes are expanded into bodies here). `records` is
 // aligned with content.items (empty: nothing remembered, nothing recorded).
-std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in, std::vector<ItemRecord>& records,
-                                           Diagnostics& diags);
+std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in,
+                                           std::vector<ItemRecord>& records, Diagnostics& diags);
 
 }  // namespace gongkai::gen

@@ -189,8 +189,10 @@ constexpr bool takes(std::index_sequence<I...>) {
 }
 template <class T, std::size_t N = 0>
 constexpr std::size_t member_count() {
-  if constexpr (takes<T>(std::make_index_sequence<N + 1>{})) return member_count<T, N + 1>();
-  else return N;
+  if constexpr (takes<T>(std::make_index_sequence<N + 1>{}))
+    return member_count<T, N + 1>();
+  else
+    return N;
 }
 
 }  // namespace member_counting
@@ -351,7 +353,8 @@ const std::string& schema() {
 }
 
 std::uint64_t ns(const struct timespec& t) {
-  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(t.tv_nsec);
+  return static_cast<std::uint64_t>(t.tv_sec) * 1000000000ull +
+         static_cast<std::uint64_t>(t.tv_nsec);
 }
 
 }  // namespace
@@ -359,12 +362,13 @@ std::uint64_t ns(const struct timespec& t) {
 std::vector<std::string> memo_schema_problems() {
   std::vector<std::string> out;
   // ItemRecord's from_memo and updated describe this build, not the file.
-  for (std::string p : {schema_problem<Item>("Item"), schema_problem<ItemRecord>("ItemRecord", 2),
-                        schema_problem<DateTime>("DateTime"), schema_problem<Withdrawal>("Withdrawal"),
-                        schema_problem<Penalty>("Penalty"), schema_problem<Decision>("Decision"),
-                        schema_problem<ConsultationResult>("ConsultationResult"),
-                        schema_problem<Attachment>("Attachment"), schema_problem<Diagnostic>("Diagnostic"),
-                        schema_problem<FileStamp>("FileStamp")})
+  for (std::string p :
+       {schema_problem<Item>("Item"), schema_problem<ItemRecord>("ItemRecord", 2),
+        schema_problem<DateTime>("DateTime"), schema_problem<Withdrawal>("Withdrawal"),
+        schema_problem<Penalty>("Penalty"), schema_problem<Decision>("Decision"),
+        schema_problem<ConsultationResult>("ConsultationResult"),
+        schema_problem<Attachment>("Attachment"), schema_problem<Diagnostic>("Diagnostic"),
+        schema_problem<FileStamp>("FileStamp")})
     if (!p.empty()) out.push_back(std::move(p));
   return out;
 }
@@ -388,10 +392,13 @@ std::string Memo::key_for(const fs::path& content_dir, const std::string& displa
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const FileStamp self = ec ? FileStamp{} : stamp_of(exe);
-  h.update(exe.string() + "\n" + std::to_string(self.size) + "/" + std::to_string(self.mtime_ns) + "/" + std::to_string(self.ino) + "\n");
+  h.update(exe.string() + "\n" + std::to_string(self.size) + "/" + std::to_string(self.mtime_ns) +
+           "/" + std::to_string(self.ino) + "\n");
   h.update(fs::absolute(content_dir).lexically_normal().string() + "\n" + display_prefix + "\n");
   try {
-    h.update(read_file(content_dir / "site.toml"));  // items are checked against the site's departments, categories…
+    h.update(
+        read_file(content_dir /
+                  "site.toml"));  // items are checked against the site's departments, categories…
   } catch (const std::exception&) {
     h.update("no site.toml");
   }
@@ -479,7 +486,8 @@ void write_entry(Writer& w, const Item& it, const ItemRecord& r) {
 
 }  // namespace
 
-void Memo::save(const fs::path& file, const std::string& key, const Content& content, const std::vector<ItemRecord>& records) {
+void Memo::save(const fs::path& file, const std::string& key, const Content& content,
+                const std::vector<ItemRecord>& records) {
   auto known = [](const ItemRecord& r) { return r.stamp.size || r.stamp.ino; };
   std::size_t live = 0, fresh = 0;
   for (std::size_t i = 0; i < content.items.size() && i < records.size(); ++i) {

@@ -30,9 +30,9 @@ FileStamp stamp_of(const std::filesystem::path& file);  // all zero when it cann
 // What one build records about an item, aligned with Content::items.
 struct ItemRecord {
   FileStamp stamp;
-  bool from_memo = false;       // fields came from the memo, the file was not read
+  bool from_memo = false;  // fields came from the memo, the file was not read
   std::vector<Diagnostic> load_diags;
-  bool markdown_done = false;   // html, text, summary are the body's
+  bool markdown_done = false;  // html, text, summary are the body's
   bool summary_generated = false;
   std::vector<Diagnostic> markdown_diags;
   std::vector<std::pair<std::string, std::string>> links;  // target -> url, or "\x01" + why not
@@ -51,13 +51,15 @@ struct MemoEntry {
 class Memo {
  public:
   // The key of a memo for these inputs: a memo made under another key is ignored.
-  static std::string key_for(const std::filesystem::path& content_dir, const std::string& display_prefix);
+  static std::string key_for(const std::filesystem::path& content_dir,
+                             const std::string& display_prefix);
   // Reads the memo; empty when missing, unreadable or made under another key.
   static Memo load(const std::filesystem::path& file, const std::string& key, int threads = 2);
   // Records what this build learnt (items with their records; the items' Markdown must have
   // been dropped): appends what was worked out again to the memo this one was loaded from, or
   // writes it afresh. Only reads `content`: it may run while the index is being written.
-  void save(const std::filesystem::path& file, const std::string& key, const Content& content, const std::vector<ItemRecord>& records);
+  void save(const std::filesystem::path& file, const std::string& key, const Content& content,
+            const std::vector<ItemRecord>& records);
 
   // Takes the entry of `source` out when its stamp matches; nullptr otherwise.
   MemoEntry* find(const std::string& source, const FileStamp& stamp);

@@ -19,12 +19,14 @@ namespace gongkai::gen::glass {
 namespace {
 
 // Xapian 1.4's glass format (backends/glass in xapian-core; names as there).
-constexpr unsigned k_block_size = 8192;                // GLASS_DEFAULT_BLOCKSIZE
-constexpr int k_dir_start = 11;                        // block header: revision 4, level 1, max free 2, total free 2, dir end 2
-constexpr int k_max_item = (k_block_size - k_dir_start - 4 * 2) / 4;  // BLOCK_CAPACITY 4 items per block
+constexpr unsigned k_block_size = 8192;  // GLASS_DEFAULT_BLOCKSIZE
+constexpr int k_dir_start =
+    11;  // block header: revision 4, level 1, max free 2, total free 2, dir end 2
+constexpr int k_max_item =
+    (k_block_size - k_dir_start - 4 * 2) / 4;  // BLOCK_CAPACITY 4 items per block
 constexpr std::uint32_t k_revision = 1;
-constexpr std::size_t k_postlist_chunk = 2000;         // CHUNKSIZE in glass_postlist.cc
-constexpr std::size_t k_value_chunk = 2000;            // CHUNK_SIZE_THRESHOLD in glass_values.cc
+constexpr std::size_t k_postlist_chunk = 2000;  // CHUNKSIZE in glass_postlist.cc
+constexpr std::size_t k_value_chunk = 2000;     // CHUNK_SIZE_THRESHOLD in glass_values.cc
 constexpr std::uint8_t k_first_bit = 0x20, k_last_bit = 0x40;
 // The version file begins with the magic and the format (GlassVersion::write, glass_version.cc).
 constexpr std::string_view k_version_magic{"\x0f\x0dXapian Glass", 14};
@@ -86,17 +88,21 @@ void put4(std::uint8_t* p, std::uint32_t v) {
 }
 
 // pwrite(2) / pread(2) of the whole range, or an exception naming `p`.
-void write_at(int fd, const void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& p) {
+void write_at(int fd, const void* data, std::size_t size, std::uint64_t offset,
+              const std::filesystem::path& p) {
   for (std::size_t done = 0; done < size;) {
-    const ssize_t n = ::pwrite(fd, static_cast<const char*>(data) + done, size - done, static_cast<off_t>(offset + done));
+    const ssize_t n = ::pwrite(fd, static_cast<const char*>(data) + done, size - done,
+                               static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail(p, "cannot write");
     done += static_cast<std::size_t>(n);
   }
 }
-void read_at(int fd, void* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& p) {
+void read_at(int fd, void* data, std::size_t size, std::uint64_t offset,
+             const std::filesystem::path& p) {
   for (std::size_t done = 0; done < size;) {
-    const ssize_t n = ::pread(fd, static_cast<char*>(data) + done, size - done, static_cast<off_t>(offset + done));
+    const ssize_t n = ::pread(fd, static_cast<char*>(data) + done, size - done,
+                              static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail(p, "cannot read");
     done += static_cast<std::size_t>(n);
@@ -124,12 +130,13 @@ class TableWriter {
   // Keys strictly ascending, 1 to 255 bytes.
   void add(const std::string& key, std::string_view tag) {
     if (key.empty() || key.size() > 255 || (!last_key_.empty() && key <= last_key_))
-      throw std::logic_error("glass writer: keys must ascend (" + std::to_string(key.size()) + " bytes)");
+      throw std::logic_error("glass writer: keys must ascend (" + std::to_string(key.size()) +
+                             " bytes)");
     ++entries_;
     // Tags longer than an item holds are split into components (GlassTable::add).
     const std::size_t cd = key.size() + 1 + 2 + 2;  // key length, item size, component number
     const std::size_t room = k_max_item - cd;
-    const std::size_t first_room = room + 2;         // the first component has no component number
+    const std::size_t first_room = room + 2;  // the first component has no component number
     std::size_t components = 1;
     if (tag.size() > first_room) components = (tag.size() - first_room + room - 1) / room + 1;
     if (components >= 0x10000) throw std::length_error("glass writer: value too large");
@@ -156,7 +163,8 @@ class TableWriter {
         // The separator above the new leaf: the shortest prefix of its first key that sorts
         // after the last key of the previous leaf (enter_key_above_leaf), with the component.
         std::size_t common = 0;
-        while (common < key.size() && common < last_key_.size() && key[common] == last_key_[common]) ++common;
+        while (common < key.size() && common < last_key_.size() && key[common] == last_key_[common])
+          ++common;
         if (common < key.size()) ++common;
         level1_.push_back({key.substr(0, common), static_cast<unsigned>(i), 0});
       }
@@ -258,7 +266,9 @@ class TableWriter {
   std::vector<Branch> level1_;
 };
 
-std::uint32_t hash_pair(std::uint32_t key, unsigned bits) { return (key * 0x9E3779B1u) >> (32 - bits); }
+std::uint32_t hash_pair(std::uint32_t key, unsigned bits) {
+  return (key * 0x9E3779B1u) >> (32 - bits);
+}
 
 }  // namespace
 
@@ -295,8 +305,7 @@ bool format_supported(const std::filesystem::path& db, std::string* why) {
   return true;
 }
 
-PartWriter::PartWriter(std::filesystem::path dir)
-    : pairs_(1u << 14), dir_(std::move(dir)) {
+PartWriter::PartWriter(std::filesystem::path dir) : pairs_(1u << 14), dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   const std::filesystem::path spill = dir_ / "values.spill";
   spill_fd_ = ::open(spill.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
@@ -309,7 +318,8 @@ PartWriter::~PartWriter() {
 }
 
 void PartWriter::spill(ValueStream& v) {
-  v.done.push_back({v.first, spilled_ + spill_buffer_.size(), static_cast<std::uint32_t>(v.tag.size())});
+  v.done.push_back(
+      {v.first, spilled_ + spill_buffer_.size(), static_cast<std::uint32_t>(v.tag.size())});
   spill_buffer_ += v.tag;
   v.tag.clear();
   if (spill_buffer_.size() >= (1u << 20)) flush_spill();
@@ -360,7 +370,8 @@ void PartWriter::post(Postings& p, std::uint32_t wdf) {
 }
 
 void PartWriter::add_term(std::string_view term, std::uint32_t wdf) {
-  if (term.empty() || term.size() > 245) throw std::invalid_argument("glass writer: term of " + std::to_string(term.size()) + " bytes");
+  if (term.empty() || term.size() > 245)
+    throw std::invalid_argument("glass writer: term of " + std::to_string(term.size()) + " bytes");
   if (term.size() <= 6) {  // two characters of the BMP: the same posting list as add_pair's
     std::uint32_t cps[2];
     std::size_t n = 0, i = 0;
@@ -368,12 +379,17 @@ void PartWriter::add_term(std::string_view term, std::uint32_t wdf) {
       const auto c = static_cast<unsigned char>(term[i]);
       std::uint32_t cp;
       std::size_t len;
-      if (c < 0x80) cp = c, len = 1;
-      else if ((c & 0xe0) == 0xc0) cp = c & 0x1fu, len = 2;
-      else if ((c & 0xf0) == 0xe0) cp = c & 0x0fu, len = 3;
-      else break;
+      if (c < 0x80)
+        cp = c, len = 1;
+      else if ((c & 0xe0) == 0xc0)
+        cp = c & 0x1fu, len = 2;
+      else if ((c & 0xf0) == 0xe0)
+        cp = c & 0x0fu, len = 3;
+      else
+        break;
       if (i + len > term.size()) break;
-      for (std::size_t k = 1; k < len; ++k) cp = cp << 6 | (static_cast<unsigned char>(term[i + k]) & 0x3fu);
+      for (std::size_t k = 1; k < len; ++k)
+        cp = cp << 6 | (static_cast<unsigned char>(term[i + k]) & 0x3fu);
       cps[n++] = cp;
       i += len;
     }
@@ -384,7 +400,8 @@ void PartWriter::add_term(std::string_view term, std::uint32_t wdf) {
       if (again == term) return add_pair(cps[0] << 16 | cps[1], wdf);  // well-formed, shortest form
     }
   }
-  auto [it, added] = terms_.try_emplace(std::string(term), static_cast<std::uint32_t>(others_.size()));
+  auto [it, added] =
+      terms_.try_emplace(std::string(term), static_cast<std::uint32_t>(others_.size()));
   if (added) others_.emplace_back();
   post(others_[it->second], wdf);
 }
@@ -469,8 +486,10 @@ void PartWriter::end_document() {
 }
 
 void PartWriter::set_metadata(const std::string& key, const std::string& value) {
-  if (value.empty()) metadata_.erase(key);
-  else metadata_[key] = value;
+  if (value.empty())
+    metadata_.erase(key);
+  else
+    metadata_[key] = value;
 }
 
 void PartWriter::write() {
@@ -508,12 +527,14 @@ void PartWriter::write() {
   spill_fd_ = -1;
   // A posting list: the first chunk under the term's own key, with the term's frequencies;
   // further chunks under the term and their first docid.
-  auto write_list = [&](const std::string& first_key, const std::string& term_prefix, Postings& p, bool doclen) {
+  auto write_list = [&](const std::string& first_key, const std::string& term_prefix, Postings& p,
+                        bool doclen) {
     flush(p, doclen);
     if (!p.chunk_first) return;
     std::vector<Chunk*> list;  // oldest first
     Chunk last{p.chunk_first, p.prev, k_none, std::move(p.entries)};
-    for (std::uint32_t c = p.newest_done; c != k_none; c = chunks_[c].older) list.push_back(&chunks_[c]);
+    for (std::uint32_t c = p.newest_done; c != k_none; c = chunks_[c].older)
+      list.push_back(&chunks_[c]);
     std::reverse(list.begin(), list.end());
     list.push_back(&last);
     for (std::size_t c = 0; c < list.size(); ++c) {
@@ -606,7 +627,8 @@ void PartWriter::write() {
   pack_uint(v, total_doclen_);
   pack_uint(v, 0);  // spelling word frequency bound
   write_file_atomic(dir / "iamglass", v);
-  write_file(dir / "flintlock", "");  // what Xapian's writers lock; present as in a database Xapian writes
+  write_file(dir / "flintlock",
+             "");  // what Xapian's writers lock; present as in a database Xapian writes
 }
 
 }  // namespace gongkai::gen::glass

@@ -63,7 +63,7 @@ class PartWriter {
   struct alignas(64) Postings {
     std::uint32_t key = 0;  // in the pair table: the pair (0: an empty slot)
     std::uint32_t termfreq = 0, collfreq = 0;
-    std::uint32_t chunk_first = 0, prev = 0;  // current chunk's first and last docids (0: none)
+    std::uint32_t chunk_first = 0, prev = 0;   // current chunk's first and last docids (0: none)
     std::uint32_t pend_did = 0, pend_wdf = 0;  // the current document's entry, not yet encoded
     std::uint32_t newest_done = k_none;        // the term's newest finished chunk in chunks_
     std::string entries;                       // the current chunk's encoded entries
@@ -92,7 +92,7 @@ class PartWriter {
   std::vector<Postings> pairs_;
   std::size_t pair_count_ = 0;
   std::unordered_map<std::string, std::uint32_t> terms_;  // other terms -> index in others_
-  std::deque<Postings> others_;  // a deque never moves them as terms come
+  std::deque<Postings> others_;                           // a deque never moves them as terms come
   std::vector<Chunk> chunks_;
   Postings doclens_;
   std::map<unsigned, ValueStream> values_;

@@ -63,10 +63,11 @@ double thread_cpu_ms() {
 }
 
 constexpr std::size_t k_stored_text = 64 * 1024;  // body text kept for snippets
-constexpr std::size_t k_docs_per_part = 12800;     // a part more per this many documents, up to 4
-constexpr std::size_t k_docs_per_small_part = 200;  // a small site: a part per this many documents or fewer
-constexpr std::size_t k_xapian_shard = 200;         // Xapian's writer: documents per shard
-constexpr std::size_t k_xapian_batch = 50;          // ... and per commit inside a shard
+constexpr std::size_t k_docs_per_part = 12800;    // a part more per this many documents, up to 4
+constexpr std::size_t k_docs_per_small_part =
+    200;  // a small site: a part per this many documents or fewer
+constexpr std::size_t k_xapian_shard = 200;  // Xapian's writer: documents per shard
+constexpr std::size_t k_xapian_batch = 50;   // ... and per commit inside a shard
 
 // Single characters are indexed for titles, but in bodies only where a run ends: every other
 // character of a body starts a bigram, so a one-character query reaches it through the bigrams
@@ -90,7 +91,8 @@ struct TermCounts {
   std::vector<std::uint64_t> bigrams;  // one entry per occurrence
   std::unordered_map<std::string, Xapian::termcount> other;
   void bigram(char32_t a, char32_t b, int times = 1) {
-    for (int i = 0; i < times; ++i) bigrams.push_back((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b));
+    for (int i = 0; i < times; ++i)
+      bigrams.push_back((static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b));
   }
 };
 
@@ -98,7 +100,9 @@ void count_text(TermCounts& terms, std::string_view text, bool title) {
   for (const auto& c : sch::chunks(text)) {
     if (c.cjk && c.text.size() > 1) {
       for (std::size_t i = 0; i + 1 < c.text.size(); ++i) {
-        if (title) terms.other[std::string(sch::k_prefix_title) + to_utf8(std::u32string_view(c.text).substr(i, 2))] += 1;
+        if (title)
+          terms.other[std::string(sch::k_prefix_title) +
+                      to_utf8(std::u32string_view(c.text).substr(i, 2))] += 1;
         terms.bigram(c.text[i], c.text[i + 1], title ? 3 : 1);
       }
     } else {
@@ -130,7 +134,8 @@ void radix_sort(std::vector<std::uint32_t>& keys, std::vector<std::uint32_t>& sc
   for (int shift = 0; shift < 32; shift += 8) {
     std::size_t count[257] = {};
     for (std::uint32_t k : keys) ++count[((k >> shift) & 0xffu) + 1];
-    if (count[((keys.empty() ? 0 : keys[0]) >> shift & 0xffu) + 1] == keys.size()) continue;  // one value: in order
+    if (count[((keys.empty() ? 0 : keys[0]) >> shift & 0xffu) + 1] == keys.size())
+      continue;  // one value: in order
     for (std::size_t i = 1; i < 257; ++i) count[i] += count[i - 1];
     for (std::uint32_t k : keys) scratch[count[(k >> shift) & 0xffu]++] = k;
     keys.swap(scratch);
@@ -160,7 +165,8 @@ struct DocumentSink {
     doc.add_term(t, static_cast<Xapian::termcount>(wdf));
   }
   void pairs(const std::vector<std::uint32_t>& keys, const std::vector<std::uint32_t>& wdfs) {
-    for (std::size_t i = 0; i < keys.size(); ++i) pair(static_cast<char32_t>(keys[i] >> 16), static_cast<char32_t>(keys[i] & 0xffffu), wdfs[i]);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      pair(static_cast<char32_t>(keys[i] >> 16), static_cast<char32_t>(keys[i] & 0xffffu), wdfs[i]);
   }
   void term(const std::string& term, Xapian::termcount wdf) { doc.add_term(term, wdf); }
   void value(Xapian::valueno slot, const std::string& v) { doc.add_value(slot, v); }
@@ -171,7 +177,8 @@ struct PartSink {
   std::string t;
   void pair(char32_t a, char32_t b, std::size_t wdf) {
     if (a < 0x10000 && b < 0x10000) {
-      part.add_pair(static_cast<std::uint32_t>(a) << 16 | static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(wdf));
+      part.add_pair(static_cast<std::uint32_t>(a) << 16 | static_cast<std::uint32_t>(b),
+                    static_cast<std::uint32_t>(wdf));
       return;
     }
     t.clear();
@@ -188,12 +195,14 @@ struct PartSink {
 
 template <typename Sink>
 void add_counted(Sink& sink, TermCounts& terms) {
-  const bool bmp = std::all_of(terms.bigrams.begin(), terms.bigrams.end(),
-                               [](std::uint64_t k) { return (k >> 32) < 0x10000u && (k & 0xffffffffu) < 0x10000u; });
+  const bool bmp = std::all_of(terms.bigrams.begin(), terms.bigrams.end(), [](std::uint64_t k) {
+    return (k >> 32) < 0x10000u && (k & 0xffffffffu) < 0x10000u;
+  });
   if (bmp) {  // nearly always: two code points of the Basic Multilingual Plane in 32 bits
     thread_local std::vector<std::uint32_t> keys, scratch;
     keys.clear();
-    for (std::uint64_t k : terms.bigrams) keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
+    for (std::uint64_t k : terms.bigrams)
+      keys.push_back(static_cast<std::uint32_t>(((k >> 32) << 16) | (k & 0xffffu)));
     radix_sort(keys, scratch);
     thread_local std::vector<std::uint32_t> runs, counts;  // each pair once, with its count
     runs.clear();
@@ -213,8 +222,8 @@ void add_counted(Sink& sink, TermCounts& terms) {
 }
 
 struct DocFields {
-  std::string id, url, title, section, department_id, department, category_id, category, validity = "有效",
-      index_no, doc_no;
+  std::string id, url, title, section, department_id, department, category_id, category,
+      validity = "有效", index_no, doc_no;
   DateTime published;
   // The body text: the item's own (no copy) or, with laws appended, one of its own.
   const std::string* text_ref = nullptr;
@@ -232,7 +241,8 @@ void emit_document(const DocFields& f, const std::string& locality, Sink& sink) 
   add_counted(sink, terms);
   sink.term(std::string(sch::k_prefix_id) + f.id, 0);
   sink.term(std::string(sch::k_prefix_section) + f.section, 0);
-  if (!f.department_id.empty()) sink.term(std::string(sch::k_prefix_department) + f.department_id, 0);
+  if (!f.department_id.empty())
+    sink.term(std::string(sch::k_prefix_department) + f.department_id, 0);
   if (!f.department.empty()) sink.term(std::string(sch::k_prefix_department) + f.department, 0);
   if (!f.category_id.empty()) sink.term(std::string(sch::k_prefix_category) + f.category_id, 0);
   if (!f.category.empty()) sink.term(std::string(sch::k_prefix_category) + f.category, 0);
@@ -240,24 +250,33 @@ void emit_document(const DocFields& f, const std::string& locality, Sink& sink) 
   sink.term(std::string(sch::k_prefix_year) + year, 0);
   sink.term(year, 1);  // "安全生产法 2021" means the 2021 version
   sink.term(std::string(sch::k_prefix_validity) + f.validity, 0);
-  if (!f.doc_no.empty()) sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + sch::title_key(f.doc_no), 240), 0);
-  if (!f.index_no.empty()) sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + sch::title_key(f.index_no), 240), 0);
+  if (!f.doc_no.empty())
+    sink.term(
+        truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + sch::title_key(f.doc_no), 240), 0);
+  if (!f.index_no.empty())
+    sink.term(
+        truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + sch::title_key(f.index_no), 240),
+        0);
   const std::string key = sch::title_key(f.title);
   sink.term(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + key, 240), 0);
-  sink.value(sch::k_slot_published, Xapian::sortable_serialise(static_cast<double>(f.published.epoch)));
+  sink.value(sch::k_slot_published,
+             Xapian::sortable_serialise(static_cast<double>(f.published.epoch)));
   sink.value(sch::k_slot_section, f.section);
   sink.value(sch::k_slot_department, f.department);
   sink.value(sch::k_slot_category, f.category);
   sink.value(sch::k_slot_year, year);
   sink.value(sch::k_slot_validity, f.validity);
   sink.value(sch::k_slot_title_key, key);
-  nlohmann::json data = {{"url", f.url}, {"title", f.title}, {"section", f.section}, {"department", f.department},
-                         {"category", f.category}, {"published", f.published.date()}, {"index_no", f.index_no},
-                         {"doc_no", f.doc_no}, {"validity", f.validity}};
+  nlohmann::json data = {{"url", f.url},           {"title", f.title},
+                         {"section", f.section},   {"department", f.department},
+                         {"category", f.category}, {"published", f.published.date()},
+                         {"index_no", f.index_no}, {"doc_no", f.doc_no},
+                         {"validity", f.validity}};
   sink.value(sch::k_slot_display, data.dump());
   sink.value(sch::k_slot_text, truncate_utf8_bytes(f.text(), k_stored_text));
   if (sch::is_local_title(f.title, locality)) sink.value(sch::k_slot_local, "1");
-  sink.value(sch::k_slot_exact_keys, sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
+  sink.value(sch::k_slot_exact_keys,
+             sch::title_key(f.doc_no) + "\x1f" + sch::title_key(f.index_no));
 }
 
 Xapian::Document make_document(const DocFields& f, const std::string& locality) {
@@ -269,10 +288,10 @@ Xapian::Document make_document(const DocFields& f, const std::string& locality) 
 
 // The value slots a document may have: every slot search_schema.hpp names is below this.
 constexpr Xapian::valueno k_value_slots =
-    1 + std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
-                  sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity,
-                  sch::k_slot_title_key, sch::k_slot_exact_keys, sch::k_slot_local,
-                  sch::k_slot_display, sch::k_slot_text});
+    1 +
+    std::max({sch::k_slot_published, sch::k_slot_section, sch::k_slot_department,
+              sch::k_slot_category, sch::k_slot_year, sch::k_slot_validity, sch::k_slot_title_key,
+              sch::k_slot_exact_keys, sch::k_slot_local, sch::k_slot_display, sch::k_slot_text});
 
 // Documents for the format check: made of the same parts as the site's (emit_document), with
 // every value slot, long and short posting lists, a value long enough to be split, a term
@@ -467,8 +486,8 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       f.department = dept_name(l.department);
       f.published = l.updated;
       f.index_no = r.code;
-      f.text_own = r.type + "\n" + r.basis + "\n" + r.subject + "\n" + r.office + "\n" + r.duties + "\n" +
-               r.accountability + "\n" + r.supervision;
+      f.text_own = r.type + "\n" + r.basis + "\n" + r.subject + "\n" + r.office + "\n" + r.duties +
+                   "\n" + r.accountability + "\n" + r.supervision;
       docs.push_back(std::move(f));
     }
   }
@@ -487,8 +506,9 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   parallel_for(docs.size(), threads, [&](std::size_t i, std::size_t) {
     const DocFields& f = docs[i];
     Sha256 h;
-    for (const std::string* v : {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
-                                 &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text()}) {
+    for (const std::string* v :
+         {&f.id, &f.url, &f.title, &f.section, &f.department_id, &f.department, &f.category_id,
+          &f.category, &f.validity, &f.index_no, &f.doc_no, &f.text()}) {
       h.update(std::to_string(v->size()));
       h.update(std::string_view(":", 1));
       h.update(*v);
@@ -529,7 +549,8 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       if (nl == std::string::npos) nl = stub.size();
       const std::string line = stub.substr(pos, nl - pos);
       pos = nl + 1;
-      if (!starts_with(line, "glass ") || line.find('/') != std::string::npos || !l.delta.empty()) return std::nullopt;
+      if (!starts_with(line, "glass ") || line.find('/') != std::string::npos || !l.delta.empty())
+        return std::nullopt;
       const std::string name = line.substr(6);
       if (!fs::exists(root / name / "iamglass")) return std::nullopt;
       if (name == sch::k_delta_part) {
@@ -566,7 +587,8 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     for (++pos; pos < listed.size();) {
       std::size_t nl = listed.find('\n', pos);
       if (nl == std::string::npos) nl = listed.size();
-      if (nl - pos > 66) before.emplace(listed.substr(pos + 66, nl - pos - 66), listed.substr(pos, 64));
+      if (nl - pos > 66)
+        before.emplace(listed.substr(pos + 66, nl - pos - 66), listed.substr(pos, 64));
       pos = nl + 1;
     }
     std::vector<std::size_t> changed;
@@ -585,18 +607,22 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       if (!ids) return false;  // not ours: written afresh
       hidden.insert(ids->begin(), ids->end());
     }
-    const Xapian::doccount delta_docs = old.delta.empty() ? 0 : Xapian::Database(old.delta.string()).get_doccount();
+    const Xapian::doccount delta_docs =
+        old.delta.empty() ? 0 : Xapian::Database(old.delta.string()).get_doccount();
     // Changing a document costs several times writing it afresh, and hidden copies still count
     // in the search statistics: past an eighth of the site (site.toml renamed a department, say,
     // or many edits since the last full write) a full write is quicker and exact again.
-    if ((changed.size() + removed.size() + hidden.size() + delta_docs) * 8 > docs.size() + 64) return false;
+    if ((changed.size() + removed.size() + hidden.size() + delta_docs) * 8 > docs.size() + 64)
+      return false;
     if (!own) {  // copied only now that it is known to be worth it
       fs::remove_all(dir);
       fs::create_directories(dir);
       for (const auto& e : fs::recursive_directory_iterator(previous)) {
         const fs::path to = dir / e.path().lexically_relative(previous);
-        if (e.is_directory()) fs::create_directories(to);
-        else if (e.is_regular_file() && e.path().filename() != "flintlock") fs::copy_file(e.path(), to);
+        if (e.is_directory())
+          fs::create_directories(to);
+        else if (e.is_regular_file() && e.path().filename() != "flintlock")
+          fs::copy_file(e.path(), to);
       }
       stats.copied = true;
     }
@@ -608,17 +634,21 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
       if (mains.back().get_metadata(sch::k_analyzer_key) != sch::k_analyzer) return false;
       total += mains.back().get_doccount();
     }
-    Xapian::WritableDatabase delta((dir / sch::k_delta_part).string(),
-                                   Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
-    if (old.delta.empty()) delta.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
-    else if (delta.get_metadata(sch::k_analyzer_key) != sch::k_analyzer) return false;
+    Xapian::WritableDatabase delta(
+        (dir / sch::k_delta_part).string(),
+        Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS | Xapian::DB_NO_SYNC);
+    if (old.delta.empty())
+      delta.set_metadata(sch::k_analyzer_key, sch::k_analyzer);
+    else if (delta.get_metadata(sch::k_analyzer_key) != sch::k_analyzer)
+      return false;
     total += delta.get_doccount();
     if (total != before.size() + hidden.size()) return false;
     Xapian::docid next_id = delta.get_lastdocid();
     for (const auto& db : mains) next_id = std::max(next_id, db.get_lastdocid());
     auto hide = [&](const std::string& term) {
       for (const auto& db : mains)
-        for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it) hidden.insert(*it);
+        for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it)
+          hidden.insert(*it);
     };
     for (const std::string& id : removed) {
       const std::string term = std::string(sch::k_prefix_id) + id;
@@ -635,8 +665,10 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     delta.commit();
     std::string text;
     for (Xapian::docid d : hidden) text += std::to_string(d) + "\n";
-    if (hidden.empty()) fs::remove(dir / sch::k_hidden_file);
-    else write_file_atomic(dir / sch::k_hidden_file, text);
+    if (hidden.empty())
+      fs::remove(dir / sch::k_hidden_file);
+    else
+      write_file_atomic(dir / sch::k_hidden_file, text);
     write_file_atomic(dir / contract::k_search_stub, contract::search_stub(mains.size(), true));
     stats.written = changed.size();
     stats.removed = removed.size();
@@ -674,9 +706,11 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     // (1,230-1,415 rps against 1,456-1,467, 10,000 items + laws); cached answers, most of the
     // traffic, are not affected.
     const std::size_t part_count = std::max<std::size_t>(
-        1, std::min<std::size_t>((docs.size() + k_docs_per_small_part - 1) / k_docs_per_small_part,
-                                 std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
-                                                       std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) / k_docs_per_part))));
+        1, std::min<std::size_t>(
+               (docs.size() + k_docs_per_small_part - 1) / k_docs_per_small_part,
+               std::max<std::size_t>(static_cast<std::size_t>(std::max(1, threads)),
+                                     std::min<std::size_t>(4, (docs.size() + k_docs_per_part - 1) /
+                                                                  k_docs_per_part))));
     stats.parts = part_count;
     // Part p holds the documents order[begin(p), begin(p + 1)), ids begin(p) + 1, ...; both
     // writers number and split them alike.
@@ -792,8 +826,9 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
         throw std::runtime_error("the direct search index writer cannot be used: " + why +
                                  " (build with --index-writer=xapian, or auto)");
       used = IndexWriter::xapian;
-      stats.warning = "the search index was written by Xapian's own writer (--index-writer=auto), "
-                      "as the direct writer cannot be used: ";
+      stats.warning =
+          "the search index was written by Xapian's own writer (--index-writer=auto), "
+          "as the direct writer cannot be used: ";
       stats.warning += why;
     };
     if (used == IndexWriter::direct) {
@@ -831,10 +866,12 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
   }
   std::vector<std::size_t> order(docs.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return docs[a].id < docs[b].id; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return docs[a].id < docs[b].id; });
   std::string listed = header + "\n";
   listed.reserve(docs.size() * 110);
-  for (std::size_t i : order) listed.append(digests[i]).append("  ").append(docs[i].id).append("\n");
+  for (std::size_t i : order)
+    listed.append(digests[i]).append("  ").append(docs[i].id).append("\n");
   write_file_atomic(dir / "docs.sha256", listed);
   stats.total_ms = since(started);
   return stats;

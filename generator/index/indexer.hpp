@@ -30,12 +30,13 @@ const char* index_writer_name(IndexWriter writer);
 
 struct IndexStats {
   std::size_t documents = 0;
-  bool in_place = false;            // an earlier build's database brought up to date
-  bool copied = false;              // ... after copying the current release's
+  bool in_place = false;                 // an earlier build's database brought up to date
+  bool copied = false;                   // ... after copying the current release's
   std::size_t written = 0, removed = 0;  // documents written (added or replaced) and deleted
-  std::size_t parts = 0;            // written afresh: parts written in parallel, searched as one (search/XAPIANDB)
+  std::size_t parts =
+      0;  // written afresh: parts written in parallel, searched as one (search/XAPIANDB)
   double write_ms = 0, total_ms = 0;
-  double cpu_ms = 0;                // written afresh: CPU time of the part writers (all threads)
+  double cpu_ms = 0;  // written afresh: CPU time of the part writers (all threads)
   IndexWriter writer = IndexWriter::direct;  // written afresh: who wrote the main parts
   std::string warning;  // set when `auto` fell back to Xapian's writer, and why
 };

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 
 OutputTree::OutputTree() = default;
 
-OutputTree OutputTree::on_disk(const fs::path& release_dir, const fs::path& previous_release, std::shared_ptr<const Manifest> previous,
+OutputTree OutputTree::on_disk(const fs::path& release_dir, const fs::path& previous_release,
+                               std::shared_ptr<const Manifest> previous,
                                std::shared_ptr<const Manifest> recycled) {
   OutputTree t;
   t.m_mode = Mode::disk;
@@ -40,10 +41,13 @@ void make_parent(const fs::path& target) {
   fs::path p;
   for (const auto& part : target.parent_path()) {
     p /= part;
-    if (fs::exists(fs::symlink_status(p)) && !fs::is_directory(fs::symlink_status(p))) fs::remove(p, ec);
+    if (fs::exists(fs::symlink_status(p)) && !fs::is_directory(fs::symlink_status(p)))
+      fs::remove(p, ec);
   }
   fs::create_directories(target.parent_path(), ec);
-  if (ec) throw std::runtime_error("cannot create " + target.parent_path().string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot create " + target.parent_path().string() + ": " +
+                             ec.message());
 }
 
 }  // namespace
@@ -80,8 +84,10 @@ bool OutputTree::put(const std::string& path, Entry e, const std::string* data) 
         if (it->second == e.sha) {  // the recycled folder holds this very file
           done = true;
           ++m_kept;
-        } else if (::unlink(target.c_str()) != 0 && errno != ENOENT) {  // replaced, never written through
-          throw std::runtime_error("cannot replace " + target.string() + ": " + std::strerror(errno));
+        } else if (::unlink(target.c_str()) != 0 &&
+                   errno != ENOENT) {  // replaced, never written through
+          throw std::runtime_error("cannot replace " + target.string() + ": " +
+                                   std::strerror(errno));
         }
       } else if (fs::is_directory(fs::symlink_status(target))) {
         std::error_code ec;
@@ -105,7 +111,9 @@ bool OutputTree::put(const std::string& path, Entry e, const std::string* data) 
       } else {
         std::error_code ec;
         fs::copy_file(e.source, target, fs::copy_options::none, ec);
-        if (ec) throw std::runtime_error("cannot copy " + e.source.string() + " to " + target.string() + ": " + ec.message());
+        if (ec)
+          throw std::runtime_error("cannot copy " + e.source.string() + " to " + target.string() +
+                                   ": " + ec.message());
       }
     }
     e.bytes.clear();
@@ -136,9 +144,11 @@ void OutputTree::finish() {
   // Deepest first, so that a folder emptied by its children's removal goes too.
   std::set<std::string> all;
   for (fs::path p : parents)
-    for (; p != m_root && p.string().size() > m_root.string().size(); p = p.parent_path()) all.insert(p.string());
+    for (; p != m_root && p.string().size() > m_root.string().size(); p = p.parent_path())
+      all.insert(p.string());
   std::vector<std::string> dirs(all.begin(), all.end());
-  std::stable_sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::stable_sort(dirs.begin(), dirs.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   for (const std::string& d : dirs) ::rmdir(d.c_str());  // fails, as it should, while not empty
 }
 
@@ -177,7 +187,8 @@ bool OutputTree::contains(const std::string& path) const { return m_entries.coun
 
 const std::string* OutputTree::bytes(const std::string& path) const {
   auto it = m_entries.find(path);
-  return it == m_entries.end() || it->second.is_copy || m_mode != Mode::memory ? nullptr : &it->second.bytes;
+  return it == m_entries.end() || it->second.is_copy || m_mode != Mode::memory ? nullptr
+                                                                               : &it->second.bytes;
 }
 
 std::map<std::string, std::string> OutputTree::files() const {

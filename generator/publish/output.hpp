@@ -38,8 +38,10 @@ using Manifest = std::unordered_map<std::string, std::string>;
 class OutputTree {
  public:
   OutputTree();  // memory mode
-  static OutputTree on_disk(const std::filesystem::path& release_dir, const std::filesystem::path& previous_release = {},
-                            std::shared_ptr<const Manifest> previous = nullptr, std::shared_ptr<const Manifest> recycled = nullptr);
+  static OutputTree on_disk(const std::filesystem::path& release_dir,
+                            const std::filesystem::path& previous_release = {},
+                            std::shared_ptr<const Manifest> previous = nullptr,
+                            std::shared_ptr<const Manifest> recycled = nullptr);
   static OutputTree discarding();
   OutputTree sibling() const;  // an empty tree writing to the same place (for a worker thread)
 
@@ -65,8 +67,10 @@ class OutputTree {
   std::map<std::string, std::filesystem::path> copies() const;
   std::vector<std::string> paths() const;  // every path, sorted
   std::size_t size() const { return m_entries.size(); }
-  std::size_t linked() const { return m_linked; }  // disk mode: files hard-linked from the previous release
-  std::size_t kept() const { return m_kept; }      // disk mode: files a recycled folder already held
+  std::size_t linked() const {
+    return m_linked;
+  }  // disk mode: files hard-linked from the previous release
+  std::size_t kept() const { return m_kept; }  // disk mode: files a recycled folder already held
 
   // SHA-256 over sorted paths and the contents' digests: equal trees, equal digests.
   std::string digest() const;
@@ -79,8 +83,8 @@ class OutputTree {
  private:
   enum class Mode { memory, disk, discard };
   struct Entry {
-    std::string sha;    // hex digest of the contents
-    std::string bytes;  // memory mode, generated files
+    std::string sha;               // hex digest of the contents
+    std::string bytes;             // memory mode, generated files
     std::filesystem::path source;  // copies
     bool is_copy = false;
   };

@@ -25,7 +25,8 @@ namespace {
 
 std::string release_json(const std::string& id, const ReleaseInfo& info) {
   const std::string generator = std::string("gongkai-build ") + k_generator_version;
-  return contract::release_json({id, info.now.iso8601(), info.base_url, info.documents, info.pages, generator});
+  return contract::release_json(
+      {id, info.now.iso8601(), info.base_url, info.documents, info.pages, generator});
 }
 
 // Removing a release is slow (one unlink per file), so folders that go are renamed to
@@ -34,8 +35,9 @@ std::string release_json(const std::string& id, const ReleaseInfo& info) {
 void to_trash(const fs::path& releases, const fs::path& dir) {
   static std::atomic<int> serial{0};
   std::error_code ec;
-  fs::rename(dir, releases / (".trash-" + dir.filename().string() + "-" + std::to_string(::getpid()) + "-" +
-                              std::to_string(serial++)),
+  fs::rename(dir,
+             releases / (".trash-" + dir.filename().string() + "-" + std::to_string(::getpid()) +
+                         "-" + std::to_string(serial++)),
              ec);
   if (ec) fs::remove_all(dir, ec);
 }
@@ -76,7 +78,8 @@ void prune_releases(const fs::path& releases, const std::string& keep_id, int ke
 ReleaseFiles release_files(const fs::path& dir) {
   ReleaseFiles r;
   try {
-    r.manifest = std::make_shared<const Manifest>(OutputTree::parse_manifest(read_file(dir / contract::k_manifest_file)));
+    r.manifest = std::make_shared<const Manifest>(
+        OutputTree::parse_manifest(read_file(dir / contract::k_manifest_file)));
     r.root = dir;
   } catch (const std::exception&) {
     r = {};
@@ -98,17 +101,23 @@ ReleaseFiles recyclable(const fs::path& releases, const fs::path& current, int k
 }  // namespace
 
 Publisher::Publisher(const fs::path& output_dir, const DateTime& now, PublishOptions options)
-    : m_output(output_dir), m_releases(output_dir / contract::k_releases_dir), m_now(now), m_opt(options) {
+    : m_output(output_dir),
+      m_releases(output_dir / contract::k_releases_dir),
+      m_now(now),
+      m_opt(options) {
   fs::create_directories(m_releases);
   // One build at a time per output folder (the git hook and the refresh timer may overlap):
   // the second waits for the first, then shares its files.
   const fs::path lock_path = m_output / ".build.lock";
   m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (m_lock_fd < 0 || ::flock(m_lock_fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path.string());
+  if (m_lock_fd < 0 || ::flock(m_lock_fd, LOCK_EX) != 0)
+    throw std::runtime_error("cannot lock " + lock_path.string());
   m_tmp = m_releases / (".tmp-" + now.compact() + "-" + std::to_string(::getpid()));
-  m_trash = std::async(std::launch::async, [releases = m_releases, tmp = m_tmp] { take_out_trash(releases, tmp); });
+  m_trash = std::async(std::launch::async,
+                       [releases = m_releases, tmp = m_tmp] { take_out_trash(releases, tmp); });
   fs::remove_all(m_tmp);
-  for (const char* old : {"index", "shards"}) fs::remove_all(m_output / "cache" / old);  // earlier versions' caches
+  for (const char* old : {"index", "shards"})
+    fs::remove_all(m_output / "cache" / old);  // earlier versions' caches
   std::error_code ec;
   const fs::path current = fs::canonical(m_output / contract::k_current_link, ec);
   if (!ec) m_previous = release_files(current);
@@ -131,7 +140,8 @@ OutputTree Publisher::open_tree(bool keep_index) {
   if (m_opt.recycle) m_recycled = recyclable(m_releases, m_previous.root, m_opt.keep_releases);
   if (m_recycled.manifest) {
     fs::rename(m_recycled.root, m_tmp);
-    for (const char* stale : {contract::k_release_file, contract::k_manifest_file}) fs::remove(m_tmp / stale);
+    for (const char* stale : {contract::k_release_file, contract::k_manifest_file})
+      fs::remove(m_tmp / stale);
     if (!keep_index) fs::remove_all(m_tmp / contract::k_search_dir);  // otherwise updated in place
   }
   fs::create_directories(m_tmp / contract::k_site_dir);
@@ -141,7 +151,9 @@ OutputTree Publisher::open_tree(bool keep_index) {
 
 fs::path Publisher::index_dir() const { return m_tmp / contract::k_search_dir; }
 
-fs::path Publisher::previous_index() const { return m_previous.root.empty() ? fs::path() : m_previous.root / contract::k_search_dir; }
+fs::path Publisher::previous_index() const {
+  return m_previous.root.empty() ? fs::path() : m_previous.root / contract::k_search_dir;
+}
 
 std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
   // The id names the site's bytes and the index format: a new analyser makes a new release.
@@ -165,7 +177,8 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
   const fs::path link_new = m_output / contract::k_next_link;
   ::unlink(link_new.c_str());
   if (::symlink(contract::release_link_target(m_id).c_str(), link_new.c_str()) != 0)
-    throw std::runtime_error("cannot create link " + link_new.string() + ": " + std::strerror(errno));
+    throw std::runtime_error("cannot create link " + link_new.string() + ": " +
+                             std::strerror(errno));
   m_swapping = true;
   if (m_opt.sync) sync_file_system(m_tmp.empty() ? final_dir : m_tmp);
   if (!m_tmp.empty()) {
@@ -181,7 +194,8 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
     if (m_opt.sync) fsync_dir(m_output);
   } catch (const std::exception& e) {  // live already: say so rather than that nothing changed
     throw NotDurable(std::string("published release ") + m_id +
-                     ", but the swap of current may not survive a power cut: " + e.what() + " (已发布，但可能未写入磁盘)");
+                     ", but the swap of current may not survive a power cut: " + e.what() +
+                     " (已发布，但可能未写入磁盘)");
   }
   prune_releases(m_releases, m_id, m_opt.keep_releases);
   if (m_trash.valid()) m_trash.get();
@@ -189,11 +203,11 @@ std::string Publisher::publish(const OutputTree& tree, ReleaseInfo info) {
 }
 
 std::string Publisher::summary(const OutputTree& tree) const {
-  return "current -> releases/" + m_id + " (" + std::to_string(tree.linked()) + " of " + std::to_string(tree.size()) +
-         " files shared with the previous release" +
-         (m_recycled.manifest
-              ? ", " + std::to_string(tree.kept()) + " kept in the recycled " + m_recycled.root.filename().string()
-              : std::string()) +
+  return "current -> releases/" + m_id + " (" + std::to_string(tree.linked()) + " of " +
+         std::to_string(tree.size()) + " files shared with the previous release" +
+         (m_recycled.manifest ? ", " + std::to_string(tree.kept()) + " kept in the recycled " +
+                                    m_recycled.root.filename().string()
+                              : std::string()) +
          ")";
 }
 

@@ -72,8 +72,12 @@ void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, Output
     item.append_child("pubDate").text() = it.published.rfc822().c_str();
     if (d) item.append_child("category").text() = d->name.c_str();
     item.append_child("description").text() = item_summary_text(it).c_str();
-    nlohmann::json j = {{"id", url}, {"url", url}, {"title", it.title}, {"date_published", it.published.iso8601()},
-                        {"summary", item_summary_text(it)}, {"content_html", it.html}};
+    nlohmann::json j = {{"id", url},
+                        {"url", url},
+                        {"title", it.title},
+                        {"date_published", it.published.iso8601()},
+                        {"summary", item_summary_text(it)},
+                        {"content_html", it.html}};
     if (d) j["authors"] = nlohmann::json::array({{{"name", d->name}}});
     if (!it.tags.empty()) j["tags"] = it.tags;
     items.push_back(j);
@@ -85,8 +89,8 @@ void write_feed(const Content& c, const FeedSpec& f, const DateTime& now, Output
 
 }  // namespace
 
-void write_feeds(const Content& c, const std::map<Section, std::vector<const Item*>>& by_section, const DateTime& now,
-                 OutputTree& out) {
+void write_feeds(const Content& c, const std::map<Section, std::vector<const Item*>>& by_section,
+                 const DateTime& now, OutputTree& out) {
   auto get = [&](Section s) {
     auto it = by_section.find(s);
     return it == by_section.end() ? std::vector<const Item*>{} : it->second;
@@ -113,16 +117,19 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   for (const auto& [s, v] : by_section)
     for (const Item* it : v) lastmod[it->url] = it->has_published ? it->published.date() : "";
   for (const std::string& path : out.paths()) {
-    if (!ends_with(path, "index.html") || starts_with(path, "search/") || ends_with(path, "/print/index.html")) continue;
+    if (!ends_with(path, "index.html") || starts_with(path, "search/") ||
+        ends_with(path, "/print/index.html"))
+      continue;
     const std::string url = "/" + path.substr(0, path.size() - 10);
     auto u = urlset.append_child("url");
     u.append_child("loc").text() = urls::absolute_encoded(base, url).c_str();
-    if (auto it = lastmod.find(url); it != lastmod.end() && !it->second.empty()) u.append_child("lastmod").text() = it->second.c_str();
+    if (auto it = lastmod.find(url); it != lastmod.end() && !it->second.empty())
+      u.append_child("lastmod").text() = it->second.c_str();
   }
   out.add(urls::tree_path(urls::sitemap()), xml_string(sm));
-  out.add(urls::tree_path(urls::robots()), "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: " +
-                                               urls::search() + "\nSitemap: " +
-                                               urls::absolute(base, urls::sitemap()) + "\n");
+  out.add(urls::tree_path(urls::robots()),
+          "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: " + urls::search() +
+              "\nSitemap: " + urls::absolute(base, urls::sitemap()) + "\n");
 
   pugi::xml_document os;
   auto d2 = os.append_child(pugi::node_declaration);

@@ -11,7 +11,8 @@ namespace gongkai::gen {
 
 constexpr std::size_t k_feed_size = 50;
 
-void write_feeds(const Content& content, const std::map<Section, std::vector<const Item*>>& by_section,
-                 const DateTime& now, OutputTree& out);
+void write_feeds(const Content& content,
+                 const std::map<Section, std::vector<const Item*>>& by_section, const DateTime& now,
+                 OutputTree& out);
 
 }  // namespace gongkai::gen

@@ -26,11 +26,20 @@ void write_led(const Content& c, const DateTime& now, OutputTree& out) {
     layout.charset = s.charset;
     const std::string text = led::render_text(current, layout);
     out.add(urls::tree_path(urls::led_snapshot(s.id, "txt")), led::encode(text, s.charset));
-    nlohmann::json feed = {{"screen", s.id}, {"as_of", now.iso8601()}, {"cols", layout.cols}, {"rows", layout.rows},
-                           {"mode", s.mode}, {"charset", s.charset}, {"items", nlohmann::json::array()}};
+    nlohmann::json feed = {{"screen", s.id},
+                           {"as_of", now.iso8601()},
+                           {"cols", layout.cols},
+                           {"rows", layout.rows},
+                           {"mode", s.mode},
+                           {"charset", s.charset},
+                           {"items", nlohmann::json::array()}};
     for (const auto& it : current) {
-      nlohmann::json x = {{"id", it.id}, {"text", it.text}, {"priority", it.priority},
-                          {"lines", led::wrap(led::apply_charset(led::clean_text(it.text), s.charset, U"□"), layout.cols)}};
+      nlohmann::json x = {
+          {"id", it.id},
+          {"text", it.text},
+          {"priority", it.priority},
+          {"lines",
+           led::wrap(led::apply_charset(led::clean_text(it.text), s.charset, U"□"), layout.cols)}};
       if (it.from) x["display_from"] = it.from->iso8601();
       if (it.until) x["display_until"] = it.until->iso8601();
       feed["items"].push_back(x);

@@ -24,11 +24,13 @@ PageMemo PageMemo::load(const fs::path& file) {
     return m;
   }
   {
-    if (data.size() < k_pages_magic.size() + 72 || data.compare(0, k_pages_magic.size(), k_pages_magic) != 0 || data.back() != '\n')
+    if (data.size() < k_pages_magic.size() + 72 ||
+        data.compare(0, k_pages_magic.size(), k_pages_magic) != 0 || data.back() != '\n')
       return m;
     const std::size_t last = data.rfind('\n', data.size() - 2) + 1;  // the checksum line
     if (data.compare(last, 7, "sha256 ") != 0 || data.size() - last != 72 ||
-        sha256_hex(std::string_view(data).substr(0, last)) != std::string_view(data).substr(last + 7, 64))
+        sha256_hex(std::string_view(data).substr(0, last)) !=
+            std::string_view(data).substr(last + 7, 64))
       return m;
     data.resize(last);
   }
@@ -50,7 +52,9 @@ PageMemo PageMemo::load(const fs::path& file) {
     Pages p;
     p.key = std::string(l.substr(t1 + 1, t2 - t1 - 1));
     const std::string count(l.substr(t2 + 1));
-    if (count.empty() || count.size() > 9 || count.find_first_not_of("0123456789") != std::string::npos) return {};
+    if (count.empty() || count.size() > 9 ||
+        count.find_first_not_of("0123456789") != std::string::npos)
+      return {};
     const std::size_t n = std::stoul(count);
     for (std::size_t i = 0; i < n; ++i) {
       std::string_view f;

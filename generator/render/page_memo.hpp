@@ -16,8 +16,8 @@ struct PageMemo {
     std::string key;
     std::vector<std::pair<std::string, std::string>> files;  // tree path, SHA-256
   };
-  std::string release;                            // the release id these pages are in
-  std::unordered_map<std::string, Pages> by_url;  // item or list page url -> its files
+  std::string release;                                      // the release id these pages are in
+  std::unordered_map<std::string, Pages> by_url;            // item or list page url -> its files
   static PageMemo load(const std::filesystem::path& file);  // empty when missing or unreadable
   void save(const std::filesystem::path& file) const;
 };

@@ -32,9 +32,10 @@ struct PowerType {
   const char* slug;
   const char* name;
 };
-const PowerType k_power_type_slugs[] = {{"xk", "行政许可"}, {"cf", "行政处罚"}, {"qz", "行政强制"}, {"zs", "行政征收"},
-                                        {"jf", "行政给付"}, {"jc", "行政检查"}, {"qr", "行政确认"}, {"jl", "行政奖励"},
-                                        {"cj", "行政裁决"}, {"qt", "其他行政权力"}};
+const PowerType k_power_type_slugs[] = {
+    {"xk", "行政许可"}, {"cf", "行政处罚"},    {"qz", "行政强制"}, {"zs", "行政征收"},
+    {"jf", "行政给付"}, {"jc", "行政检查"},    {"qr", "行政确认"}, {"jl", "行政奖励"},
+    {"cj", "行政裁决"}, {"qt", "其他行政权力"}};
 
 std::string out_path(const std::string& url) {  // "/a/b/" -> "a/b/index.html"
   std::string p = url.substr(1);
@@ -52,15 +53,20 @@ std::string qr_svg(const std::string& text) {
       if (qr->data[y * w + x] & 1)
         path += "M" + std::to_string(x + margin) + " " + std::to_string(y + margin) + "h1v1h-1z";
   QRcode_free(qr);
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " + std::to_string(size) +
-         "\" role=\"img\" aria-label=\"二维码\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
-         "<path fill=\"#000\" d=\"" + path + "\"/></svg>";
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
+         std::to_string(size) +
+         "\" role=\"img\" aria-label=\"二维码\" shape-rendering=\"crispEdges\"><rect "
+         "width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
+         "<path fill=\"#000\" d=\"" +
+         path + "\"/></svg>";
 }
 
 std::string money(double v) {
   char buf[32];
-  if (v == static_cast<double>(static_cast<long long>(v))) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  else std::snprintf(buf, sizeof buf, "%.2f", v);
+  if (v == static_cast<double>(static_cast<long long>(v)))
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
 }
 
@@ -137,7 +143,8 @@ std::string csv_field(const std::string& s) {
 
 class SiteRenderer {
  public:
-  SiteRenderer(const Content& c, const Listing& l, const Theme& theme, const RenderOptions& opt, OutputTree& out)
+  SiteRenderer(const Content& c, const Listing& l, const Theme& theme, const RenderOptions& opt,
+               OutputTree& out)
       : m_c(c), m_l(l), m_theme(theme), m_opt(opt), m_out(out) {
     if (!opt.page_key.empty()) m_page_key = sha256_hex(opt.page_key + "\n" + view_key(site_view()));
   }
@@ -147,8 +154,10 @@ class SiteRenderer {
     for (const std::string& a : m_c.attachments) m_out.copy(a, m_opt.content_dir / a);
     render_home();
     render_disclosure();
-    render_simple_section(Section::notices, section_title(Section::notices), section_name(Section::notices));
-    render_simple_section(Section::consultations, "重大行政决策公开征求意见", section_name(Section::consultations));
+    render_simple_section(Section::notices, section_title(Section::notices),
+                          section_name(Section::notices));
+    render_simple_section(Section::consultations, "重大行政决策公开征求意见",
+                          section_name(Section::consultations));
     render_items_parallel();
     render_responsibilities();
     render_not_found();
@@ -160,13 +169,15 @@ class SiteRenderer {
   // theme (mustache templates are not thread-safe) and output tree, merged in path order.
   void render_items_parallel() {
     std::vector<const Item*> items;
-    for (Section s : {Section::disclosure, Section::notices, Section::consultations, Section::pages})
+    for (Section s :
+         {Section::disclosure, Section::notices, Section::consultations, Section::pages})
       items.insert(items.end(), m_l.of(s).begin(), m_l.of(s).end());
     items.insert(items.end(), m_l.withdrawn.begin(), m_l.withdrawn.end());
     // An item's pages are taken from the previous release when nothing they are made of changed:
     // the item (fields, file, link answers), the site and theme (page_key) and what the clock
     // decides for it (whether a notice is on display, a consultation's status).
-    const bool incremental = m_opt.item_keys && m_opt.item_keys->size() == m_c.items.size() && !page_key().empty();
+    const bool incremental =
+        m_opt.item_keys && m_opt.item_keys->size() == m_c.items.size() && !page_key().empty();
     std::vector<PageMemo::Pages> pages(incremental ? items.size() : 0);
     on_workers(items.size(), [&](std::size_t i, SiteRenderer& r) {
       const Item& it = *items[i];
@@ -181,16 +192,20 @@ class SiteRenderer {
       }
       r.render_item(it);
       for (const std::string& url : {it.url, it.url + "print/"})
-        if (const std::string* sha = r.m_out.sha(out_path(url))) pages[i].files.emplace_back(out_path(url), *sha);
+        if (const std::string* sha = r.m_out.sha(out_path(url)))
+          pages[i].files.emplace_back(out_path(url), *sha);
     });
     if (incremental && m_opt.pages_after)
-      for (std::size_t i = 0; i < items.size(); ++i) m_opt.pages_after->by_url[items[i]->url] = std::move(pages[i]);
+      for (std::size_t i = 0; i < items.size(); ++i)
+        m_opt.pages_after->by_url[items[i]->url] = std::move(pages[i]);
   }
 
   std::string item_page_key(const Item& it) const {
-    const std::string& inputs = (*m_opt.item_keys)[static_cast<std::size_t>(&it - m_c.items.data())];
+    const std::string& inputs =
+        (*m_opt.item_keys)[static_cast<std::size_t>(&it - m_c.items.data())];
     std::string clock;
-    if (it.section == Section::notices) clock = notice_on_display(it, m_opt.now) ? "on display" : "not on display";
+    if (it.section == Section::notices)
+      clock = notice_on_display(it, m_opt.now) ? "on display" : "not on display";
     if (it.section == Section::consultations) {
       const auto st = consultation_status(it, m_opt.now);
       clock = st.key + "/" + std::to_string(st.days_left);
@@ -252,9 +267,11 @@ class SiteRenderer {
   std::string m_page_key;
 
   // `slots`: layout data left for a later rendering (the search page's query, for the server).
-  std::string emit(const std::string& url, const std::string& tmpl, data page, const std::string& title,
-            const std::string& column, const std::string& pub_date = "", const std::string& source = "",
-            const std::vector<std::pair<std::string, std::string>>& slots = {}, const std::string& file = "") {
+  std::string emit(const std::string& url, const std::string& tmpl, data page,
+                   const std::string& title, const std::string& column,
+                   const std::string& pub_date = "", const std::string& source = "",
+                   const std::vector<std::pair<std::string, std::string>>& slots = {},
+                   const std::string& file = "") {
     page.set("site", site_data());
     const std::string main = m_theme.render(tmpl, page);
     data layout;
@@ -331,13 +348,15 @@ class SiteRenderer {
     const std::vector<const Item*>* items;
     std::string heading, column;
     const ListExtra* extra;
-    int pages() const { return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size)); }
+    int pages() const {
+      return std::max<int>(1, static_cast<int>((items->size() + k_page_size - 1) / k_page_size));
+    }
   };
 
   // A paginated list of items at base. A page whose view model is the previous build's is taken
   // from the previous release instead of being rendered.
-  void emit_list(const std::string& base, const std::vector<const Item*>& items, const std::string& heading,
-                 const std::string& column, const View& extra_view) {
+  void emit_list(const std::string& base, const std::vector<const Item*>& items,
+                 const std::string& heading, const std::string& column, const View& extra_view) {
     const ListExtra extra(extra_view);
     const ListJob job{base, &items, heading, column, &extra};
     for (int p = 1; p <= job.pages(); ++p) {
@@ -352,7 +371,9 @@ class SiteRenderer {
     for (std::size_t j = 0; j < jobs.size(); ++j)
       for (int p = 1; p <= jobs[j].pages(); ++p) tasks.emplace_back(j, p);
     std::vector<std::pair<std::string, PageMemo::Pages>> done(tasks.size());
-    on_workers(tasks.size(), [&](std::size_t i, SiteRenderer& r) { done[i] = r.emit_list_page(jobs[tasks[i].first], tasks[i].second); });
+    on_workers(tasks.size(), [&](std::size_t i, SiteRenderer& r) {
+      done[i] = r.emit_list_page(jobs[tasks[i].first], tasks[i].second);
+    });
     for (auto& [url, pages] : done)
       if (!url.empty()) m_opt.pages_after->by_url[url] = std::move(pages);
   }
@@ -362,7 +383,8 @@ class SiteRenderer {
     const auto& items = *job.items;
     const int pages = job.pages();
     const std::string page_url = urls::list_page(job.base, p);
-    const std::string title = p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）";
+    const std::string title =
+        p == 1 ? job.heading : job.heading + "（第" + std::to_string(p) + "页）";
     View view;
     View rows = View::array();
     for (std::size_t i = static_cast<std::size_t>((p - 1) * k_page_size);
@@ -377,8 +399,8 @@ class SiteRenderer {
     const bool incremental = !page_key().empty() && m_opt.pages_after;
     std::string key;
     if (incremental) {
-      key = sha256_hex(page_key() + "\n" + page_url + "\n" + job.column + "\n" + title + "\n" + job.extra->key + "\n" +
-                       view_key(view));
+      key = sha256_hex(page_key() + "\n" + page_url + "\n" + job.column + "\n" + title + "\n" +
+                       job.extra->key + "\n" + view_key(view));
       if (const PageMemo::Pages* before = reusable(page_url, key)) return {page_url, *before};
     }
     data model = job.extra->model;
@@ -395,7 +417,9 @@ class SiteRenderer {
   const PageMemo::Pages* reusable(const std::string& url, const std::string& key) {
     if (!m_opt.pages_before) return nullptr;
     auto before = m_opt.pages_before->by_url.find(url);
-    if (before == m_opt.pages_before->by_url.end() || before->second.key != key || before->second.files.empty()) return nullptr;
+    if (before == m_opt.pages_before->by_url.end() || before->second.key != key ||
+        before->second.files.empty())
+      return nullptr;
     for (const auto& [path, sha] : before->second.files)
       if (!m_out.reuse(path, sha)) return nullptr;
     return &before->second;
@@ -414,9 +438,11 @@ class SiteRenderer {
       themes.push_back(std::make_unique<Theme>());
       Diagnostics ignored;
       themes.back()->load(m_theme.dir(), ignored);
-      renderers.push_back(std::make_unique<SiteRenderer>(m_c, m_l, *themes.back(), m_opt, trees.back()));
+      renderers.push_back(
+          std::make_unique<SiteRenderer>(m_c, m_l, *themes.back(), m_opt, trees.back()));
     }
-    parallel_for(n, m_opt.threads, [&](std::size_t i, std::size_t w) { fn(i, w == 0 ? *this : *renderers[w - 1]); });
+    parallel_for(n, m_opt.threads,
+                 [&](std::size_t i, std::size_t w) { fn(i, w == 0 ? *this : *renderers[w - 1]); });
     for (auto& t : trees) m_out.merge(std::move(t));
   }
 
@@ -464,7 +490,8 @@ class SiteRenderer {
     std::vector<const Item*> v;
     for (const Item* it : m_l.of(Section::notices))
       if (notice_on_display(*it, m_opt.now)) v.push_back(it);
-    std::stable_sort(v.begin(), v.end(), [](const Item* a, const Item* b) { return a->priority > b->priority; });
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Item* a, const Item* b) { return a->priority > b->priority; });
     return v;
   }
 
@@ -486,13 +513,16 @@ class SiteRenderer {
     }
     View cats = View::array(), depts = View::array(), years = View::array();
     for (const auto& c : m_c.site.categories)
-      cats.push_back({{"name", c.name}, {"url", urls::disclosure_category(c.id)},
+      cats.push_back({{"name", c.name},
+                      {"url", urls::disclosure_category(c.id)},
                       {"count", std::to_string(by_cat[c.id].size())}});
     for (const auto& dp : m_c.site.departments)
-      depts.push_back({{"name", dp.name}, {"url", urls::disclosure_department(dp.id)},
+      depts.push_back({{"name", dp.name},
+                       {"url", urls::disclosure_department(dp.id)},
                        {"count", std::to_string(by_dept[dp.id].size())}});
     for (const auto& [y, v] : by_year)
-      years.push_back({{"name", std::to_string(y) + "年"}, {"url", urls::disclosure_year(y)},
+      years.push_back({{"name", std::to_string(y) + "年"},
+                       {"url", urls::disclosure_year(y)},
                        {"count", std::to_string(v.size())}});
     View extra = {{"facets", {{"categories", cats}, {"departments", depts}, {"years", years}}},
                   {"is_catalogue", true},
@@ -502,13 +532,17 @@ class SiteRenderer {
         extra["annual_url"] = urls::disclosure_category(c.id);
     const ListExtra catalogue(extra);
     std::vector<ListJob> jobs;
-    jobs.push_back({urls::section(Section::disclosure), &items, "法定主动公开内容", "disclosure", &catalogue});
+    jobs.push_back(
+        {urls::section(Section::disclosure), &items, "法定主动公开内容", "disclosure", &catalogue});
     for (const auto& c : m_c.site.categories)
-      jobs.push_back({urls::disclosure_category(c.id), &by_cat[c.id], "主题分类：" + c.name, "disclosure", &catalogue});
+      jobs.push_back({urls::disclosure_category(c.id), &by_cat[c.id], "主题分类：" + c.name,
+                      "disclosure", &catalogue});
     for (const auto& dp : m_c.site.departments)
-      jobs.push_back({urls::disclosure_department(dp.id), &by_dept[dp.id], "发布机构：" + dp.name, "disclosure", &catalogue});
+      jobs.push_back({urls::disclosure_department(dp.id), &by_dept[dp.id], "发布机构：" + dp.name,
+                      "disclosure", &catalogue});
     for (const auto& [y, v] : by_year)
-      jobs.push_back({urls::disclosure_year(y), &v, std::to_string(y) + "年", "disclosure", &catalogue});
+      jobs.push_back(
+          {urls::disclosure_year(y), &v, std::to_string(y) + "年", "disclosure", &catalogue});
     emit_lists(jobs);
   }
 
@@ -530,8 +564,9 @@ class SiteRenderer {
       data x;
       x.set("name", a.name);
       x.set("url", a.url);
-      x.set("size", a.size >= 1024 * 1024 ? money(static_cast<double>(a.size * 10 / (1024 * 1024)) / 10) + " MB"
-                                           : std::to_string((a.size + 1023) / 1024) + " KB");
+      x.set("size", a.size >= 1024 * 1024
+                        ? money(static_cast<double>(a.size * 10 / (1024 * 1024)) / 10) + " MB"
+                        : std::to_string((a.size + 1023) / 1024) + " KB");
       l.push_back(x);
     }
     return l;
@@ -575,8 +610,10 @@ class SiteRenderer {
         std::string villages;
         for (const auto& v : it.villages) {
           if (!villages.empty()) villages += "、";
-          if (v == "all") villages += "全镇各村";
-          else if (const Village* vv = m_c.site.village(v)) villages += vv->name;
+          if (v == "all")
+            villages += "全镇各村";
+          else if (const Village* vv = m_c.site.village(v))
+            villages += vv->name;
         }
         d.set("villages", villages);
         d.set("display_from", it.display_from ? it.display_from->date() : "");
@@ -610,7 +647,8 @@ class SiteRenderer {
       case Section::pages: tmpl = "page"; break;
     }
     const std::string pub = it.has_published ? it.published.date() : "";
-    emit(it.url, tmpl, d, it.title, column, pub.empty() ? "" : (it.published.date() + " " + it.published.iso8601().substr(11, 5)),
+    emit(it.url, tmpl, d, it.title, column,
+         pub.empty() ? "" : (it.published.date() + " " + it.published.iso8601().substr(11, 5)),
          dept_name(it.department));
   }
 
@@ -624,29 +662,43 @@ class SiteRenderer {
 
   void render_responsibilities() {
     nlohmann::json all_json = nlohmann::json::array();
-    std::string all_csv = "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,监督方式,部门,更新日期\r\n";
+    std::string all_csv =
+        "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,"
+        "监督方式,部门,更新日期\r\n";
     std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> all;
     for (const auto& l : m_c.lists) {
       const std::string name = dept_name(l.department);
-      std::string csv = "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,监督方式,部门,更新日期\r\n";
+      std::string csv =
+          "\xEF\xBB\xBF事项编码,事项名称,事项类型,设定依据,行使主体,承办机构,责任事项,追责情形,"
+          "监督方式,部门,更新日期\r\n";
       nlohmann::json items = nlohmann::json::array();
       for (const auto& r : l.items) {
         all.push_back({&l, &r});
-        const std::string row = csv_field(r.code) + "," + csv_field(r.name) + "," + csv_field(r.type) + "," + csv_field(r.basis) + "," +
-                                csv_field(r.subject) + "," + csv_field(r.office) + "," + csv_field(r.duties) + "," +
-                                csv_field(r.accountability) + "," + csv_field(r.supervision) + "," + csv_field(name) + "," +
-                                l.updated.date() + "\r\n";
+        const std::string row =
+            csv_field(r.code) + "," + csv_field(r.name) + "," + csv_field(r.type) + "," +
+            csv_field(r.basis) + "," + csv_field(r.subject) + "," + csv_field(r.office) + "," +
+            csv_field(r.duties) + "," + csv_field(r.accountability) + "," +
+            csv_field(r.supervision) + "," + csv_field(name) + "," + l.updated.date() + "\r\n";
         csv += row;
         all_csv += row;
-        nlohmann::json j = {{"code", r.code}, {"name", r.name}, {"type", r.type}, {"basis", r.basis},
-                            {"subject", r.subject}, {"office", r.office}, {"duties", r.duties},
-                            {"accountability", r.accountability}, {"supervision", r.supervision}};
+        nlohmann::json j = {{"code", r.code},
+                            {"name", r.name},
+                            {"type", r.type},
+                            {"basis", r.basis},
+                            {"subject", r.subject},
+                            {"office", r.office},
+                            {"duties", r.duties},
+                            {"accountability", r.accountability},
+                            {"supervision", r.supervision}};
         items.push_back(j);
         j["department"] = name;
         j["department_id"] = l.department;
         all_json.push_back(j);
       }
-      nlohmann::json doc = {{"department", name}, {"department_id", l.department}, {"updated", l.updated.date()}, {"items", items}};
+      nlohmann::json doc = {{"department", name},
+                            {"department_id", l.department},
+                            {"updated", l.updated.date()},
+                            {"items", items}};
       m_out.add("responsibilities/" + l.department + ".json", doc.dump(2) + "\n");
       m_out.add("responsibilities/" + l.department + ".csv", csv);
       data d;
@@ -658,7 +710,8 @@ class SiteRenderer {
       d.set("history_url", urls::responsibility_history(l.department));
       render_history(l, name);
       d.set("json_url", urls::responsibility_json(l.department));
-      emit(urls::responsibility_list(l.department), "responsibility", d, name + "权责清单", "responsibilities", "", name);
+      emit(urls::responsibility_list(l.department), "responsibility", d, name + "权责清单",
+           "responsibilities", "", name);
     }
     m_out.add("responsibilities/all.json", nlohmann::json({{"items", all_json}}).dump(2) + "\n");
     m_out.add("responsibilities/all.csv", all_csv);
@@ -668,7 +721,8 @@ class SiteRenderer {
       std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>> sel;
       for (const auto& p : all)
         if (p.second->type == t.name) sel.push_back(p);
-      emit_combined(urls::responsibility_type(t.slug), sel, t.name, std::string("权责清单：") + t.name);
+      emit_combined(urls::responsibility_type(t.slug), sel, t.name,
+                    std::string("权责清单：") + t.name);
     }
   }
 
@@ -707,18 +761,21 @@ class SiteRenderer {
           (c.kind == "added" ? added : c.kind == "removed" ? removed : changed)++;
         }
         x.set("changes", changes);
-        x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
+        x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) +
+                             "项，调整" + std::to_string(changed) + "项");
         versions.push_back(x);
       }
     }
     d.set("versions", versions);
     d.set("has_versions", !versions.empty());
     d.set("updated", l.updated.date());
-    emit(urls::responsibility_history(l.department), "responsibility_history", d, name + "权责清单调整记录", "responsibilities", "", name);
+    emit(urls::responsibility_history(l.department), "responsibility_history", d,
+         name + "权责清单调整记录", "responsibilities", "", name);
   }
 
-  list rows_data(const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
-                 const ResponsibilityList* only) const {
+  list rows_data(
+      const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& all,
+      const ResponsibilityList* only) const {
     list rows;
     for (const auto& [l, r] : all) {
       if (only && l != only) continue;
@@ -740,9 +797,10 @@ class SiteRenderer {
     return rows;
   }
 
-  void emit_combined(const std::string& url,
-                     const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& sel,
-                     const std::string& type, const std::string& title) {
+  void emit_combined(
+      const std::string& url,
+      const std::vector<std::pair<const ResponsibilityList*, const ResponsibilityItem*>>& sel,
+      const std::string& type, const std::string& title) {
     data d;
     d.set("title", title);
     d.set("count", std::to_string(sel.size()));
@@ -781,12 +839,14 @@ class SiteRenderer {
       if (h == m_opt.history.end() || h->second.size() < 2) continue;
       const ListVersion& v = h->second.back();
       int added = 0, removed = 0, changed = 0;
-      for (const auto& c : v.changes) (c.kind == "added" ? added : c.kind == "removed" ? removed : changed)++;
+      for (const auto& c : v.changes)
+        (c.kind == "added" ? added : c.kind == "removed" ? removed : changed)++;
       data x;
       x.set("department", dept_name(l.department));
       x.set("date", v.date.date());
       x.set("url", urls::responsibility_history(l.department));
-      x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) + "项，调整" + std::to_string(changed) + "项");
+      x.set("summary", "新增" + std::to_string(added) + "项，取消" + std::to_string(removed) +
+                           "项，调整" + std::to_string(changed) + "项");
       recent.push_back(x);
     }
     d.set("recent", recent);
@@ -810,8 +870,9 @@ class SiteRenderer {
     data shell;
     shell.set("site", site_data());
     const std::string main = m_theme.render("search_shell", shell);
-    const std::string page = emit("/search", "search_shell", data(), "站内搜索", "search", "", "",
-                                  {{"query", query}, {"title_suffix", title_suffix}}, k_search_page_template);
+    const std::string page =
+        emit("/search", "search_shell", data(), "站内搜索", "search", "", "",
+             {{"query", query}, {"title_suffix", title_suffix}}, k_search_page_template);
     m_out.add(k_search_results_template, m_theme.source("search_results"));
     // Tags come from the slots and the shell only: the site's own texts must not carry any, or
     // the server would read them as slots.
@@ -821,8 +882,9 @@ class SiteRenderer {
       return n;
     };
     if (tags(page) != tags(main) + tags(query) + tags(title_suffix))
-      throw std::runtime_error("site.toml: the site's texts contain \"{{\", which the search page template cannot hold "
-                               "(网站信息中不能含有 {{)");
+      throw std::runtime_error(
+          "site.toml: the site's texts contain \"{{\", which the search page template cannot hold "
+          "(网站信息中不能含有 {{)");
   }
 };
 
@@ -838,7 +900,10 @@ ConsultationStatus consultation_status(const Item& item, const DateTime& now) {
   if (item.result && !(now < item.result->published)) return {"已反馈", "answered", 0};
   if (item.opens && now < *item.opens) return {"未开始", "upcoming", 0};
   // A consultation closing on a date stays open through that whole day.
-  const std::int64_t end = item.closes ? (item.closes->has_time ? item.closes->epoch : item.closes->local_day_start() + 86400) : 0;
+  const std::int64_t end =
+      item.closes
+          ? (item.closes->has_time ? item.closes->epoch : item.closes->local_day_start() + 86400)
+          : 0;
   if (item.closes && now.epoch < end) {
     st = {"征求中", "open", 0};
     st.days_left = (end - now.epoch + 86399) / 86400;
@@ -851,7 +916,9 @@ bool notice_on_display(const Item& item, const DateTime& now) {
   if (!item.display_from && !item.display_until) return false;
   if (item.display_from && now < *item.display_from) return false;
   if (item.display_until) {
-    const std::int64_t end = item.display_until->has_time ? item.display_until->epoch : item.display_until->local_day_start() + 86400;
+    const std::int64_t end = item.display_until->has_time
+                                 ? item.display_until->epoch
+                                 : item.display_until->local_day_start() + 86400;
     if (now.epoch >= end) return false;
   }
   return true;
@@ -878,8 +945,8 @@ Listing list_items(const Content& c) {
   return l;
 }
 
-void render_pages(const Content& content, const Listing& listing, const Theme& theme, const RenderOptions& options,
-                  OutputTree& out) {
+void render_pages(const Content& content, const Listing& listing, const Theme& theme,
+                  const RenderOptions& options, OutputTree& out) {
   SiteRenderer(content, listing, theme, options, out).run();
 }
 
@@ -901,14 +968,14 @@ void write_server_lists(const Content& c, const Listing& l, OutputTree& out) {
   out.add(contract::server_tree_path(contract::k_wechat_file), contract::wechat_lists_json(j));
 }
 
-
-void render_channels(const Content& content, const Listing& listing, const DateTime& now, int wechat_days,
-                     const std::map<int, YearReport>& reports, OutputTree& out) {
+void render_channels(const Content& content, const Listing& listing, const DateTime& now,
+                     int wechat_days, const std::map<int, YearReport>& reports, OutputTree& out) {
   write_feeds(content, listing.by_section, now, out);
   write_led(content, now, out);
   write_server_lists(content, listing, out);
   write_wechat_articles(content, now, wechat_days, out);
-  for (const auto& [year, report] : reports) out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
+  for (const auto& [year, report] : reports)
+    out.add("annual-report/" + std::to_string(year) + ".csv", annual_report_csv(report));
 }
 
 }  // namespace gongkai::gen

@@ -20,16 +20,16 @@ namespace gongkai::gen {
 constexpr int k_page_size = 20;  // items per list page
 
 struct RenderOptions {
-  DateTime now;                          // the build's clock (statuses, "current" notices)
-  std::filesystem::path content_dir;     // to copy attachments
-  ListHistory history;                   // 权责清单 versions from git (may be empty)
-  int threads = 2;                       // item and catalogue pages are rendered on this many cores
+  DateTime now;                       // the build's clock (statuses, "current" notices)
+  std::filesystem::path content_dir;  // to copy attachments
+  ListHistory history;                // 权责清单 versions from git (may be empty)
+  int threads = 2;                    // item and catalogue pages are rendered on this many cores
   // Incremental rendering (see PageMemo): an item's pages, or a catalogue list page, whose key is
   // the one recorded by the previous build are taken from the previous release, not rendered.
   // Aligned with Content::items: what each item's pages are made of besides the site (its
   // fields, its file and the answers its links got; memo.hpp item_inputs_key).
   const std::vector<std::string>* item_keys = nullptr;
-  std::string page_key;                  // what every page depends on outside Content: generator, site.toml, theme
+  std::string page_key;  // what every page depends on outside Content: generator, site.toml, theme
   const PageMemo* pages_before = nullptr;
   PageMemo* pages_after = nullptr;
 };
@@ -48,13 +48,13 @@ Listing list_items(const Content& content);
 
 // Every page of the site, through the theme, with theme assets and attachments (paths relative
 // to the site root). Content must be valid.
-void render_pages(const Content& content, const Listing& listing, const Theme& theme, const RenderOptions& options,
-                  OutputTree& out);
+void render_pages(const Content& content, const Listing& listing, const Theme& theme,
+                  const RenderOptions& options, OutputTree& out);
 
 // The files other channels read: feeds and sitemap, LED playlists, WeChat article exports, the
 // server's WeChat lists and the annual reports' CSV. No theme is involved.
-void render_channels(const Content& content, const Listing& listing, const DateTime& now, int wechat_days,
-                     const std::map<int, YearReport>& reports, OutputTree& out);
+void render_channels(const Content& content, const Listing& listing, const DateTime& now,
+                     int wechat_days, const std::map<int, YearReport>& reports, OutputTree& out);
 
 // Status of a consultation at `now`: 未开始, 征求中, 已结束, 已反馈; days_left for 征求中.
 struct ConsultationStatus {

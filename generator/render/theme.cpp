@@ -51,7 +51,8 @@ bool Theme::load(const fs::path& dir, Diagnostics& diags) {
 
 std::string Theme::render(const std::string& name, const data& d) const {
   auto it = m_templates.find(name);
-  if (it == m_templates.end()) throw std::runtime_error("theme " + m_dir.string() + " has no template " + name + ".mustache");
+  if (it == m_templates.end())
+    throw std::runtime_error("theme " + m_dir.string() + " has no template " + name + ".mustache");
   return it->second.render(d);
 }
 

@@ -21,7 +21,8 @@ const std::map<std::string, std::string> k_styles = {
     {"h2", "font-size:18px;font-weight:bold;margin:1em 0 .6em;color:#a61b1b;"},
     {"h3", "font-size:17px;font-weight:bold;margin:1em 0 .5em;"},
     {"h4", "font-size:16px;font-weight:bold;margin:1em 0 .5em;"},
-    {"blockquote", "margin:1em 0;padding:.5em 1em;border-left:4px solid #0b4a8b;background:#f5f7fa;"},
+    {"blockquote",
+     "margin:1em 0;padding:.5em 1em;border-left:4px solid #0b4a8b;background:#f5f7fa;"},
     {"ul", "margin:0 0 1em;padding-left:2em;"},
     {"ol", "margin:0 0 1em;padding-left:2em;"},
     {"li", "margin:.2em 0;"},
@@ -31,14 +32,16 @@ const std::map<std::string, std::string> k_styles = {
     {"img", "max-width:100%;"},
     {"hr", "border:0;border-top:1px solid #ccc;margin:1.5em 0;"},
 };
-const std::set<std::string> k_allowed = {"section", "p", "br", "span", "strong", "em", "h1", "h2", "h3", "h4", "blockquote",
-                                         "ul", "ol", "li", "table", "tr", "th", "td", "img", "hr"};
+const std::set<std::string> k_allowed = {"section", "p",  "br", "span",       "strong", "em", "h1",
+                                         "h2",      "h3", "h4", "blockquote", "ul",     "ol", "li",
+                                         "table",   "tr", "th", "td",         "img",    "hr"};
 
 void clean(pugi::xml_node node, const std::string& base_url) {
   for (pugi::xml_node child = node.first_child(); child;) {
     pugi::xml_node next = child.next_sibling();
     if (child.type() != pugi::node_element) {
-      if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata) node.remove_child(child);
+      if (child.type() != pugi::node_pcdata && child.type() != pugi::node_cdata)
+        node.remove_child(child);
       child = next;
       continue;
     }
@@ -51,7 +54,8 @@ void clean(pugi::xml_node node, const std::string& base_url) {
       child.remove_attribute("href");
       child.remove_attribute("title");
       const std::string text = child.text().get();
-      if (!href.empty() && text != href) child.append_child(pugi::node_pcdata).set_value(("（" + href + "）").c_str());
+      if (!href.empty() && text != href)
+        child.append_child(pugi::node_pcdata).set_value(("（" + href + "）").c_str());
       name = "span";
     } else if (name == "h5" || name == "h6") {
       child.set_name("h4");
@@ -78,10 +82,12 @@ void clean(pugi::xml_node node, const std::string& base_url) {
       child = next;
       continue;
     }
-    for (pugi::xml_attribute a = child.first_attribute(); a;) {  // only src/alt on img, style everywhere
+    for (pugi::xml_attribute a = child.first_attribute();
+         a;) {  // only src/alt on img, style everywhere
       pugi::xml_attribute an = a.next_attribute();
       const std::string an_name = a.name();
-      if (!(an_name == "style" || (name == "img" && (an_name == "src" || an_name == "alt")) || an_name == "colspan" || an_name == "rowspan"))
+      if (!(an_name == "style" || (name == "img" && (an_name == "src" || an_name == "alt")) ||
+            an_name == "colspan" || an_name == "rowspan"))
         child.remove_attribute(a);
       a = an;
     }
@@ -90,7 +96,8 @@ void clean(pugi::xml_node node, const std::string& base_url) {
       if (!src.empty() && src[0] == '/')
         child.attribute("src").set_value(urls::absolute(base_url, src).c_str());
     }
-    if (auto st = k_styles.find(name); st != k_styles.end() && !child.attribute("style")) child.append_attribute("style") = st->second.c_str();
+    if (auto st = k_styles.find(name); st != k_styles.end() && !child.attribute("style"))
+      child.append_attribute("style") = st->second.c_str();
     child = next;
   }
 }
@@ -100,8 +107,10 @@ void clean(pugi::xml_node node, const std::string& base_url) {
 std::string wechat_html(const std::string& body_html, const std::string& base_url) {
   const std::string wrapped = "<section>" + body_html + "</section>";
   pugi::xml_document out;
-  if (!out.load_buffer(wrapped.data(), wrapped.size()))  // cmark's HTML is well-formed; this is a safety net
-    return "<section style=\"" + k_styles.at("section") + "\"><p>" + html_escape(body_html) + "</p></section>";
+  if (!out.load_buffer(wrapped.data(),
+                       wrapped.size()))  // cmark's HTML is well-formed; this is a safety net
+    return "<section style=\"" + k_styles.at("section") + "\"><p>" + html_escape(body_html) +
+           "</p></section>";
   pugi::xml_node root = out.first_child();
   clean(root, base_url);
   root.append_attribute("style") = k_styles.at("section").c_str();
@@ -113,25 +122,29 @@ std::string wechat_html(const std::string& body_html, const std::string& base_ur
 void write_wechat_articles(const Content& c, const DateTime& now, int days, OutputTree& out) {
   const std::int64_t since = now.epoch - static_cast<std::int64_t>(days) * 86400;
   for (const Item& it : c.items) {
-    if (!it.is_public() || (it.section != Section::disclosure && it.section != Section::notices)) continue;
+    if (!it.is_public() || (it.section != Section::disclosure && it.section != Section::notices))
+      continue;
     if (days > 0 && it.published.epoch < since) continue;
     const Department* d = c.site.department(it.department);
     const std::string canonical = urls::absolute_encoded(c.site.base_url, it.url);
-    std::string head = "<h2 style=\"" + k_styles.at("h2") + "text-align:center;\">" + html_escape(it.title) + "</h2>";
-    head += "<p style=\"text-align:center;color:#666;font-size:14px;margin:0 0 1em;\">" + html_escape(d ? d->name : "") + "　" +
-            it.published.date() + (it.doc_no.empty() ? "" : "　" + html_escape(it.doc_no)) + "</p>";
+    std::string head = "<h2 style=\"" + k_styles.at("h2") + "text-align:center;\">" +
+                       html_escape(it.title) + "</h2>";
+    head += "<p style=\"text-align:center;color:#666;font-size:14px;margin:0 0 1em;\">" +
+            html_escape(d ? d->name : "") + "　" + it.published.date() +
+            (it.doc_no.empty() ? "" : "　" + html_escape(it.doc_no)) + "</p>";
     const std::string html = wechat_html(head + it.html, c.site.base_url);
     std::string stem = it.url.substr(1);
     stem.pop_back();
     out.add(contract::k_wechat_prefix + stem + ".html", html + "\n");
-    nlohmann::json article = {{"title", truncate_chars(it.title, 64, "")},
-                              {"author", truncate_chars(d ? d->name : c.site.organization.name, 8, "")},
-                              {"digest", truncate_chars(it.summary, 120)},
-                              {"content", html},
-                              {"content_source_url", canonical},
-                              {"thumb_media_id", ""},
-                              {"need_open_comment", 0},
-                              {"only_fans_can_comment", 0}};
+    nlohmann::json article = {
+        {"title", truncate_chars(it.title, 64, "")},
+        {"author", truncate_chars(d ? d->name : c.site.organization.name, 8, "")},
+        {"digest", truncate_chars(it.summary, 120)},
+        {"content", html},
+        {"content_source_url", canonical},
+        {"thumb_media_id", ""},
+        {"need_open_comment", 0},
+        {"only_fans_can_comment", 0}};
     out.add(contract::k_wechat_prefix + stem + ".json",
             nlohmann::json({{"articles", nlohmann::json::array({article})}}).dump(2) + "\n");
   }

@@ -25,14 +25,18 @@ bool parse_int(const std::string& s, int lo, int hi, int& out) {
 
 LedData parse_led_data(const std::string& text) { return contract::parse_led_json(text); }
 
-std::optional<LedRequest> parse_led_params(const LedData& data, const std::multimap<std::string, std::string>& params,
+std::optional<LedRequest> parse_led_params(const LedData& data,
+                                           const std::multimap<std::string, std::string>& params,
                                            int& status, std::string& error) {
   status = 400;
-  static const char* k_known[] = {"screen", "charset", "fallback", "mode", "cols", "rows", "width", "height", "font", "limit", "eol"};
+  static const char* k_known[] = {"screen", "charset", "fallback", "mode",  "cols", "rows",
+                                  "width",  "height",  "font",     "limit", "eol"};
   std::map<std::string, std::string> p;
   for (const auto& [key, v] : params) {
     const std::string k = key;  // (a structured binding cannot be captured by clang 14)
-    if (std::find_if(std::begin(k_known), std::end(k_known), [&](const char* x) { return k == x; }) == std::end(k_known)) continue;
+    if (std::find_if(std::begin(k_known), std::end(k_known),
+                     [&](const char* x) { return k == x; }) == std::end(k_known))
+      continue;
     if (p.count(k)) {
       error = "parameter " + k + " is given more than once";
       return std::nullopt;
@@ -49,9 +53,10 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
       if (s.id == it->second) r.screen = s;
     if (!r.screen) {
       status = 404;
-      const bool plain = it->second.size() <= 32 && std::all_of(it->second.begin(), it->second.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_';
-      });
+      const bool plain = it->second.size() <= 32 &&
+                         std::all_of(it->second.begin(), it->second.end(), [](unsigned char c) {
+                           return std::isalnum(c) || c == '-' || c == '_';
+                         });
       error = (plain ? "unknown screen \"" + it->second + "\"" : std::string("unknown screen")) +
               "; see " + urls::led_screens();
       return std::nullopt;
@@ -63,7 +68,8 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
   }
   if (auto it = p.find("charset"); it != p.end()) {
     std::string cs = it->second;
-    std::transform(cs.begin(), cs.end(), cs.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(cs.begin(), cs.end(), cs.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (cs == "utf8") cs = "utf-8";
     if (!led::known_charset(cs)) {
       error = "charset must be one of utf-8, gbk, gb18030, gb2312";
@@ -88,8 +94,10 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
   }
   const bool has_geometry = p.count("width") || p.count("height") || p.count("font");
   if (has_geometry) {
-    int w = r.screen ? r.screen->width : 0, h = r.screen ? r.screen->height : 0, f = r.screen ? r.screen->font : 16;
-    if ((p.count("width") && !parse_int(p["width"], 8, 4096, w)) || (p.count("height") && !parse_int(p["height"], 8, 4096, h)) ||
+    int w = r.screen ? r.screen->width : 0, h = r.screen ? r.screen->height : 0,
+        f = r.screen ? r.screen->font : 16;
+    if ((p.count("width") && !parse_int(p["width"], 8, 4096, w)) ||
+        (p.count("height") && !parse_int(p["height"], 8, 4096, h)) ||
         (p.count("font") && !parse_int(p["font"], 8, 256, f))) {
       error = "width and height must be 8 to 4096 px, font 8 to 256 px";
       return std::nullopt;
@@ -127,21 +135,28 @@ std::optional<LedRequest> parse_led_params(const LedData& data, const std::multi
   return r;
 }
 
-LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format, const DateTime& now,
-                     const std::string& base_url) {
+LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format,
+                     const DateTime& now, const std::string& base_url) {
   auto items = led::current_items(data.items, now);
   if (items.size() > req.limit) items.resize(req.limit);
   const led::Layout& layout = req.layout;
   const std::string cs = led::content_type_charset(layout.charset);
   const std::u32string fallback = to_u32(layout.fallback);
-  if (format == "txt") return {led::encode(led::render_text(items, layout), layout.charset), "text/plain; charset=" + cs};
+  if (format == "txt")
+    return {led::encode(led::render_text(items, layout), layout.charset),
+            "text/plain; charset=" + cs};
   if (format == "json") {
-    nlohmann::json j = {{"as_of", now.iso8601()}, {"cols", layout.cols}, {"rows", layout.rows}, {"mode", layout.mode},
+    nlohmann::json j = {{"as_of", now.iso8601()},    {"cols", layout.cols},
+                        {"rows", layout.rows},       {"mode", layout.mode},
                         {"charset", layout.charset}, {"items", nlohmann::json::array()}};
     if (req.screen) j["screen"] = req.screen->id;
     for (const auto& it : items) {
-      const std::u32string text = led::apply_charset(led::clean_text(it.text), layout.charset, fallback);
-      nlohmann::json x = {{"id", it.id}, {"title", it.title}, {"text", to_utf8(text)}, {"priority", it.priority},
+      const std::u32string text =
+          led::apply_charset(led::clean_text(it.text), layout.charset, fallback);
+      nlohmann::json x = {{"id", it.id},
+                          {"title", it.title},
+                          {"text", to_utf8(text)},
+                          {"priority", it.priority},
                           {"url", urls::absolute(base_url, it.id)},
                           {"lines", led::wrap(text, layout.cols)}};
       if (it.from) x["display_from"] = it.from->iso8601();
@@ -150,9 +165,12 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
     }
     std::string body;
     for (char c : j.dump()) {  // no raw markup characters in JSON
-      if (c == '<') body += "\\u003c";
-      else if (c == '>') body += "\\u003e";
-      else body += c;
+      if (c == '<')
+        body += "\\u003c";
+      else if (c == '>')
+        body += "\\u003e";
+      else
+        body += c;
     }
     return {body, "application/json; charset=utf-8"};  // JSON is UTF-8 by definition
   }
@@ -169,7 +187,8 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
   ch.append_child("lastBuildDate").text() = now.rfc822().c_str();
   ch.append_child("ttl").text() = "1";
   for (const auto& it : items) {
-    const std::string text = to_utf8(led::apply_charset(led::clean_text(it.text), layout.charset, fallback));
+    const std::string text =
+        to_utf8(led::apply_charset(led::clean_text(it.text), layout.charset, fallback));
     auto x = ch.append_child("item");
     x.append_child("title").text() = text.c_str();
     x.append_child("link").text() = urls::absolute(base_url, it.id).c_str();

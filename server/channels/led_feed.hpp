@@ -28,7 +28,8 @@ struct LedRequest {
 
 // Validates parameters against the profiles. Returns nullopt with `status` (400 or 404) and
 // `error` set when they are wrong.
-std::optional<LedRequest> parse_led_params(const LedData& data, const std::multimap<std::string, std::string>& params,
+std::optional<LedRequest> parse_led_params(const LedData& data,
+                                           const std::multimap<std::string, std::string>& params,
                                            int& status, std::string& error);
 
 struct LedResponse {
@@ -36,8 +37,8 @@ struct LedResponse {
   std::string content_type;  // with charset
 };
 
-LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format, const DateTime& now,
-                     const std::string& base_url);
+LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format,
+                     const DateTime& now, const std::string& base_url);
 std::string led_screens_json(const LedData& data);
 
 }  // namespace gongkai::server

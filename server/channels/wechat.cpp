@@ -29,23 +29,26 @@ std::string absolute(const Release* r, const std::string& url) {
   return r ? urls::absolute(r->base_url, url) : url;
 }
 
-std::string text_xml(const std::string& to, const std::string& from, const DateTime& now, const std::string& content) {
-  return "<xml><ToUserName>" + cdata(to) + "</ToUserName><FromUserName>" + cdata(from) + "</FromUserName><CreateTime>" +
-         std::to_string(now.epoch) + "</CreateTime><MsgType>" + cdata("text") + "</MsgType><Content>" + cdata(content) +
-         "</Content></xml>";
+std::string text_xml(const std::string& to, const std::string& from, const DateTime& now,
+                     const std::string& content) {
+  return "<xml><ToUserName>" + cdata(to) + "</ToUserName><FromUserName>" + cdata(from) +
+         "</FromUserName><CreateTime>" + std::to_string(now.epoch) + "</CreateTime><MsgType>" +
+         cdata("text") + "</MsgType><Content>" + cdata(content) + "</Content></xml>";
 }
 
 struct Article {
   std::string title, description, url;
 };
 
-std::string news_xml(const std::string& to, const std::string& from, const DateTime& now, const std::vector<Article>& articles) {
-  std::string xml = "<xml><ToUserName>" + cdata(to) + "</ToUserName><FromUserName>" + cdata(from) + "</FromUserName><CreateTime>" +
-                    std::to_string(now.epoch) + "</CreateTime><MsgType>" + cdata("news") + "</MsgType><ArticleCount>" +
+std::string news_xml(const std::string& to, const std::string& from, const DateTime& now,
+                     const std::vector<Article>& articles) {
+  std::string xml = "<xml><ToUserName>" + cdata(to) + "</ToUserName><FromUserName>" + cdata(from) +
+                    "</FromUserName><CreateTime>" + std::to_string(now.epoch) +
+                    "</CreateTime><MsgType>" + cdata("news") + "</MsgType><ArticleCount>" +
                     std::to_string(articles.size()) + "</ArticleCount><Articles>";
   for (const auto& a : articles)
-    xml += "<item><Title>" + cdata(a.title) + "</Title><Description>" + cdata(a.description) + "</Description><PicUrl>" + cdata("") +
-           "</PicUrl><Url>" + cdata(a.url) + "</Url></item>";
+    xml += "<item><Title>" + cdata(a.title) + "</Title><Description>" + cdata(a.description) +
+           "</Description><PicUrl>" + cdata("") + "</PicUrl><Url>" + cdata(a.url) + "</Url></item>";
   return xml + "</Articles></xml>";
 }
 
@@ -54,16 +57,19 @@ std::string news_xml(const std::string& to, const std::string& from, const DateT
 std::string cdata(const std::string& text) {
   std::string out = "<![CDATA[";
   std::size_t pos = 0;
-  for (std::size_t hit; (hit = text.find("]]>", pos)) != std::string::npos; pos = hit + 2) out += text.substr(pos, hit + 2 - pos) + "]]><![CDATA[";
+  for (std::size_t hit; (hit = text.find("]]>", pos)) != std::string::npos; pos = hit + 2)
+    out += text.substr(pos, hit + 2 - pos) + "]]><![CDATA[";
   return out + text.substr(pos) + "]]>";
 }
 
-std::string text_reply_body(const std::string& intro, const std::vector<std::pair<std::string, std::string>>& links,
+std::string text_reply_body(const std::string& intro,
+                            const std::vector<std::pair<std::string, std::string>>& links,
                             const std::string& footer, std::size_t max_bytes) {
   std::string body = intro;
   std::size_t n = 0;
   for (const auto& [title, url] : links) {
-    const std::string line = "\n" + std::to_string(++n) + ". <a href=\"" + html_escape(url) + "\">" + html_escape(title) + "</a>";
+    const std::string line = "\n" + std::to_string(++n) + ". <a href=\"" + html_escape(url) +
+                             "\">" + html_escape(title) + "</a>";
     if (body.size() + line.size() + 1 + footer.size() > max_bytes) break;  // whole lines only
     body += line;
   }
@@ -104,19 +110,23 @@ WechatService::WechatService(WechatConfig config) : m_config(std::move(config)) 
     };
 }
 
-WechatReply WechatService::handle(const WechatRequest& req, const Release* release, const DateTime& now) {
+WechatReply WechatService::handle(const WechatRequest& req, const Release* release,
+                                  const DateTime& now) {
   if (!m_config.enabled()) return {404, "WeChat is not configured on this server\n"};
-  const std::string sig = param(req.params, "signature"), ts = param(req.params, "timestamp"), nonce = param(req.params, "nonce");
+  const std::string sig = param(req.params, "signature"), ts = param(req.params, "timestamp"),
+                    nonce = param(req.params, "nonce");
   if (sig.empty() || ts.empty() || nonce.empty() || ts.size() > 20 || nonce.size() > 64 ||
       !wechat::constant_time_equal(wechat::signature({m_config.token, ts, nonce}), sig))
     return {403, "signature check failed\n"};
   if (req.method == "GET") return {200, param(req.params, "echostr")};
   char* end = nullptr;
   const long long t = std::strtoll(ts.c_str(), &end, 10);
-  if (!end || *end || std::llabs(t - now.epoch) > m_config.max_clock_skew) return {403, "stale timestamp\n"};
+  if (!end || *end || std::llabs(t - now.epoch) > m_config.max_clock_skew)
+    return {403, "stale timestamp\n"};
   std::string lower = req.body.substr(0, std::min<std::size_t>(req.body.size(), 64 * 1024));
   for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (lower.find("<!doctype") != std::string::npos || lower.find("<!entity") != std::string::npos) return {400, "DOCTYPE is not accepted\n"};
+  if (lower.find("<!doctype") != std::string::npos || lower.find("<!entity") != std::string::npos)
+    return {400, "DOCTYPE is not accepted\n"};
 
   const bool safe = param(req.params, "encrypt_type") == "aes";
   std::string xml = req.body;
@@ -128,7 +138,8 @@ WechatReply WechatService::handle(const WechatRequest& req, const Release* relea
     const std::string encrypted = env.child("xml").child_value("Encrypt");
     const std::string msg_sig = param(req.params, "msg_signature");
     if (encrypted.empty() || msg_sig.empty() ||
-        !wechat::constant_time_equal(wechat::signature({m_config.token, ts, nonce, encrypted}), msg_sig))
+        !wechat::constant_time_equal(wechat::signature({m_config.token, ts, nonce, encrypted}),
+                                     msg_sig))
       return {403, "msg_signature check failed\n"};
     cipher.emplace(m_config.aes_key, m_config.appid);
     auto plain = cipher->decrypt(encrypted);
@@ -148,20 +159,25 @@ WechatReply WechatService::handle(const WechatRequest& req, const Release* relea
   const std::string rts = std::to_string(now.epoch);
   const std::string msg_sig = wechat::signature({m_config.token, rts, nonce, encrypted});
   return {200,
-          "<xml><Encrypt>" + cdata(encrypted) + "</Encrypt><MsgSignature>" + cdata(msg_sig) + "</MsgSignature><TimeStamp>" + rts +
-              "</TimeStamp><Nonce>" + cdata(nonce) + "</Nonce></xml>",
+          "<xml><Encrypt>" + cdata(encrypted) + "</Encrypt><MsgSignature>" + cdata(msg_sig) +
+              "</MsgSignature><TimeStamp>" + rts + "</TimeStamp><Nonce>" + cdata(nonce) +
+              "</Nonce></xml>",
           "application/xml; charset=utf-8"};
 }
 
-WechatReply WechatService::handle_message(const std::string& xml, const Release* release, const DateTime& now) {
+WechatReply WechatService::handle_message(const std::string& xml, const Release* release,
+                                          const DateTime& now) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size())) return {200, "success"};
   std::map<std::string, std::string> msg;
   for (const auto& child : doc.child("xml").children()) msg[child.name()] = child.child_value();
-  const std::string key = !msg["MsgId"].empty() ? "m:" + msg["MsgId"] : "e:" + msg["FromUserName"] + "|" + msg["CreateTime"];
+  const std::string key = !msg["MsgId"].empty()
+                              ? "m:" + msg["MsgId"]
+                              : "e:" + msg["FromUserName"] + "|" + msg["CreateTime"];
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    if (auto it = m_replies.find(key); it != m_replies.end()) return {200, it->second, "application/xml; charset=utf-8"};
+    if (auto it = m_replies.find(key); it != m_replies.end())
+      return {200, it->second, "application/xml; charset=utf-8"};
   }
   std::string body = reply_for(msg, release, now);
   {
@@ -178,7 +194,8 @@ WechatReply WechatService::handle_message(const std::string& xml, const Release*
   return {200, body, "application/xml; charset=utf-8"};
 }
 
-std::string WechatService::reply_for(const std::map<std::string, std::string>& msg_in, const Release* release, const DateTime& now) {
+std::string WechatService::reply_for(const std::map<std::string, std::string>& msg_in,
+                                     const Release* release, const DateTime& now) {
   auto msg = msg_in;
   const std::string to = msg["FromUserName"], from = msg["ToUserName"], type = msg["MsgType"];
   const std::string site = release && !release->site_title.empty() ? release->site_title : "本站";
@@ -187,17 +204,22 @@ std::string WechatService::reply_for(const std::map<std::string, std::string>& m
     const std::string event = msg["Event"];
     if (event == "subscribe")
       return text_xml(to, from, now,
-                      "欢迎关注" + site + "！\n直接回复关键词即可查询政府信息公开内容，例如：低保、宅基地、行政处罚。\n回复“帮助”查看用法。");
+                      "欢迎关注" + site +
+                          "！\n直接回复关键词即可查询政府信息公开内容，例如：低保、宅基地、行政处罚"
+                          "。\n回复“帮助”查看用法。");
     if (event == "CLICK" && release) {
       auto it = m_config.menu.find(msg["EventKey"]);
       if (it == m_config.menu.end()) return "success";
       std::vector<Article> articles;
       if (it->second == "latest") {
-        for (const auto& a : release->wechat_latest) articles.push_back({a.title, a.summary, absolute(release, a.url)});
+        for (const auto& a : release->wechat_latest)
+          articles.push_back({a.title, a.summary, absolute(release, a.url)});
       } else if (it->second == "notices") {
-        for (const auto& n : led::current_items(release->led.items, now)) articles.push_back({n.title, n.text, absolute(release, n.id)});
+        for (const auto& n : led::current_items(release->led.items, now))
+          articles.push_back({n.title, n.text, absolute(release, n.id)});
       } else if (it->second == "guide" && !release->wechat_guide.url.empty()) {
-        articles.push_back({release->wechat_guide.title, release->wechat_guide.summary, absolute(release, release->wechat_guide.url)});
+        articles.push_back({release->wechat_guide.title, release->wechat_guide.summary,
+                            absolute(release, release->wechat_guide.url)});
       }
       if (articles.empty()) return text_xml(to, from, now, "暂无内容。");
       if (articles.size() > 8) articles.resize(8);  // an event reply carries at most 8 articles
@@ -209,7 +231,8 @@ std::string WechatService::reply_for(const std::map<std::string, std::string>& m
   std::string q = trim(msg["Content"]);
   if (q == "帮助" || q == "?" || q == "？" || q == "help" || q == "帮助？")
     return text_xml(to, from, now,
-                    "使用方法：\n1. 回复关键词搜索，如“低保”“宅基地”“蓟邦政发〔2022〕1号”\n2. 点击菜单查看最新信息、正在展示的普法公告和政府信息公开指南\n3. 网站：" +
+                    "使用方法：\n1. 回复关键词搜索，如“低保”“宅基地”“蓟邦政发〔2022〕1号”\n2. "
+                    "点击菜单查看最新信息、正在展示的普法公告和政府信息公开指南\n3. 网站：" +
                         (release ? release->base_url : std::string()));
   if (!release) return "success";
   q = truncate_chars(q, 50, "");

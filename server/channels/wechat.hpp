@@ -17,7 +17,8 @@ namespace gongkai::server {
 
 struct WechatConfig {
   std::string token, appid, aes_key;  // secrets: environment or --config, never content
-  std::map<std::string, std::string> menu = {{"LATEST", "latest"}, {"NOTICES", "notices"}, {"GUIDE", "guide"}};
+  std::map<std::string, std::string> menu = {
+      {"LATEST", "latest"}, {"NOTICES", "notices"}, {"GUIDE", "guide"}};
   std::function<std::string()> random16;  // 16 random bytes for safe-mode replies (tests fix it)
   std::int64_t max_clock_skew = 300;      // seconds a request's timestamp may differ from now
   bool enabled() const { return !token.empty(); }
@@ -46,7 +47,8 @@ class WechatService {
 
  private:
   WechatReply handle_message(const std::string& xml, const Release* release, const DateTime& now);
-  std::string reply_for(const std::map<std::string, std::string>& msg, const Release* release, const DateTime& now);
+  std::string reply_for(const std::map<std::string, std::string>& msg, const Release* release,
+                        const DateTime& now);
 
   WechatConfig m_config;
   std::mutex m_mutex;
@@ -56,7 +58,8 @@ class WechatService {
 
 // Pieces exposed for tests.
 std::string cdata(const std::string& text);  // <![CDATA[…]]> with "]]>" split safely
-std::string text_reply_body(const std::string& intro, const std::vector<std::pair<std::string, std::string>>& links,
+std::string text_reply_body(const std::string& intro,
+                            const std::vector<std::pair<std::string, std::string>>& links,
                             const std::string& footer, std::size_t max_bytes = 2047);
 
 }  // namespace gongkai::server

@@ -24,7 +24,8 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
 
 std::string base64_encode(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
                                 static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -33,9 +34,11 @@ std::string base64_encode(const std::string& bytes) {
 std::optional<std::string> base64_decode(const std::string& text) {
   if (text.empty() || text.size() % 4 != 0) return std::nullopt;
   for (char c : text)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return std::nullopt;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
+      return std::nullopt;
   std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   std::size_t len = static_cast<std::size_t>(n);
@@ -48,7 +51,8 @@ std::optional<std::string> base64_decode(const std::string& text) {
 
 Cipher::Cipher(const std::string& encoding_aes_key, std::string appid) : m_appid(std::move(appid)) {
   auto key = encoding_aes_key.size() == 43 ? base64_decode(encoding_aes_key + "=") : std::nullopt;
-  if (!key || key->size() != 32) throw std::invalid_argument("EncodingAESKey must be 43 Base64 characters");
+  if (!key || key->size() != 32)
+    throw std::invalid_argument("EncodingAESKey must be 43 Base64 characters");
   m_key = *key;
 }
 
@@ -60,11 +64,13 @@ struct CtxDeleter {
 std::optional<std::string> aes(const std::string& key, const std::string& in, bool encrypt) {
   std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter> ctx(EVP_CIPHER_CTX_new());
   const auto* k = reinterpret_cast<const unsigned char*>(key.data());
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, k, k, encrypt ? 1 : 0) != 1) return std::nullopt;
+  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, k, k, encrypt ? 1 : 0) != 1)
+    return std::nullopt;
   EVP_CIPHER_CTX_set_padding(ctx.get(), 0);  // WeChat pads to 32 bytes itself
   std::string out(in.size() + 32, '\0');
   int n1 = 0, n2 = 0;
-  if (EVP_CipherUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n1, reinterpret_cast<const unsigned char*>(in.data()),
+  if (EVP_CipherUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n1,
+                       reinterpret_cast<const unsigned char*>(in.data()),
                        static_cast<int>(in.size())) != 1 ||
       EVP_CipherFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + n1, &n2) != 1)
     return std::nullopt;
@@ -99,7 +105,8 @@ std::optional<std::string> Cipher::decrypt(const std::string& b64) const {
   plain->resize(plain->size() - pad);
   if (plain->size() < 20) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(plain->data()) + 16;
-  const std::size_t len = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+  const std::size_t len =
+      (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
   if (20 + len > plain->size()) return std::nullopt;
   if (plain->substr(20 + len) != m_appid) return std::nullopt;
   return plain->substr(20, len);

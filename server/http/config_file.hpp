@@ -12,7 +12,8 @@ inline toml::table parse_config_file(const std::filesystem::path& file) {
     return toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
     throw std::runtime_error(file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                             std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+                             std::to_string(e.source().begin.column) + ": " +
+                             std::string(e.description()));
   }
 }
 

@@ -31,12 +31,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Clock::duration seconds(double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); }
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -50,7 +54,8 @@ std::string_view trim(std::string_view s) {
 std::string plain_response(int status, const char* reason, const std::string& message) {
   const std::string body = message + "\n";
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
-         "\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n"
+         "\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nConnection: "
+         "close\r\n"
          "X-Content-Type-Options: nosniff\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -63,17 +68,19 @@ ConnectionLimits load_connection_limits(const std::filesystem::path& file) {
   const toml::table t = parse_config_file(file);
   const toml::table* limits = t["limits"].as_table();
   if (!limits) return l;
-  for (auto&& entry : *limits) {  // not a structured binding: clang 14 cannot capture one in a lambda
+  for (auto&& entry :
+       *limits) {  // not a structured binding: clang 14 cannot capture one in a lambda
     const toml::key& key = entry.first;
     const toml::node& node = entry.second;
     const auto where = [&] {
-      return file.string() + ":" + std::to_string(node.source().begin.line) + ":" + std::to_string(node.source().begin.column) +
-             ": [limits] " + std::string(key.str());
+      return file.string() + ":" + std::to_string(node.source().begin.line) + ":" +
+             std::to_string(node.source().begin.column) + ": [limits] " + std::string(key.str());
     };
     auto integer = [&](std::size_t& out, std::int64_t lo, std::int64_t hi) {
       const auto v = node.value<std::int64_t>();
       if (!node.is_integer() || !v || *v < lo || *v > hi)
-        throw std::runtime_error(where() + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+        throw std::runtime_error(where() + " must be a whole number from " + std::to_string(lo) +
+                                 " to " + std::to_string(hi));
       out = static_cast<std::size_t>(*v);
     };
     auto secs = [&](double& out) {
@@ -87,22 +94,34 @@ ConnectionLimits load_connection_limits(const std::filesystem::path& file) {
     if (k == "workers") {
       integer(n, 1, 256);
       l.workers = static_cast<int>(n);
-    } else if (k == "max_connections") integer(l.max_connections, 16, 1000000);
-    else if (k == "max_connections_per_address") integer(l.max_per_address, 1, 1000000);
-    else if (k == "header_timeout") secs(l.header_timeout);
-    else if (k == "body_timeout") secs(l.body_timeout);
-    else if (k == "body_min_rate") integer(l.body_min_rate, 1, 1LL << 30);
-    else if (k == "idle_timeout") secs(l.idle_timeout);
-    else if (k == "write_timeout") secs(l.write_timeout);
-    else if (k == "write_min_rate") integer(l.write_min_rate, 1, 1LL << 30);
-    else if (k == "max_requests_per_connection") integer(l.max_requests, 1, 1000000);
+    } else if (k == "max_connections")
+      integer(l.max_connections, 16, 1000000);
+    else if (k == "max_connections_per_address")
+      integer(l.max_per_address, 1, 1000000);
+    else if (k == "header_timeout")
+      secs(l.header_timeout);
+    else if (k == "body_timeout")
+      secs(l.body_timeout);
+    else if (k == "body_min_rate")
+      integer(l.body_min_rate, 1, 1LL << 30);
+    else if (k == "idle_timeout")
+      secs(l.idle_timeout);
+    else if (k == "write_timeout")
+      secs(l.write_timeout);
+    else if (k == "write_min_rate")
+      integer(l.write_min_rate, 1, 1LL << 30);
+    else if (k == "max_requests_per_connection")
+      integer(l.max_requests, 1, 1000000);
     else if (k == "output_budget_mib") {
       integer(n, 1, 1 << 16);
       l.output_budget = n << 20;
     } else
-      throw std::runtime_error(where() + " is not a known limit (workers, max_connections, max_connections_per_address, "
-                               "header_timeout, body_timeout, body_min_rate, idle_timeout, write_timeout, write_min_rate, "
-                               "max_requests_per_connection, output_budget_mib)");
+      throw std::runtime_error(
+          where() +
+          " is not a known limit (workers, max_connections, max_connections_per_address, "
+          "header_timeout, body_timeout, body_min_rate, idle_timeout, write_timeout, "
+          "write_min_rate, "
+          "max_requests_per_connection, output_budget_mib)");
   }
   return l;
 }
@@ -121,27 +140,27 @@ struct Conn {
   int port = 0, local_port = 0;
   State state = State::Reading;
   Phase phase = Phase::Head;
-  Clock::time_point since;     // entered Reading (accepted, or its last answer sent): shedding order
-  Clock::time_point started;   // this phase began (head: first byte or accept; body; write)
+  Clock::time_point since;    // entered Reading (accepted, or its last answer sent): shedding order
+  Clock::time_point started;  // this phase began (head: first byte or accept; body; write)
   Clock::time_point deadline;
   bool peer_closed = false;
   std::size_t requests = 0;
   // The current request in `in`: it starts at 0 (consumed requests are erased).
   std::string in;
-  std::size_t scan = 0;            // where the search for the head's end resumes
-  std::size_t head_end = 0;        // just after the blank line; 0 while unknown
+  std::size_t scan = 0;      // where the search for the head's end resumes
+  std::size_t head_end = 0;  // just after the blank line; 0 while unknown
   bool chunked = false;
-  std::size_t body_len = 0;        // Content-Length
-  std::size_t chunk_pos = 0;       // next chunk-size line (chunked bodies)
+  std::size_t body_len = 0;   // Content-Length
+  std::size_t chunk_pos = 0;  // next chunk-size line (chunked bodies)
   std::size_t chunk_total = 0;
-  std::size_t req_end = 0;         // end of the complete request; 0 while incomplete
+  std::size_t req_end = 0;                    // end of the complete request; 0 while incomplete
   std::size_t expect_at = std::string::npos;  // offset of an "Expect: 100-continue" header name
-  bool continued = false;          // the loop answered it with 100 Continue
-  std::size_t rpos = 0;            // the worker's read position
+  bool continued = false;                     // the loop answered it with 100 Continue
+  std::size_t rpos = 0;                       // the worker's read position
   // What the worker could not send at once; the loop sends it.
   std::string out;
   std::size_t out_pos = 0;
-  std::size_t sent = 0;            // bytes of the current answer the loop has sent
+  std::size_t sent = 0;  // bytes of the current answer the loop has sent
   bool close_after = false;
   bool broken = false;
   std::size_t drained = 0;
@@ -276,8 +295,8 @@ struct HttpServer::Loop {
       if (v->state == State::Reading) {
         on_readable(*v);
         const auto it = conns.find(fd);
-        if (it == conns.end()) return;                        // it closed by itself: a slot is free
-        if (it->second->state != State::Reading) continue;    // its request is complete: spared
+        if (it == conns.end()) return;                      // it closed by itself: a slot is free
+        if (it->second->state != State::Reading) continue;  // its request is complete: spared
       }
       count(&ConnectionStats::shed);
       close_conn(*conns.at(fd));
@@ -289,7 +308,8 @@ struct HttpServer::Loop {
     for (int round = 0; round < 32; ++round) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EMFILE || errno == ENFILE) {
@@ -303,11 +323,13 @@ struct HttpServer::Loop {
         return;
       }
       const std::string key = address_key(ss);
-      if (auto it = per_key.find(key); it != per_key.end() && it->second >= lim.max_per_address) shed(&key);
+      if (auto it = per_key.find(key); it != per_key.end() && it->second >= lim.max_per_address)
+        shed(&key);
       if (conns.size() >= max_conns) shed(nullptr);
       const bool full = conns.size() >= max_conns || per_key[key] >= lim.max_per_address;
       if (full) {  // everything is busy answering: this one is told so
-        const std::string r = plain_response(503, "Service Unavailable", "服务器繁忙，请稍后再试 (too many connections)");
+        const std::string r = plain_response(503, "Service Unavailable",
+                                             "服务器繁忙，请稍后再试 (too many connections)");
         [[maybe_unused]] const auto n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         ::close(fd);
         if (per_key[key] == 0) per_key.erase(key);
@@ -319,9 +341,11 @@ struct HttpServer::Loop {
       ip_and_port(ss, c->ip, c->port);
       sockaddr_storage local{};
       socklen_t llen = sizeof local;
-      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0) ip_and_port(local, c->local_ip, c->local_port);
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0)
+        ip_and_port(local, c->local_ip, c->local_port);
       const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // a head and a body are two writes
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+                   sizeof one);  // a head and a body are two writes
       const auto now = Clock::now();
       c->since = c->started = now;
       c->phase = Phase::Head;  // a new connection owes its first request head from the start
@@ -369,7 +393,8 @@ struct HttpServer::Loop {
       const auto pos = c.in.find("\r\n\r\n", c.scan);
       if (pos == std::string::npos) {
         if (c.in.size() > lim.max_head) {
-          refuse(c, 431, "Request Header Fields Too Large", "请求头过长 (request head over " + std::to_string(lim.max_head / 1024) + " KiB)");
+          refuse(c, 431, "Request Header Fields Too Large",
+                 "请求头过长 (request head over " + std::to_string(lim.max_head / 1024) + " KiB)");
           return false;
         }
         c.scan = c.in.size() >= 3 ? c.in.size() - 3 : 0;
@@ -377,7 +402,8 @@ struct HttpServer::Loop {
       }
       c.head_end = pos + 4;
       if (c.head_end > lim.max_head) {
-        refuse(c, 431, "Request Header Fields Too Large", "请求头过长 (request head over " + std::to_string(lim.max_head / 1024) + " KiB)");
+        refuse(c, 431, "Request Header Fields Too Large",
+               "请求头过长 (request head over " + std::to_string(lim.max_head / 1024) + " KiB)");
         return false;
       }
       // The headers the framing depends on, read as httplib reads them: Transfer-Encoding
@@ -392,7 +418,8 @@ struct HttpServer::Loop {
           const std::string_view name = h.substr(0, colon), value = trim(h.substr(colon + 1));
           if (iequals(name, "Content-Length") && !have_length) {
             have_length = true;
-            if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string_view::npos) {
+            if (value.empty() || value.size() > 18 ||
+                value.find_first_not_of("0123456789") != std::string_view::npos) {
               refuse(c, 400, "Bad Request", "Content-Length 无效 (invalid Content-Length)");
               return false;
             }
@@ -408,7 +435,8 @@ struct HttpServer::Loop {
       }
       if (c.chunked) c.body_len = 0;
       if (c.body_len > lim.max_body) {
-        refuse(c, 413, "Payload Too Large", "请求内容过大 (request body over " + std::to_string(lim.max_body / 1024) + " KiB)");
+        refuse(c, 413, "Payload Too Large",
+               "请求内容过大 (request body over " + std::to_string(lim.max_body / 1024) + " KiB)");
         return false;
       }
       c.chunk_pos = c.head_end;
@@ -430,7 +458,8 @@ struct HttpServer::Loop {
         std::string_view size_line(c.in.data() + c.chunk_pos, eol - c.chunk_pos);
         size_line = trim(size_line.substr(0, size_line.find(';')));
         std::size_t size = 0;
-        if (size_line.empty() || size_line.size() > 8 || size_line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+        if (size_line.empty() || size_line.size() > 8 ||
+            size_line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
           refuse(c, 400, "Bad Request", "分块格式错误 (malformed chunked body)");
           return false;
         }
@@ -438,9 +467,12 @@ struct HttpServer::Loop {
         if (size == 0) {  // trailers end at an empty line
           const std::size_t after = eol + 2;
           std::size_t end = std::string::npos;
-          if (c.in.compare(after, 2, "\r\n") == 0) end = after + 2;
-          else if (const auto t = c.in.find("\r\n\r\n", after); t != std::string::npos) end = t + 4;
-          if (end != std::string::npos) c.req_end = end;
+          if (c.in.compare(after, 2, "\r\n") == 0)
+            end = after + 2;
+          else if (const auto t = c.in.find("\r\n\r\n", after); t != std::string::npos)
+            end = t + 4;
+          if (end != std::string::npos)
+            c.req_end = end;
           else if (c.in.size() - after > lim.max_head) {
             refuse(c, 431, "Request Header Fields Too Large", "请求尾部过长 (trailers too long)");
             return false;
@@ -449,7 +481,9 @@ struct HttpServer::Loop {
         }
         c.chunk_total += size;
         if (c.chunk_total > lim.max_body) {
-          refuse(c, 413, "Payload Too Large", "请求内容过大 (request body over " + std::to_string(lim.max_body / 1024) + " KiB)");
+          refuse(
+              c, 413, "Payload Too Large",
+              "请求内容过大 (request body over " + std::to_string(lim.max_body / 1024) + " KiB)");
           return false;
         }
         if (c.in.size() < eol + 2 + size + 2) {
@@ -465,7 +499,8 @@ struct HttpServer::Loop {
       // The client waits for leave to send its body: the loop gives it (dispatch() then hides the
       // header, so that httplib does not answer it a second time).
       static const char k_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      [[maybe_unused]] const auto n = ::send(c.fd, k_continue, sizeof k_continue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      [[maybe_unused]] const auto n =
+          ::send(c.fd, k_continue, sizeof k_continue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
       c.continued = true;
     }
     return true;
@@ -491,7 +526,9 @@ struct HttpServer::Loop {
         if (!parse(c)) return;
         if (c.req_end) break;
         if (c.phase == Phase::Body)  // a body earns time as it arrives, at body_min_rate
-          c.deadline = c.started + seconds(lim.body_timeout + static_cast<double>(c.in.size() - c.head_end) / lim.body_min_rate);
+          c.deadline =
+              c.started + seconds(lim.body_timeout + static_cast<double>(c.in.size() - c.head_end) /
+                                                         lim.body_min_rate);
         if (static_cast<std::size_t>(n) < sizeof buf) break;
         continue;
       }
@@ -531,7 +568,9 @@ struct HttpServer::Loop {
       c.state = State::Writing;
       c.started = Clock::now();
       c.sent = 0;
-      c.deadline = c.started + seconds(lim.write_timeout + static_cast<double>(c.out.size() - c.out_pos) / lim.write_min_rate);
+      c.deadline =
+          c.started + seconds(lim.write_timeout +
+                              static_cast<double>(c.out.size() - c.out_pos) / lim.write_min_rate);
       return watch(c, EPOLLOUT, true);
     }
     c.out.clear();
@@ -560,7 +599,8 @@ struct HttpServer::Loop {
 
   void on_writable(Conn& c) {
     while (c.out_pos < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         c.out_pos += static_cast<std::size_t>(n);
         c.sent += static_cast<std::size_t>(n);
@@ -569,7 +609,8 @@ struct HttpServer::Loop {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        c.deadline = c.started + seconds(lim.write_timeout + static_cast<double>(c.sent) / lim.write_min_rate);
+        c.deadline = c.started +
+                     seconds(lim.write_timeout + static_cast<double>(c.sent) / lim.write_min_rate);
         return;
       }
       return close_conn(c);
@@ -626,9 +667,12 @@ struct HttpServer::Loop {
       if (m_c.out_pos == m_c.out.size()) {  // nothing waiting: straight to the socket
         while (done < size) {
           const ssize_t n = ::send(m_c.fd, ptr + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-          if (n > 0) done += static_cast<std::size_t>(n);
-          else if (n < 0 && errno == EINTR) continue;
-          else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+          if (n > 0)
+            done += static_cast<std::size_t>(n);
+          else if (n < 0 && errno == EINTR)
+            continue;
+          else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
           else {
             m_c.broken = true;
             return -1;
@@ -661,7 +705,9 @@ struct HttpServer::Loop {
 
    private:
     bool block_until_sent(const char* p, std::size_t size) {
-      const auto deadline = Clock::now() + seconds(m_loop.lim.write_timeout + static_cast<double>(size) / m_loop.lim.write_min_rate);
+      const auto deadline =
+          Clock::now() +
+          seconds(m_loop.lim.write_timeout + static_cast<double>(size) / m_loop.lim.write_min_rate);
       std::size_t done = 0;
       while (done < size) {
         const ssize_t n = ::send(m_c.fd, p + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -671,7 +717,8 @@ struct HttpServer::Loop {
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) break;
         pollfd pfd{m_c.fd, POLLOUT, 0};
         ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left, 1000)));
@@ -737,7 +784,8 @@ struct HttpServer::Loop {
         ::getrlimit(RLIMIT_NOFILE, &rl);
       }
     }
-    const std::size_t fd_room = rl.rlim_cur > 256 ? static_cast<std::size_t>(rl.rlim_cur) - 128 - 4 * lim.workers : 64;
+    const std::size_t fd_room =
+        rl.rlim_cur > 256 ? static_cast<std::size_t>(rl.rlim_cur) - 128 - 4 * lim.workers : 64;
     max_conns = std::max<std::size_t>(16, std::min(lim.max_connections, fd_room));
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -770,11 +818,15 @@ struct HttpServer::Loop {
         if (it == conns.end()) continue;
         Conn& c = *it->second;
         if (c.state == State::Writing) {
-          if (e & (EPOLLERR | EPOLLHUP)) close_conn(c);
-          else on_writable(c);
+          if (e & (EPOLLERR | EPOLLHUP))
+            close_conn(c);
+          else
+            on_writable(c);
         } else if (c.state == State::Reading || c.state == State::Draining) {
-          if ((e & EPOLLERR) || ((e & EPOLLHUP) && !(e & EPOLLIN))) close_conn(c);
-          else on_readable(c);
+          if ((e & EPOLLERR) || ((e & EPOLLHUP) && !(e & EPOLLIN)))
+            close_conn(c);
+          else
+            on_readable(c);
         }
       }
       // Accepting comes after reading, a batch at a time: a newcomer's request is read in the next
@@ -805,7 +857,8 @@ struct HttpServer::Loop {
   }
 };
 
-HttpServer::HttpServer(ConnectionLimits limits) : m_limits(limits), m_loop(std::make_unique<Loop>(*this, m_limits)) {
+HttpServer::HttpServer(ConnectionLimits limits)
+    : m_limits(limits), m_loop(std::make_unique<Loop>(*this, m_limits)) {
   set_payload_max_length(m_limits.max_body);
   set_keep_alive_max_count(m_limits.max_requests);
   set_keep_alive_timeout(static_cast<time_t>(std::max(1.0, m_limits.idle_timeout)));
@@ -824,7 +877,9 @@ int HttpServer::listen_on(const std::string& host, int port, std::string* error)
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
   const std::string service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res); rc != 0)
+  if (const int rc =
+          ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res);
+      rc != 0)
     return fail(std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc));
   std::string last = "no address";
   int fd = -1;

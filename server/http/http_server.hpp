@@ -43,7 +43,9 @@ class HttpServer : public httplib::Server {
   std::unique_ptr<Loop> m_loop;
   std::atomic<bool> m_serving{false};
   friend struct Loop;
-  bool answer(httplib::Stream& stream, bool close, bool& closed) { return process_request(stream, close, closed, nullptr); }
+  bool answer(httplib::Stream& stream, bool close, bool& closed) {
+    return process_request(stream, close, closed, nullptr);
+  }
 };
 
 }  // namespace gongkai::server

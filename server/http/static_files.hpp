@@ -14,7 +14,8 @@ struct StaticTarget {
 };
 
 // `path` is the already percent-decoded request path (starts with '/').
-std::optional<StaticTarget> resolve_static(const std::filesystem::path& site_root, const std::string& path);
+std::optional<StaticTarget> resolve_static(const std::filesystem::path& site_root,
+                                           const std::string& path);
 std::string content_type_for(const std::filesystem::path& file);
 
 }  // namespace gongkai::server

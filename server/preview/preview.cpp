@@ -22,7 +22,8 @@ std::string Preview::fingerprint() const {
   for (const fs::path& root : {m_content, m_themes}) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) continue;
-    for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) break;
       const std::string name = it->path().filename().string();
       if (!name.empty() && name[0] == '.') {
@@ -48,14 +49,19 @@ void Preview::rebuild() {
   const auto r = gen::build(o);
   std::string banner;
   if (r.exit_code != 0 || r.diagnostics.warning_count() > 0) {
-    banner = std::string("<div class=\"preview-diagnostics\" role=\"alert\"><p><strong>") +
-             (r.exit_code == 0 ? "预览：内容有警告" : "预览：内容有错误，下面仍显示上一次成功的版本") + "</strong></p><ul>";
-    for (const auto& d : r.diagnostics.sorted()) banner += "<li>" + html_escape(d.to_string()) + "</li>";
+    banner =
+        std::string("<div class=\"preview-diagnostics\" role=\"alert\"><p><strong>") +
+        (r.exit_code == 0 ? "预览：内容有警告" : "预览：内容有错误，下面仍显示上一次成功的版本") +
+        "</strong></p><ul>";
+    for (const auto& d : r.diagnostics.sorted())
+      banner += "<li>" + html_escape(d.to_string()) + "</li>";
     if (r.exit_code == 2) banner += "<li>" + html_escape(r.environment_error) + "</li>";
     banner += "</ul></div>";
   }
   for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";
-  std::cerr << "gongkai-serve: preview " << (r.exit_code == 0 ? "rebuilt " + r.release_id : "build failed; still showing the last good build")
+  std::cerr << "gongkai-serve: preview "
+            << (r.exit_code == 0 ? "rebuilt " + r.release_id
+                                 : "build failed; still showing the last good build")
             << "\n";
   m_state.publish(banner, r.exit_code != 0);
 }

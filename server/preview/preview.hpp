@@ -14,7 +14,8 @@ namespace gongkai::server {
 class Preview {
  public:
   // `themes_dir` empty: found as gongkai-build finds it (themes/ beside the content folder, …).
-  Preview(std::filesystem::path content_dir, std::filesystem::path output_dir, std::filesystem::path themes_dir);
+  Preview(std::filesystem::path content_dir, std::filesystem::path output_dir,
+          std::filesystem::path themes_dir);
   ~Preview();
   void start();  // first build, then the watcher thread
   void stop();

@@ -12,7 +12,8 @@ namespace gongkai::server {
 
 namespace fs = std::filesystem;
 
-ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds poll, std::size_t search_cache)
+ReleaseManager::ReleaseManager(fs::path output_dir, std::chrono::milliseconds poll,
+                               std::size_t search_cache)
     : m_output(std::move(output_dir)), m_poll(poll), m_search_cache(search_cache) {}
 
 std::shared_ptr<const Release> ReleaseManager::current() {
@@ -23,7 +24,8 @@ std::shared_ptr<const Release> ReleaseManager::current() {
     m_loaded.wait(lock, [&] { return m_current || !m_loading; });
     const auto now = std::chrono::steady_clock::now();
     if (m_current && now - m_checked < m_poll) return m_current;
-    if (m_loading) return m_current;  // another thread opens the new release: serve this one meanwhile
+    if (m_loading)
+      return m_current;  // another thread opens the new release: serve this one meanwhile
     m_checked = now;
     const fs::path link = m_output / contract::k_current_link;
     char buf[4096];
@@ -39,7 +41,8 @@ std::shared_ptr<const Release> ReleaseManager::current() {
   try {
     fresh = load(target.front() == '/' ? fs::path(target) : m_output / target);
   } catch (const std::exception& e) {
-    std::cerr << "gongkai-serve: cannot open release " << target << ": " << e.what() << "; still serving the previous one\n";
+    std::cerr << "gongkai-serve: cannot open release " << target << ": " << e.what()
+              << "; still serving the previous one\n";
   }
   std::shared_ptr<const Release> result;
   {
@@ -48,7 +51,8 @@ std::shared_ptr<const Release> ReleaseManager::current() {
     if (fresh) {
       m_current = fresh;
       m_link_target = target;
-      std::cerr << "gongkai-serve: serving release " << fresh->id << " (" << fresh->documents << " documents)\n";
+      std::cerr << "gongkai-serve: serving release " << fresh->id << " (" << fresh->documents
+                << " documents)\n";
     }
     result = m_current;
   }

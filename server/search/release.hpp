@@ -20,21 +20,21 @@ struct SearchState;
 using ListEntry = contract::ListEntry;  // an entry of the WeChat lists (gongkai/release.hpp)
 
 struct Release {
-  std::string id;                   // build id (folder name)
-  std::filesystem::path root;       // canonical OUTPUT/releases/<id>
-  std::filesystem::path site;       // canonical root/site
-  std::filesystem::path search_db;  // root/search (may not exist)
-  std::string search_page_template; // the themed search page, slots q and results (Mustache)
-  std::string not_found_page;       // themed 404 page
+  std::string id;                       // build id (folder name)
+  std::filesystem::path root;           // canonical OUTPUT/releases/<id>
+  std::filesystem::path site;           // canonical root/site
+  std::filesystem::path search_db;      // root/search (may not exist)
+  std::string search_page_template;     // the themed search page, slots q and results (Mustache)
+  std::string not_found_page;           // themed 404 page
   std::string search_results_template;  // theme's search_results.mustache
   std::size_t documents = 0;
-  std::string build_now;            // the build's clock (ISO 8601)
-  std::string base_url;             // the site's absolute base URL
-  contract::LedData led;                    // screen profiles and LED items
+  std::string build_now;  // the build's clock (ISO 8601)
+  std::string base_url;   // the site's absolute base URL
+  contract::LedData led;  // screen profiles and LED items
   std::string site_title;
   std::vector<ListEntry> wechat_latest;  // newest items, for the WeChat menu
   ListEntry wechat_guide;                // 政府信息公开指南
-  std::shared_ptr<SearchState> search;  // answer cache and document table of this release
+  std::shared_ptr<SearchState> search;   // answer cache and document table of this release
 };
 
 class ReleaseManager {

@@ -34,8 +34,8 @@ SearchCache::Shard& SearchCache::shard_of(const std::string& key) {
   return *m_shards[std::hash<std::string>{}(key) % k_shards];
 }
 
-std::shared_ptr<const SearchAnswer> SearchCache::get(const std::string& key,
-                                                     const std::function<std::shared_ptr<const SearchAnswer>()>& compute) {
+std::shared_ptr<const SearchAnswer> SearchCache::get(
+    const std::string& key, const std::function<std::shared_ptr<const SearchAnswer>()>& compute) {
   if (m_capacity == 0) return compute();
   Shard& s = shard_of(key);
   std::shared_ptr<Pending> pending;
@@ -94,7 +94,8 @@ DatabasePool::DatabasePool(std::size_t size)
 
 DatabasePool::~DatabasePool() = default;
 
-DatabasePool::Lease::Lease(DatabasePool& pool, std::unique_ptr<Xapian::Database> db) : m_pool(pool), m_db(std::move(db)) {}
+DatabasePool::Lease::Lease(DatabasePool& pool, std::unique_ptr<Xapian::Database> db)
+    : m_pool(pool), m_db(std::move(db)) {}
 
 DatabasePool::Lease::~Lease() { m_pool.give_back(std::move(m_db)); }
 
@@ -148,7 +149,8 @@ std::size_t SearchCache::size() {
 
 std::string SearchCache::key_of(const SearchParams& p) {
   std::string k;
-  for (const std::string* f : {&p.q, &p.section, &p.department, &p.category, &p.year, &p.validity, &p.sort}) {
+  for (const std::string* f :
+       {&p.q, &p.section, &p.department, &p.category, &p.year, &p.validity, &p.sort}) {
     k += std::to_string(f->size());  // length-prefixed: no value can forge a separator
     k += ':';
     k += *f;

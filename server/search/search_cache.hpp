@@ -52,8 +52,8 @@ class SearchCache {
 
   // The cached answer for `key`, or compute() once (other threads asking meanwhile wait for it).
   // An exception from compute() reaches every waiter and nothing is cached.
-  std::shared_ptr<const SearchAnswer> get(const std::string& key,
-                                          const std::function<std::shared_ptr<const SearchAnswer>()>& compute);
+  std::shared_ptr<const SearchAnswer> get(
+      const std::string& key, const std::function<std::shared_ptr<const SearchAnswer>()>& compute);
 
   // The key of a parameter set: every field that changes the answer, unambiguously joined.
   static std::string key_of(const SearchParams& p);
@@ -86,7 +86,8 @@ struct DocTable {
   std::vector<std::uint8_t> valid;  // validity 有效
   std::vector<std::uint8_t> local;  // another locality's rule
   std::vector<std::string> title_key, exact_keys;
-  std::array<std::vector<std::uint32_t>, k_facet_families> facet;  // value id per document (0: none)
+  std::array<std::vector<std::uint32_t>, k_facet_families>
+      facet;  // value id per document (0: none)
   std::array<std::vector<std::string>, k_facet_families> facet_names;  // value id → value ("" at 0)
   // Copies a rebuild replaced or deleted (the index's hidden list): never an answer.
   std::vector<std::uint8_t> hidden;

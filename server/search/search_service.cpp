@@ -30,7 +30,8 @@ namespace {
 
 constexpr std::size_t k_max_query_bytes = 1000;
 constexpr Xapian::doccount k_rerank = 100;  // results reranked by title rules
-constexpr Xapian::doccount k_facet_sample = 300;  // documents the facet counts are taken from (counts are scaled)
+constexpr Xapian::doccount k_facet_sample =
+    300;  // documents the facet counts are taken from (counts are scaled)
 
 // Opens the release's index, checking it was written by this version's analyser.
 std::unique_ptr<Xapian::Database> open_database(const Release& r) {
@@ -38,8 +39,9 @@ std::unique_ptr<Xapian::Database> open_database(const Release& r) {
     auto db = std::make_unique<Xapian::Database>(r.search_db.string());
     const std::string analyzer = db->get_metadata(sch::k_analyzer_key);
     if (analyzer != sch::k_analyzer) {
-      std::cerr << "gongkai-serve: index of release " << r.id << " was built with analyser \"" << analyzer
-                << "\", this server needs \"" << sch::k_analyzer << "\"; rebuild the site\n";
+      std::cerr << "gongkai-serve: index of release " << r.id << " was built with analyser \""
+                << analyzer << "\", this server needs \"" << sch::k_analyzer
+                << "\"; rebuild the site\n";
       throw SearchUnavailable("the search index was built by another version; rebuild the site");
     }
     return db;
@@ -60,9 +62,10 @@ Xapian::Query and_of(const std::vector<std::string>& terms) {
 
 struct QueryPlan {
   struct ChunkPlan {
-    std::vector<std::string> bigrams;   // all overlapping bigrams (or the word, or the single character)
-    std::vector<std::string> pieces;    // non-overlapping pieces (relaxed requirement)
-    std::vector<std::string> unigrams;  // single characters (most relaxed)
+    std::vector<std::string>
+        bigrams;  // all overlapping bigrams (or the word, or the single character)
+    std::vector<std::string> pieces;                 // non-overlapping pieces (relaxed requirement)
+    std::vector<std::string> unigrams;               // single characters (most relaxed)
     std::vector<std::vector<std::string>> synonyms;  // official words (as their bigrams)
     std::string single;  // a one-character Chinese chunk: also matched by the bigrams it starts
   };
@@ -97,7 +100,9 @@ Xapian::Query chunk_query(const QueryPlan::ChunkPlan& c, int tier) {
   // Bodies carry a single character only where a run ends (see the indexer): elsewhere 税 is
   // found as the start of a bigram 税X.
   if (!c.single.empty())
-    q = Xapian::Query(Xapian::Query::OP_OR, q, Xapian::Query(Xapian::Query::OP_WILDCARD, c.single, 200, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
+    q = Xapian::Query(Xapian::Query::OP_OR, q,
+                      Xapian::Query(Xapian::Query::OP_WILDCARD, c.single, 200,
+                                    Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
   for (const auto& syn : c.synonyms) q = Xapian::Query(Xapian::Query::OP_OR, q, and_of(syn));
   return q;
 }
@@ -146,35 +151,49 @@ struct Ranked {
 
 }  // namespace
 
-std::optional<SearchParams> parse_search_params(const std::multimap<std::string, std::string>& params, std::string& error) {
+std::optional<SearchParams> parse_search_params(
+    const std::multimap<std::string, std::string>& params, std::string& error) {
   SearchParams sp;
   auto one = [&](const std::string& key, std::string& out) -> bool {
     auto [b, e] = params.equal_range(key);
     if (b == e) return true;
-    if (std::next(b) != e) { error = "parameter " + key + " is given more than once"; return false; }
+    if (std::next(b) != e) {
+      error = "parameter " + key + " is given more than once";
+      return false;
+    }
     out = b->second;
-    if (!valid_utf8(out)) { error = "parameter " + key + " is not valid UTF-8"; return false; }
-    if (out.size() > k_max_query_bytes) { error = "parameter " + key + " is too long (at most " + std::to_string(k_max_query_bytes) + " bytes)"; return false; }
+    if (!valid_utf8(out)) {
+      error = "parameter " + key + " is not valid UTF-8";
+      return false;
+    }
+    if (out.size() > k_max_query_bytes) {
+      error = "parameter " + key + " is too long (at most " + std::to_string(k_max_query_bytes) +
+              " bytes)";
+      return false;
+    }
     return true;
   };
   std::string page, per_page;
-  if (!one("q", sp.q) || !one("section", sp.section) || !one("department", sp.department) || !one("category", sp.category) ||
-      !one("year", sp.year) || !one("validity", sp.validity) || !one("sort", sp.sort) || !one("page", page) || !one("per_page", per_page))
+  if (!one("q", sp.q) || !one("section", sp.section) || !one("department", sp.department) ||
+      !one("category", sp.category) || !one("year", sp.year) || !one("validity", sp.validity) ||
+      !one("sort", sp.sort) || !one("page", page) || !one("per_page", per_page))
     return std::nullopt;
   sp.q = trim(sp.q);
   if (sp.sort.empty()) sp.sort = "relevance";
-  static const std::set<std::string> k_sections = {section_name(Section::disclosure), section_name(Section::notices),
-                                                    section_name(Section::consultations), k_responsibilities_name,
-                                                    section_name(Section::pages)};
+  static const std::set<std::string> k_sections = {
+      section_name(Section::disclosure), section_name(Section::notices),
+      section_name(Section::consultations), k_responsibilities_name, section_name(Section::pages)};
   if (!sp.section.empty() && !k_sections.count(sp.section)) {
     error = "section must be one of disclosure, notices, consultations, responsibilities, pages";
     return std::nullopt;
   }
-  if (!sp.year.empty() && (sp.year.size() != 4 || !std::all_of(sp.year.begin(), sp.year.end(), ::isdigit))) {
+  if (!sp.year.empty() &&
+      (sp.year.size() != 4 || !std::all_of(sp.year.begin(), sp.year.end(), ::isdigit))) {
     error = "year must be four digits, such as 2021";
     return std::nullopt;
   }
-  if (!sp.validity.empty() && sp.validity != "有效" && sp.validity != "失效" && sp.validity != "废止") {
+  if (!sp.validity.empty() && sp.validity != "有效" && sp.validity != "失效" &&
+      sp.validity != "废止") {
     error = "validity must be one of 有效, 失效, 废止";
     return std::nullopt;
   }
@@ -185,25 +204,29 @@ std::optional<SearchParams> parse_search_params(const std::multimap<std::string,
   auto number = [&](const std::string& s, const char* name, int lo, int hi, int& out) -> bool {
     if (s.empty()) return true;
     if (s.size() > 6 || !std::all_of(s.begin(), s.end(), ::isdigit)) {
-      error = std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+      error = std::string(name) + " must be a whole number from " + std::to_string(lo) + " to " +
+              std::to_string(hi);
       return false;
     }
     const int v = std::stoi(s);
     if (v < lo || v > hi) {
-      error = std::string(name) + " must be from " + std::to_string(lo) + " to " + std::to_string(hi);
+      error =
+          std::string(name) + " must be from " + std::to_string(lo) + " to " + std::to_string(hi);
       return false;
     }
     out = v;
     return true;
   };
-  if (!number(page, "page", 1, 1000, sp.page) || !number(per_page, "per_page", 1, 50, sp.per_page)) return std::nullopt;
+  if (!number(page, "page", 1, 1000, sp.page) || !number(per_page, "per_page", 1, 50, sp.per_page))
+    return std::nullopt;
   return sp;  // unknown parameters (tracking tags and the like) are ignored
 }
 
 std::string make_snippet(const std::string& text, const std::string& query, std::size_t length) {
   const std::u32string t = to_u32(text);
   std::u32string folded(t.size(), 0);
-  for (std::size_t i = 0; i < t.size(); ++i) folded[i] = sch::fold_char(t[i] == '\n' || t[i] == '\r' || t[i] == '\t' ? U' ' : t[i]);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    folded[i] = sch::fold_char(t[i] == '\n' || t[i] == '\r' || t[i] == '\t' ? U' ' : t[i]);
   // Needles: each query chunk, its bigrams, and single characters of one-character chunks.
   std::vector<std::u32string> needles;
   for (const auto& c : sch::chunks(query)) {
@@ -211,12 +234,14 @@ std::string make_snippet(const std::string& text, const std::string& query, std:
     if (c.cjk && c.text.size() > 2)
       for (std::size_t i = 0; i + 1 < c.text.size(); ++i) needles.push_back(c.text.substr(i, 2));
   }
-  std::sort(needles.begin(), needles.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(needles.begin(), needles.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
   std::vector<char> marked(t.size(), 0);
   std::vector<std::size_t> hits;
   for (const auto& n : needles) {
     if (n.empty()) continue;
-    for (std::size_t pos = folded.find(n); pos != std::u32string::npos; pos = folded.find(n, pos + 1)) {
+    for (std::size_t pos = folded.find(n); pos != std::u32string::npos;
+         pos = folded.find(n, pos + 1)) {
       hits.push_back(pos);
       for (std::size_t k = 0; k < n.size(); ++k) marked[pos + k] = 1;
       if (hits.size() > 2000) break;
@@ -233,7 +258,10 @@ std::string make_snippet(const std::string& text, const std::string& query, std:
       const std::size_t s = h > 20 ? h - 20 : 0;
       const std::size_t e = std::min(t.size(), s + length);
       const std::size_t score = prefix[e] - prefix[s];
-      if (score > best_score) { best_score = score; best = s; }
+      if (score > best_score) {
+        best_score = score;
+        best = s;
+      }
     }
     start = best;
   }
@@ -242,8 +270,14 @@ std::string make_snippet(const std::string& text, const std::string& query, std:
   if (start > 0) out += "…";
   bool open = false;
   for (std::size_t i = start; i < end; ++i) {
-    if (marked[i] && !open) { out += "<mark>"; open = true; }
-    if (!marked[i] && open) { out += "</mark>"; open = false; }
+    if (marked[i] && !open) {
+      out += "<mark>";
+      open = true;
+    }
+    if (!marked[i] && open) {
+      out += "</mark>";
+      open = false;
+    }
     std::string ch;
     char32_t cp = t[i];
     if (cp == '\n' || cp == '\r' || cp == '\t') cp = ' ';
@@ -283,12 +317,15 @@ std::shared_ptr<const DocTable> load_table(Xapian::Database& db, const std::file
     for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it)
       if (const std::size_t d = t->own_id(it.get_docid()); d < n) f(d, *it);
   };
-  each(sch::k_slot_published, [&](std::size_t d, const std::string& v) { t->published[d] = Xapian::sortable_unserialise(v); });
+  each(sch::k_slot_published, [&](std::size_t d, const std::string& v) {
+    t->published[d] = Xapian::sortable_unserialise(v);
+  });
   each(sch::k_slot_local, [&](std::size_t d, const std::string& v) { t->local[d] = v == "1"; });
   each(sch::k_slot_title_key, [&](std::size_t d, const std::string& v) { t->title_key[d] = v; });
   each(sch::k_slot_exact_keys, [&](std::size_t d, const std::string& v) { t->exact_keys[d] = v; });
-  const std::array<unsigned, k_facet_families> slots = {sch::k_slot_section, sch::k_slot_department, sch::k_slot_category,
-                                                        sch::k_slot_year, sch::k_slot_validity};
+  const std::array<unsigned, k_facet_families> slots = {sch::k_slot_section, sch::k_slot_department,
+                                                        sch::k_slot_category, sch::k_slot_year,
+                                                        sch::k_slot_validity};
   for (std::size_t f = 0; f < k_facet_families; ++f) {
     t->facet[f].assign(n, 0);
     t->facet_names[f] = {""};
@@ -299,11 +336,13 @@ std::shared_ptr<const DocTable> load_table(Xapian::Database& db, const std::file
       t->facet[f][d] = it->second;
     });
   }
-  each(sch::k_slot_validity, [&](std::size_t d, const std::string& v) { t->valid[d] = v == "有效"; });
+  each(sch::k_slot_validity,
+       [&](std::size_t d, const std::string& v) { t->valid[d] = v == "有效"; });
   return t;
 }
 
-std::shared_ptr<const DocTable> table_of(SearchState& state, Xapian::Database& db, const Release& release) {
+std::shared_ptr<const DocTable> table_of(SearchState& state, Xapian::Database& db,
+                                         const Release& release) {
   std::lock_guard<std::mutex> lock(state.table_mutex);
   if (!state.table) state.table = load_table(db, release.search_db);
   return state.table;
@@ -341,7 +380,8 @@ class NotHidden : public Xapian::MatchDecider {
   const DocTable& m_t;
 };
 
-const std::array<const char*, k_facet_families> k_facet_names = {"section", "department", "category", "year", "validity"};
+const std::array<const char*, k_facet_families> k_facet_names = {"section", "department",
+                                                                 "category", "year", "validity"};
 
 SearchResult compute_search(const Release& release, const SearchParams& sp, SearchState& state) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -364,27 +404,34 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
     // Exact lookups (文号, 索引号, whole title) come first whatever the text ranking says.
     Xapian::Query exact;
     if (!qkey.empty()) {
-      std::vector<Xapian::Query> ex = {Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + qkey, 240)),
-                                       Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + qkey, 240)),
-                                       Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + qkey, 240))};
+      std::vector<Xapian::Query> ex = {
+          Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_doc_no) + qkey, 240)),
+          Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_index_no) + qkey, 240)),
+          Xapian::Query(truncate_utf8_bytes(std::string(sch::k_prefix_exact_title) + qkey, 240))};
       exact = Xapian::Query(Xapian::Query::OP_OR, ex.begin(), ex.end());
     }
-    auto with_filter = [&](const Xapian::Query& q) { return filter.empty() ? q : Xapian::Query(Xapian::Query::OP_FILTER, q, filter); };
+    auto with_filter = [&](const Xapian::Query& q) {
+      return filter.empty() ? q : Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
+    };
     // Every bigram of the query (so a run beats its words apart) and the title terms (so a
     // title match beats a body match) raise the documents the tier admits.
     auto boosted = [&](const Xapian::Query& text_query) {
       if (plan.boost_terms.empty()) return text_query;
       Xapian::Query body(Xapian::Query::OP_OR, plan.boost_terms.begin(), plan.boost_terms.end());
       Xapian::Query title(Xapian::Query::OP_OR, plan.title_terms.begin(), plan.title_terms.end());
-      return Xapian::Query(Xapian::Query::OP_AND_MAYBE, text_query,
-                           Xapian::Query(Xapian::Query::OP_OR, body, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0)));
+      return Xapian::Query(
+          Xapian::Query::OP_AND_MAYBE, text_query,
+          Xapian::Query(Xapian::Query::OP_OR, body,
+                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, title, 2.0)));
     };
 
     const Xapian::doccount offset = static_cast<Xapian::doccount>((sp.page - 1) * sp.per_page);
     const bool by_date = sp.sort == "date" || plan.chunks.empty();
     if (by_date) enquire.set_sort_by_value_then_relevance(sch::k_slot_published, true);
     const Xapian::doccount want =
-        by_date ? static_cast<Xapian::doccount>(sp.per_page) : std::max<Xapian::doccount>(k_rerank, offset + static_cast<Xapian::doccount>(sp.per_page));
+        by_date ? static_cast<Xapian::doccount>(sp.per_page)
+                : std::max<Xapian::doccount>(k_rerank,
+                                             offset + static_cast<Xapian::doccount>(sp.per_page));
     // The strictest tier that matches anything answers; each tier is one pass of the matcher.
     std::unique_ptr<TableFacetSpy> spy;
     Xapian::MSet mset;
@@ -414,27 +461,43 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
         const std::size_t did = table.own_id(stub_id);
         if (did >= table.published.size() || table.hidden[did]) continue;
         const bool local = table.local[did];
-        Ranked r{stub_id, it.get_weight() * (local ? 0.6 : 1.0), 0, table.valid[did] != 0, local, table.published[did], table.title_key[did]};
-        if (!qkey.empty() && r.key == qkey) r.tier = 3;
-        else if (!qkey.empty() && r.key.find(qkey) != std::string::npos) r.tier = 2;
-        else if (!chunk_keys.empty() && std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) { return r.key.find(k) != std::string::npos; })) r.tier = 1;
+        Ranked r{stub_id,
+                 it.get_weight() * (local ? 0.6 : 1.0),
+                 0,
+                 table.valid[did] != 0,
+                 local,
+                 table.published[did],
+                 table.title_key[did]};
+        if (!qkey.empty() && r.key == qkey)
+          r.tier = 3;
+        else if (!qkey.empty() && r.key.find(qkey) != std::string::npos)
+          r.tier = 2;
+        else if (!chunk_keys.empty() &&
+                 std::all_of(chunk_keys.begin(), chunk_keys.end(), [&](const std::string& k) {
+                   return r.key.find(k) != std::string::npos;
+                 }))
+          r.tier = 1;
         if (r.tier == 0 && !exact.empty()) {  // 文号 / 索引号 exact hits
           const std::string& keys = table.exact_keys[did];
           const auto sep = keys.find('\x1f');
-          if (sep != std::string::npos && ((sep > 0 && keys.compare(0, sep, qkey) == 0 && sep == qkey.size()) || keys.compare(sep + 1, std::string::npos, qkey) == 0))
+          if (sep != std::string::npos &&
+              ((sep > 0 && keys.compare(0, sep, qkey) == 0 && sep == qkey.size()) ||
+               keys.compare(sep + 1, std::string::npos, qkey) == 0))
             r.tier = 3;
         }
         ranked_docs.push_back(std::move(r));
       }
       // Within a tier, versions in force first, then BM25; superseded versions sink below.
-      std::stable_sort(ranked_docs.begin(), ranked_docs.end(), [](const Ranked& a, const Ranked& b) {
-        if (a.tier != b.tier) return a.tier > b.tier;
-        if (a.valid != b.valid) return a.valid;
-        if (a.tier >= 1 && a.local != b.local) return !a.local;
-        if (a.tier >= 2 && a.key.size() != b.key.size()) return a.key.size() < b.key.size();  // the closest title
-        if (a.score != b.score) return a.score > b.score;
-        return a.published > b.published;
-      });
+      std::stable_sort(ranked_docs.begin(), ranked_docs.end(),
+                       [](const Ranked& a, const Ranked& b) {
+                         if (a.tier != b.tier) return a.tier > b.tier;
+                         if (a.valid != b.valid) return a.valid;
+                         if (a.tier >= 1 && a.local != b.local) return !a.local;
+                         if (a.tier >= 2 && a.key.size() != b.key.size())
+                           return a.key.size() < b.key.size();  // the closest title
+                         if (a.score != b.score) return a.score > b.score;
+                         return a.published > b.published;
+                       });
       // Items sharing a title: the newest version in force takes the best place.
       std::map<std::string, std::vector<std::size_t>> groups;
       for (std::size_t i = 0; i < ranked_docs.size(); ++i)
@@ -449,22 +512,27 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
         });
         for (std::size_t k = 0; k < idx.size(); ++k) ranked_docs[idx[k]] = members[k];
       }
-      for (std::size_t i = offset; i < ranked_docs.size() && i < offset + static_cast<std::size_t>(sp.per_page); ++i)
+      for (std::size_t i = offset;
+           i < ranked_docs.size() && i < offset + static_cast<std::size_t>(sp.per_page); ++i)
         order.push_back(ranked_docs[i].did);
       if (offset >= ranked_docs.size() && offset < res.total) {  // deep pages: plain BM25 order
         enquire.clear_matchspies();
-        Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 0, nullptr, decider);
+        Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 0,
+                                             nullptr, decider);
         for (auto it = deep.begin(); it != deep.end(); ++it) order.push_back(*it);
       }
     }
     // Facets are counted over the documents the matcher examined (at least k_facet_sample);
     // for larger result sets they are scaled to the estimated total ("约").
-    const double scale = spy->total > 0 && res.total > spy->total ? static_cast<double>(res.total) / spy->total : 1.0;
+    const double scale = spy->total > 0 && res.total > spy->total
+                             ? static_cast<double>(res.total) / spy->total
+                             : 1.0;
     for (std::size_t f = 0; f < k_facet_families; ++f) {
       auto& m = res.facets[k_facet_names[f]];
       for (std::size_t v = 1; v < spy->counts[f].size(); ++v)
         if (spy->counts[f][v] > 0 && !table.facet_names[f][v].empty())
-          m[table.facet_names[f][v]] = static_cast<std::size_t>(static_cast<double>(spy->counts[f][v]) * scale + 0.5);
+          m[table.facet_names[f][v]] =
+              static_cast<std::size_t>(static_cast<double>(spy->counts[f][v]) * scale + 0.5);
     }
     for (Xapian::docid did : order) {
       const Xapian::Document doc = db.get_document(did);
@@ -490,18 +558,27 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
   } catch (const Xapian::Error& e) {
     throw SearchUnavailable("search index unavailable: " + e.get_msg());
   }
-  res.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  res.took_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
 
 std::string api_json_of(const SearchResult& result) {
   nlohmann::json hits = nlohmann::json::array();
   for (const auto& h : result.hits)
-    hits.push_back({{"url", h.url}, {"title", h.title}, {"section", h.section}, {"department", h.department},
-                    {"category", h.category}, {"published", h.published}, {"index_no", h.index_no},
-                    {"doc_no", h.doc_no}, {"validity", h.validity}, {"snippet", h.snippet}});
-  nlohmann::json j = {{"query", result.query}, {"total", result.total}, {"page", result.page},
-                      {"per_page", result.per_page}, {"results", hits}, {"facets", result.facets}};
+    hits.push_back({{"url", h.url},
+                    {"title", h.title},
+                    {"section", h.section},
+                    {"department", h.department},
+                    {"category", h.category},
+                    {"published", h.published},
+                    {"index_no", h.index_no},
+                    {"doc_no", h.doc_no},
+                    {"validity", h.validity},
+                    {"snippet", h.snippet}});
+  nlohmann::json j = {{"query", result.query}, {"total", result.total},
+                      {"page", result.page},   {"per_page", result.per_page},
+                      {"results", hits},       {"facets", result.facets}};
   return safe_json(j);
 }
 
@@ -518,7 +595,8 @@ SearchAnswerTimed search_answer(const Release& release, const SearchParams& sp) 
     a->result = std::move(r);
     return std::shared_ptr<const SearchAnswer>(std::move(a));
   });
-  return {answer, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+  return {answer,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
 }
 
 void prepare_search(const Release& release) {

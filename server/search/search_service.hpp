@@ -21,7 +21,8 @@ struct SearchParams {
 };
 
 // Validates raw query parameters; on failure returns nullopt and sets `error` (a 400 message).
-std::optional<SearchParams> parse_search_params(const std::multimap<std::string, std::string>& params, std::string& error);
+std::optional<SearchParams> parse_search_params(
+    const std::multimap<std::string, std::string>& params, std::string& error);
 
 struct SearchHit {
   std::string url, title, section, department, category, published, index_no, doc_no, validity;
@@ -35,7 +36,8 @@ struct SearchResult {
   double took_ms = 0;
   int tier = 0;  // 0 all words, 1 all characters in any order, 2 any word, 3 any character
   std::vector<SearchHit> hits;
-  std::map<std::string, std::map<std::string, std::size_t>> facets;  // section/department/category/year/validity
+  std::map<std::string, std::map<std::string, std::size_t>>
+      facets;  // section/department/category/year/validity
 };
 
 class SearchUnavailable : public std::runtime_error {
@@ -59,6 +61,7 @@ SearchAnswerTimed search_answer(const Release& release, const SearchParams& para
 void prepare_search(const Release& release);
 
 // Snippet of about `length` characters around the best match of `query` in `text`.
-std::string make_snippet(const std::string& text, const std::string& query, std::size_t length = 120);
+std::string make_snippet(const std::string& text, const std::string& query,
+                         std::size_t length = 120);
 
 }  // namespace gongkai::server
