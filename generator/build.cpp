@@ -302,7 +302,7 @@ BuildResult build(const BuildOptions& o) {
     OutputTree out = release.open_tree(o.write_index);
     auto index = in_background(o.write_index, [&] {
       return write_search_index(content, release.index_dir(), o.threads, release.previous_index(),
-                                {}, o.index_writer);
+                                o.index_writer);
     });
     auto memo = in_background(inc.memo_changed(), [&] { inc.save_memo(content); });
     const Listing listing = list_items(content);

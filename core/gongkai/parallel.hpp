@@ -47,13 +47,11 @@ void parallel_for(std::size_t n, int threads, Fn&& fn, std::size_t batch = 16,
 // Tasks in groups, each followed by a closing task: step(i, worker) for i in [0, n), one at a
 // time and in order, where group g holds the steps [ends[g-1], ends[g]) (ends ascending, the last
 // equal to n, no group empty); close(g, worker) runs as soon as every step of group g has
-// finished, before any step not yet started. `tail`, when given, runs once, on the first worker
-// that finds every step started and no close waiting: the work of a core that would otherwise
-// wait for the last steps and closes (or, on one thread, at the end). The first exception is
-// rethrown after every worker has stopped; no task starts after it.
+// finished, before any step not yet started. The first exception is rethrown after every worker
+// has stopped; no task starts after it.
 template <typename Step, typename Close>
-void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& step, Close&& close,
-                     const std::function<void()>& tail = {}) {
+void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& step,
+                     Close&& close) {
   const std::size_t n = ends.empty() ? 0 : ends.back();
   std::vector<std::size_t> left(ends.size());
   for (std::size_t g = 0; g < ends.size(); ++g) left[g] = ends[g] - (g ? ends[g - 1] : 0);
@@ -62,15 +60,8 @@ void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& s
   std::size_t next = 0, group = 0, closing = 0;  // next step; group of `next`; closes taken
   std::deque<std::size_t> ready;
   std::exception_ptr failure;
-  bool tail_taken = !tail;
   auto run = [&](std::size_t w) {
     std::unique_lock<std::mutex> lock(m);
-    auto run_tail = [&] {
-      tail_taken = true;
-      lock.unlock();
-      tail();
-      lock.lock();
-    };
     while (!failure && closing < ends.size()) {
       try {
         if (!ready.empty()) {
@@ -90,8 +81,6 @@ void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& s
             ready.push_back(g);
             cv.notify_one();
           }
-        } else if (!tail_taken) {
-          run_tail();
         } else {
           cv.wait(lock);  // the last steps are running elsewhere
         }
@@ -100,12 +89,6 @@ void parallel_groups(const std::vector<std::size_t>& ends, int threads, Step&& s
         if (!failure) failure = std::current_exception();
         cv.notify_all();
       }
-    }
-    try {
-      if (!failure && !tail_taken) run_tail();  // one thread, or every close done first
-    } catch (...) {
-      if (!lock.owns_lock()) lock.lock();
-      if (!failure) failure = std::current_exception();
     }
     cv.notify_all();
   };

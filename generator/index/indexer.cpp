@@ -442,8 +442,7 @@ std::string direct_writer_problem(const fs::path& scratch) {
 }
 
 IndexStats write_search_index(const Content& c, const std::filesystem::path& dir, int threads,
-                              const std::filesystem::path& previous,
-                              const std::function<void()>& tail, IndexWriter writer) {
+                              const std::filesystem::path& previous, IndexWriter writer) {
   auto dept_name = [&](const std::string& id) {
     const Department* d = c.site.department(id);
     return d ? d->name : id;
@@ -732,15 +731,6 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
                          std::to_string(written.get_doccount()) + " documents of " +
                          std::to_string(expected));
     };
-    // `tail` runs once, also when the direct writer gives way to Xapian's after running it.
-    bool tail_ran = false;
-    std::function<void()> tail_once;
-    if (tail)
-      tail_once = [&] {
-        tail_ran = true;
-        tail();
-      };
-
     auto write_direct = [&] {
       std::vector<std::size_t> ends(part_count);  // a group of one step per part
       std::iota(ends.begin(), ends.end(), std::size_t{1});
@@ -760,7 +750,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
             read_back(p);
             add_cpu(cpu_started);
           },
-          [](std::size_t, std::size_t) {}, tail_once);
+          [](std::size_t, std::size_t) {});
     };
 
     // Xapian's writer: Xapian's cost of writing a batch grows faster than the batch, so each
@@ -768,7 +758,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     // committed every k_xapian_batch documents (a batch's postings, a std::map per term, then
     // stay in the cache), without term lists; a part is compacted from its shards as soon as
     // they are written, keeping the documents' ids, and the shards are removed.
-    auto write_with_xapian = [&](const std::function<void()>& tail_now) {
+    auto write_with_xapian = [&] {
       const fs::path shard_root = dir.string() + ".shards";
       fs::remove_all(shard_root);
       fs::create_directories(shard_root);
@@ -813,8 +803,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
             for (std::size_t s = first; s < ends[p]; ++s) fs::remove_all(shard_dir(s));
             read_back(p);
             add_cpu(cpu_started);
-          },
-          tail_now);
+          });
       fs::remove_all(shard_root);
     };
 
@@ -854,7 +843,7 @@ IndexStats write_search_index(const Content& c, const std::filesystem::path& dir
     }
     if (used == IndexWriter::xapian) {
       try {
-        write_with_xapian(tail_ran ? std::function<void()>() : tail_once);
+        write_with_xapian();
       } catch (const Xapian::Error& e) {  // not a std::exception: the build reports only those
         throw std::runtime_error("search index: Xapian: " + e.get_description());
       }

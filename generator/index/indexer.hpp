@@ -65,12 +65,9 @@ void assume_direct_writer_problem(std::optional<std::string> problem);
 // (see IndexWriter): with direct, a failed format check (run once per process) or a part that
 // Xapian does not read back as written throws, naming --index-writer=xapian; with automatic,
 // either makes Xapian's writer write the parts instead, and `warning` says why.
-// Throws on I/O errors (and passes on an exception of `tail`).
-// `tail`, when given, is work of the caller's that a full write runs once on the first core
-// that finds no part left to start; an update in place does not run it.
+// Throws on I/O errors.
 IndexStats write_search_index(const Content& content, const std::filesystem::path& dir,
                               int threads = 2, const std::filesystem::path& previous = {},
-                              const std::function<void()>& tail = {},
                               IndexWriter writer = IndexWriter::direct);
 
 }  // namespace gongkai::gen

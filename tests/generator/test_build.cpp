@@ -396,41 +396,6 @@ TEST_CASE("parallel groups: a group is closed as soon as its steps are done, bef
   CHECK(ran == std::vector<std::string>{"s0", "s1", "s2", "c0", "s3"});
 }
 
-TEST_CASE("parallel groups: the tail runs once, when every step has started") {
-  // The build saves its memo there, on the core the index writer leaves idle near its end.
-  const std::vector<std::size_t> ends{3, 5, 6};
-  std::vector<std::string> order;
-  gongkai::parallel_groups(
-      ends, 1, [&](std::size_t i, std::size_t) { order.push_back("s" + std::to_string(i)); },
-      [&](std::size_t g, std::size_t) { order.push_back("c" + std::to_string(g)); },
-      [&] { order.push_back("t"); });
-  CHECK(order ==
-        std::vector<std::string>{"s0", "s1", "s2", "c0", "s3", "s4", "c1", "s5", "c2", "t"});
-
-  for (int threads : {2, 4}) {
-    const std::vector<std::size_t> many{10, 25, 26, 40, 47};
-    std::atomic<int> started{0}, tails{0}, started_at_tail{-1};
-    gongkai::parallel_groups(
-        many, threads,
-        [&](std::size_t, std::size_t) {
-          ++started;
-          std::this_thread::sleep_for(std::chrono::microseconds(200));
-        },
-        [&](std::size_t, std::size_t) {},
-        [&] {
-          started_at_tail = started.load();
-          ++tails;
-        });
-    CHECK(tails.load() == 1);
-    CHECK(started_at_tail.load() == 47);
-  }
-
-  CHECK_THROWS_WITH(gongkai::parallel_groups(
-                        ends, 2, [](std::size_t, std::size_t) {}, [](std::size_t, std::size_t) {},
-                        [] { throw std::runtime_error("tail failed"); }),
-                    "tail failed");
-}
-
 TEST_CASE(
     "index parts: a rebuild leaves the main parts as written, and writes changes to the delta "
     "part") {
