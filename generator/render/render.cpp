@@ -780,6 +780,10 @@ class SiteRenderer {
     for (const auto& [l, r] : all) {
       if (only && l != only) continue;
       data x;
+      // The anchor the search index links this item to (urls::responsibility_item).
+      const std::string item_url =
+          urls::responsibility_item(l->department, static_cast<int>(r - l->items.data()) + 1);
+      x.set("anchor", item_url.substr(item_url.find('#') + 1));
       x.set("code", r->code);
       x.set("name", r->name);
       x.set("type", r->type);

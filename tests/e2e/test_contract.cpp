@@ -2,6 +2,7 @@
 // through the same definitions, and what the server reads, written again, gives the same bytes;
 // and the URL scheme (core/gongkai/urls.hpp) gives the URLs the golden site has.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "gongkai/fs.hpp"
 #include "gongkai/release.hpp"
@@ -299,4 +300,33 @@ TEST_CASE("labels: the search page labels a hit with the section label the site 
   CHECK(res->status == 200);
   CHECK(res->body.find(urls::item("pages/guide.md")) != std::string::npos);
   CHECK(res->body.find(std::string(section_title(Section::pages)) + " · ") != std::string::npos);
+}
+
+TEST_CASE("urls: every responsibility hit of the search API lands on a row its page carries") {
+  TempDir dir;
+  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  o.threads = 2;
+  o.release_poll_ms = 0;
+  test::RunningServer s(o);
+  auto c = s.client();
+  const auto res = c.Get(urls::api_search() + "?section=responsibilities&per_page=50");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  const auto body = nlohmann::json::parse(res->body);
+  REQUIRE(body["results"].size() >= 2);
+  for (const auto& hit : body["results"]) {
+    const std::string url = hit["url"];
+    const auto hash = url.find('#');
+    REQUIRE(hash != std::string::npos);
+    const std::string page =
+        test::read_text(dir / "out/current/site" / urls::tree_path(url.substr(0, hash)));
+    INFO(url);
+    // The row with the hit's anchor is the row of the hit's name.
+    const auto row = page.find("<tr id=\"" + url.substr(hash + 1) + "\">");
+    REQUIRE(row != std::string::npos);
+    const std::string name = hit["title"];
+    CHECK(page.substr(row, page.find("</tr>", row) - row).find(name) != std::string::npos);
+  }
 }
