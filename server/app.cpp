@@ -12,6 +12,7 @@
 #include "gongkai/content.hpp"
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
+#include "gongkai/led.hpp"
 #include "gongkai/text.hpp"
 #include "gongkai/urls.hpp"
 #include "http_server.hpp"
@@ -218,7 +219,9 @@ struct App::Impl {
                const LedResponse out = led_feed(r->led, *lr, req.matches[1], now(), r->base_url);
                send_cached(req, res, out.body, out.content_type, "public, max-age=5");
              });
-    http.Get(R"(/led/.*)", [](const httplib::Request&, httplib::Response& res) {
+    // Other /led/ paths are unknown feeds, but the build's static snapshots (/led/snapshot/) are
+    // files of the site.
+    http.Get(R"(/led/(?!snapshot/).*)", [](const httplib::Request&, httplib::Response& res) {
       text_error(res, 404, "unknown LED path; see " + urls::led_screens());
     });
     auto wechat_handler = [this](const httplib::Request& req, httplib::Response& res) {
@@ -246,6 +249,15 @@ struct App::Impl {
     }
   }
 
+  // A screen's static snapshot text is in the screen's charset (led_export.cpp), not UTF-8.
+  static std::string static_content_type(const Release& r, const std::string& path,
+                                         const std::filesystem::path& file) {
+    for (const auto& screen : r.led.screens)
+      if (path == urls::led_snapshot(screen.id, "txt"))
+        return "text/plain; charset=" + led::content_type_charset(screen.charset);
+    return content_type_for(file);
+  }
+
   void serve_static(const httplib::Request& req, httplib::Response& res) {
     auto r = release_or_503(res);
     if (!r) return;
@@ -262,7 +274,7 @@ struct App::Impl {
     } catch (const std::exception&) {
       return not_found(req, res);  // pruned between resolve and read
     }
-    const std::string type = content_type_for(target->file);
+    const std::string type = static_content_type(*r, req.path, target->file);
     const bool immutable_asset = starts_with(req.path, "/static/");
     if (opt.preview && starts_with(type, "text/html")) {
       std::string banner;

@@ -5,6 +5,7 @@
 
 #include "gongkai/led.hpp"
 #include "gongkai/text.hpp"
+#include "gongkai/urls.hpp"
 #include "server_fixture.hpp"
 #include "support.hpp"
 
@@ -239,6 +240,15 @@ TEST_CASE("LED: the build writes a static snapshot per screen, and validates pro
   const auto snap = test::read_text(site.dir / "out/current/site/led/snapshot/hall.txt");
   CHECK(snap.substr(0, 8) == "\xCF\xE7\xD5\xF2\xD5\xFE\xCE\xF1");  // 乡镇政务 in GB2312
   CHECK(std::filesystem::exists(site.dir / "out/current/site/led/snapshot/square.json"));
+  // Served as the files they are, next to the live feeds.
+  auto c = site.server->client();
+  const auto served = c.Get(urls::led_snapshot("hall", "txt"));
+  REQUIRE(served);
+  CHECK(served->status == 200);
+  CHECK(served->body == snap);
+  CHECK(served->get_header_value("Content-Type") == "text/plain; charset=GB2312");
+  CHECK(c.Get(urls::led_snapshot("square", "json"))->status == 200);
+  CHECK(c.Get("/led/snapshot/nosuch.txt")->status == 404);
 
   TempDir dir;
   test::write_text(dir / "content/site.toml", test::minimal_site_toml() + R"(
