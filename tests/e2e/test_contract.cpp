@@ -21,6 +21,16 @@ namespace {
 
 const fs::path k_golden = fs::path(GONGKAI_TEST_DIR) / "fixtures/golden";
 
+// The golden site built into dir/out and answered by a server of its own.
+std::unique_ptr<test::RunningServer> serve_golden(const TempDir& dir) {
+  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
+  server::ServerOptions o;
+  o.output_dir = dir / "out";
+  o.threads = 2;
+  o.release_poll_ms = 0;
+  return std::make_unique<test::RunningServer>(o);
+}
+
 }  // namespace
 
 TEST_CASE("contract: a release built by the generator is opened by the server as it was written") {
@@ -288,13 +298,8 @@ TEST_CASE("labels: the section labels are the ColumnName the golden pages publis
 
 TEST_CASE("labels: the search page labels a hit with the section label the site publishes") {
   TempDir dir;
-  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
-  server::ServerOptions o;
-  o.output_dir = dir / "out";
-  o.threads = 2;
-  o.release_poll_ms = 0;
-  test::RunningServer s(o);
-  auto c = s.client();
+  const auto s = serve_golden(dir);
+  auto c = s->client();
   const auto res = c.Get(urls::search_query("政府信息公开指南") + "&section=pages");
   REQUIRE(res);
   CHECK(res->status == 200);
@@ -304,13 +309,8 @@ TEST_CASE("labels: the search page labels a hit with the section label the site 
 
 TEST_CASE("urls: every responsibility hit of the search API lands on a row its page carries") {
   TempDir dir;
-  REQUIRE(test::build_site(k_golden / "content", dir / "out").exit_code == 0);
-  server::ServerOptions o;
-  o.output_dir = dir / "out";
-  o.threads = 2;
-  o.release_poll_ms = 0;
-  test::RunningServer s(o);
-  auto c = s.client();
+  const auto s = serve_golden(dir);
+  auto c = s->client();
   const auto res = c.Get(urls::api_search() + "?section=responsibilities&per_page=50");
   REQUIRE(res);
   REQUIRE(res->status == 200);
