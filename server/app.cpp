@@ -252,9 +252,10 @@ struct App::Impl {
   // A screen's static snapshot text is in the screen's charset (led_export.cpp), not UTF-8.
   static std::string static_content_type(const Release& r, const std::string& path,
                                          const std::filesystem::path& file) {
-    for (const auto& screen : r.led.screens)
-      if (path == urls::led_snapshot(screen.id, "txt"))
-        return "text/plain; charset=" + led::content_type_charset(screen.charset);
+    if (starts_with(path, "/led/snapshot/"))
+      for (const auto& screen : r.led.screens)
+        if (path == urls::led_snapshot(screen.id, "txt"))
+          return "text/plain; charset=" + led::content_type_charset(screen.charset);
     return content_type_for(file);
   }
 
