@@ -57,6 +57,16 @@ std::string url_encode_path(std::string_view s) {
   return out;
 }
 
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t hit; !from.empty() && (hit = s.find(from, pos)) != std::string_view::npos;
+       pos = hit + from.size())
+    out.append(s.substr(pos, hit - pos)).append(to);
+  out.append(s.substr(pos));
+  return out;
+}
+
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;

@@ -9,6 +9,8 @@ namespace {
 
 std::string s(std::string_view v) { return std::string(v); }
 
+std::string g_root = "/";  // see set_root()
+
 constexpr std::string_view k_print = "print/";
 constexpr std::string_view k_disclosure_category = "category/";
 constexpr std::string_view k_disclosure_department = "department/";
@@ -18,9 +20,13 @@ constexpr std::string_view k_search = "search";  // the search page (answered by
 
 }  // namespace
 
-std::string home() { return "/"; }
+void set_root(std::string_view prefix) { g_root = prefix.empty() ? "/" : s(prefix); }
 
-std::string folder(std::string_view name) { return "/" + s(name) + "/"; }
+const std::string& root() { return g_root; }
+
+std::string home() { return g_root; }
+
+std::string folder(std::string_view name) { return g_root + s(name) + "/"; }
 
 std::string section(Section sec) { return folder(section_name(sec)); }
 
@@ -53,13 +59,13 @@ std::string disclosure_year(int year) {
   return section(Section::disclosure) + s(k_disclosure_year) + std::to_string(year) + "/";
 }
 
-std::string attachment(std::string_view source) { return "/" + url_encode_path(source); }
+std::string attachment(std::string_view source) { return g_root + url_encode_path(source); }
 
 std::string annual_report_csv(int year) {
-  return "/annual-report/" + std::to_string(year) + ".csv";
+  return g_root + "annual-report/" + std::to_string(year) + ".csv";
 }
 
-std::string not_found() { return "/" + s(contract::k_not_found_file); }
+std::string not_found() { return g_root + s(contract::k_not_found_file); }
 
 std::string responsibilities() { return folder(k_responsibilities_name); }
 
@@ -95,17 +101,17 @@ std::string feed_rss(std::string_view folder_url) { return s(folder_url) + "inde
 
 std::string feed_json(std::string_view folder_url) { return s(folder_url) + "feed.json"; }
 
-std::string sitemap() { return "/sitemap.xml"; }
+std::string sitemap() { return g_root + "sitemap.xml"; }
 
-std::string robots() { return "/robots.txt"; }
+std::string robots() { return g_root + "robots.txt"; }
 
-std::string opensearch() { return "/opensearch.xml"; }
+std::string opensearch() { return g_root + "opensearch.xml"; }
 
-std::string search() { return "/" + s(k_search); }
+std::string search() { return g_root + s(k_search); }
 
 std::string search_query(std::string_view q) { return search() + "?q=" + url_encode_component(q); }
 
-std::string api_search() { return "/api/search"; }
+std::string api_search() { return g_root + "api/search"; }
 
 std::string led_screens() { return folder(k_led) + "v1/screens.json"; }
 
@@ -119,7 +125,7 @@ std::string led_snapshot(std::string_view screen, std::string_view ext) {
   return folder(k_led) + "snapshot/" + s(screen) + "." + s(ext);
 }
 
-std::string wechat() { return "/wechat"; }
+std::string wechat() { return g_root + "wechat"; }
 
 std::vector<std::string> reserved_folders() {
   return {section(Section::disclosure),
@@ -132,7 +138,7 @@ std::vector<std::string> reserved_folders() {
 }
 
 std::string tree_path(std::string_view url) {
-  std::string p = s(url.substr(1));
+  std::string p = s(url.substr(starts_with(url, g_root) ? g_root.size() : 1));
   if (p.empty() || p.back() == '/') p += "index.html";
   return p;
 }

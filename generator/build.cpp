@@ -20,6 +20,8 @@
 #include "render.hpp"
 #include "history.hpp"
 #include "statutory.hpp"
+#include "summary.hpp"
+#include "gongkai/urls.hpp"
 #include "theme.hpp"
 #include "validate.hpp"
 
@@ -142,7 +144,7 @@ Incremental recall(const BuildOptions& o, const Inputs& in, const ReleaseFiles& 
   Incremental inc;
   inc.memo_file = o.output_dir / "cache" / "items.memo";
   inc.pages_file = o.output_dir / "cache" / "pages";
-  inc.memo_key = Memo::key_for(o.content_dir, in.prefix);
+  inc.memo_key = Memo::key_for(o.content_dir, in.prefix + "\n" + urls::root());
   if (!o.use_memo) return inc;
   inc.memo = Memo::load(inc.memo_file, inc.memo_key, o.threads);
   inc.remembered = inc.memo.size();
@@ -157,8 +159,9 @@ Content load_stage(const BuildOptions& o, const Inputs& in, Incremental& inc, Di
   markdown_init();
   Content content = load_content(
       {o.content_dir, in.prefix, in.themes, o.threads, &inc.memo, &inc.records}, diags);
-  if (!o.base_url.empty()) {
-    content.site.base_url = o.base_url;
+  const std::string& base_url = o.platform ? o.platform->base_url : o.base_url;
+  if (!base_url.empty()) {
+    content.site.base_url = base_url;
     if (content.site.base_url.back() != '/') content.site.base_url += '/';
   }
   for (Item& it : content.items)  // future-dated items wait for a build on or after their date
@@ -196,6 +199,10 @@ RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Cont
     ro.pages_after = &inc->pages_after;
   }
   if (o.git_history) ro.history = list_history(content, o.content_dir);
+  if (o.platform && o.unit) {
+    ro.platform = &*o.platform;
+    ro.unit = &*o.unit;
+  }
   return ro;
 }
 
@@ -237,9 +244,31 @@ void wait(std::future<void>& f) {
   if (f.valid()) f.get();
 }
 
+// Every URL of a platform's unit starts with its prefix while it is built (urls::set_root).
+class RootScope {
+ public:
+  explicit RootScope(const BuildOptions& o) {
+    if (o.unit) urls::set_root(o.unit->prefix);
+  }
+  ~RootScope() { urls::set_root("/"); }
+  RootScope(const RootScope&) = delete;
+  RootScope& operator=(const RootScope&) = delete;
+};
+
+// server/unit.json: what the platform pages learn of a unit (summary.hpp).
+void add_unit_summary(const BuildOptions& o, const Content& content, const Listing& listing,
+                      const Diagnostics& diags, const DateTime& now, OutputTree& out) {
+  if (!o.unit) return;
+  const std::string json =
+      contract::unit_summary_json(summarize_unit(content, listing, diags, *o.unit, now));
+  if (!o.summary_file.empty()) write_file(o.summary_file, json);
+  out.add(contract::server_tree_path(contract::k_unit_file), json);
+}
+
 }  // namespace
 
 bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagnostics& diags) {
+  const RootScope root(o);
   StageTimer timer(o);
   const Inputs in = inputs_of(o);
   Incremental nothing;
@@ -254,6 +283,7 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   render_pages(content, listing, theme, render_options(o, in, content, nullptr), out);
   timer.done("pages", std::to_string(out.size()) + " files");
   render_channels(content, listing, in.now, o.wechat_days, reports, out);
+  add_unit_summary(o, content, listing, diags, in.now, out);
   timer.done("channels", std::to_string(out.size()) + " files in all");
   return true;
 }
@@ -282,6 +312,7 @@ BuildResult build(const BuildOptions& o) {
     r.pages = html_pages(out);
     return r;
   }
+  const RootScope root(o);
   try {
     StageTimer timer(o);
     const Inputs in = inputs_of(o);
@@ -309,6 +340,7 @@ BuildResult build(const BuildOptions& o) {
     render_pages(content, listing, theme, render_options(o, in, content, &inc), out);
     timer.done("pages", std::to_string(out.size()) + " files");
     render_channels(content, listing, in.now, o.wechat_days, reports, out);
+    add_unit_summary(o, content, listing, r.diagnostics, in.now, out);
     out.finish();
     timer.done("channels", std::to_string(out.size()) + " files in all, release folder complete");
     const IndexStats st = wait(index);

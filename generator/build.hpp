@@ -10,6 +10,7 @@
 #include "gongkai/content.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
+#include "gongkai/platform.hpp"
 #include "indexer.hpp"
 #include "output.hpp"
 
@@ -36,6 +37,11 @@ struct BuildOptions {
   bool sync = true;  // the release on disk before `current` swaps (off: benchmarks only,
                      // gongkai-build with GONGKAI_NO_SYNC=1)
   std::function<void(const std::string&)> progress;  // a line per stage, or nothing
+  // A platform's unit (docs/platform.md): every URL under unit->prefix, the platform's base_url
+  // and identity on every page, and server/unit.json in the release. Both or neither.
+  std::optional<contract::PlatformIdentity> platform;
+  std::optional<contract::UnitRef> unit;
+  std::filesystem::path summary_file;  // the unit's summary also written here (--summary)
 };
 
 struct BuildResult {

@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <filesystem>
+#include <vector>
 
 #include "build.hpp"
+#include "platform.hpp"
 #include "gongkai/version.hpp"
 #include "scaffold.hpp"
 
@@ -20,6 +23,7 @@ const char* k_usage =
     "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] "
     "[--no-history]\n"
     "                     [--wechat-days N] [--index-writer direct|xapian|auto]\n"
+    "                     [--unit ID]... [--jobs N] [--threads N]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
     "atomically as OUTPUT/releases/<id>, with OUTPUT/current pointing at it.\n"
@@ -42,7 +46,73 @@ const char* k_usage =
     "  --no-history    do not read the 权责清单 history from git\n"
     "  --wechat-days N WeChat article exports for items of the last N days (default 90; 0: all)\n"
     "\n"
+    "  --unit ID       a platform (DIR/platform.toml, docs/platform.md): build only this unit,\n"
+    "                  then the platform pages (repeatable)\n"
+    "  --jobs N        a platform: units built at once (default: one per core)\n"
+    "  --threads N     worker threads of one build (default 2)\n"
+    "\n"
+    "A content folder holding platform.toml is a district platform: each unit is built by a\n"
+    "gongkai-build of its own into OUTPUT/units/<id>, then the platform pages into\n"
+    "OUTPUT/platform; a unit with errors keeps its last release while the others publish.\n"
+    "\n"
     "Exit codes: 0 built (warnings allowed), 1 content errors, 2 usage or environment problem.\n";
+
+// A platform: its units by child builds, then its pages; prints each unit's outcome.
+int build_platform(const gongkai::gen::BuildOptions& o, const std::string& platform_file,
+                   const std::vector<std::string>& units, const std::vector<std::string>& unit_args,
+                   int jobs, bool quiet) {
+  using namespace gongkai;
+  gen::PlatformBuildOptions po;
+  po.platform_file = platform_file;
+  po.output_dir = o.output_dir;
+  po.themes_dir = o.themes_dir;
+  std::error_code ec;
+  po.builder = std::filesystem::read_symlink("/proc/self/exe", ec);
+  po.now = gen::build_clock(o.now);
+  po.check_only = o.check_only;
+  po.only = units;
+  po.jobs = jobs;
+  po.unit_args = unit_args;
+  if (o.progress) po.progress = o.progress;
+  const gen::PlatformBuildResult r = gen::build_platform(po);
+  for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";
+  if (r.units.empty() && r.exit_code != 0) {
+    if (!r.environment_error.empty())
+      std::cerr << "gongkai-build: " << r.environment_error << "\n";
+    else
+      std::cerr << "gongkai-build: platform.toml has errors; nothing was built (平台配置有错误)\n";
+    return r.exit_code;
+  }
+  std::size_t built = 0, unchanged = 0;
+  std::string failed;
+  for (const auto& u : r.units) {
+    std::cerr << u.output;
+    if (u.skipped)
+      ++unchanged;
+    else if (u.exit_code == 0)
+      ++built;
+    else
+      failed += (failed.empty() ? "" : ", ") + u.id;
+    if (u.exit_code != 0)
+      std::cerr << "gongkai-build: unit " << u.id << " (" << u.name << ") failed"
+                << (o.check_only
+                        ? ""
+                        : "; its last release stays published (该单位未发布，保留上次发布内容)")
+                << "\n";
+  }
+  if (o.check_only) std::cerr << r.inspection_text;
+  if (!r.environment_error.empty()) std::cerr << "gongkai-build: " << r.environment_error << "\n";
+  if (!quiet || r.exit_code != 0) {
+    std::cerr << "gongkai-build: platform: " << r.units.size() << " unit(s): "
+              << (o.check_only ? ""
+                               : std::to_string(built) + " built, " + std::to_string(unchanged) +
+                                     " unchanged, ")
+              << (failed.empty() ? "none failed" : "failed: " + failed);
+    if (!r.platform_release.empty()) std::cerr << "; platform pages release " << r.platform_release;
+    std::cerr << "\n";
+  }
+  return r.exit_code;
+}
 
 }  // namespace
 
@@ -99,7 +169,11 @@ int main(int argc, char** argv) {
     return r.exit_code;
   }
   gen::BuildOptions o;
-  bool quiet = false, verbose = false;
+  bool quiet = false, verbose = false, content_given = false;
+  std::string platform_file;           // --platform: build one unit of it (the platform's children)
+  std::vector<std::string> units;      // --unit
+  std::vector<std::string> unit_args;  // passed on to a platform's unit builds
+  int jobs = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -117,6 +191,22 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--content") {
       o.content_dir = value("--content");
+      content_given = true;
+    } else if (a == "--platform") {
+      platform_file = value("--platform");
+    } else if (a == "--unit") {
+      units.push_back(value("--unit"));
+    } else if (a == "--summary") {
+      o.summary_file = value("--summary");
+    } else if (a == "--threads" || a == "--jobs") {
+      const std::string v = value(a.c_str());
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || !end || *end || n < 1 || n > 256) {
+        std::cerr << "gongkai-build: " << a << " must be a whole number from 1 to 256\n";
+        return 2;
+      }
+      (a == "--jobs" ? jobs : o.threads) = static_cast<int>(n);
     } else if (a == "--output") {
       o.output_dir = value("--output");
     } else if (a == "--now") {
@@ -154,6 +244,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.wechat_days = static_cast<int>(n);
+      unit_args.insert(unit_args.end(), {"--wechat-days", v});
     } else if (a == "--index-writer" || a.rfind("--index-writer=", 0) == 0) {
       const std::string v =
           a == "--index-writer" ? value("--index-writer") : a.substr(a.find('=') + 1);
@@ -164,10 +255,13 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.index_writer = *writer;
+      unit_args.insert(unit_args.end(), {"--index-writer", v});
     } else if (a == "--no-history") {
       o.git_history = false;
+      unit_args.push_back("--no-history");
     } else if (a == "--no-index") {
       o.write_index = false;
+      unit_args.push_back("--no-index");
     } else {
       std::cerr << "gongkai-build: unknown argument " << a << "\n" << k_usage;
       return 2;
@@ -180,6 +274,35 @@ int main(int argc, char** argv) {
   // way may be torn by a power cut.
   if (const char* v = std::getenv("GONGKAI_NO_SYNC"); v && std::string(v) == "1") o.sync = false;
 
+  if (platform_file.empty() &&
+      std::filesystem::is_regular_file(o.content_dir / contract::k_platform_toml))
+    return build_platform(o, (o.content_dir / contract::k_platform_toml).string(), units, unit_args,
+                          jobs, quiet);
+  if (!units.empty() && platform_file.empty()) {
+    std::cerr << "gongkai-build: --unit needs a platform: " << o.content_dir.string()
+              << " has no platform.toml\n";
+    return 2;
+  }
+  if (!platform_file.empty()) {  // one unit of a platform: what the platform build runs
+    if (units.size() != 1) {
+      std::cerr << "gongkai-build: --platform needs exactly one --unit\n";
+      return 2;
+    }
+    Diagnostics diags;
+    const auto pc = gen::load_platform(platform_file, platform_file, diags);
+    for (const auto& d : diags.sorted()) std::cerr << d.to_string() << "\n";
+    if (!pc) return 1;
+    for (std::size_t i = 0; i < pc->index.units.size(); ++i)
+      if (pc->index.units[i].id == units[0]) {
+        o.platform = pc->index.identity;
+        o.unit = pc->index.units[i];
+        if (!content_given) o.content_dir = pc->content[i];
+      }
+    if (!o.unit) {
+      std::cerr << "gongkai-build: " << platform_file << " names no unit " << units[0] << "\n";
+      return 2;
+    }
+  }
   const gen::BuildResult r = gen::build(o);
   for (const auto& d : r.diagnostics.sorted()) std::cerr << d.to_string() << "\n";
   if (r.exit_code == 2) {

@@ -14,9 +14,18 @@
 
 namespace gongkai::urls {
 
+// ---- the root --------------------------------------------------------------------------------
+
+// Every URL below starts with the root: "/" for a site of its own, the unit's prefix
+// ("/towns/bangjun/") while a platform's unit is built (docs/platform.md). A process sets it once,
+// before it builds anything: gongkai-build builds one unit per process, and the server keeps "/"
+// and strips a unit's prefix from the paths it is asked for. tree_path() strips it.
+void set_root(std::string_view prefix);  // "" or "/": a site of its own
+const std::string& root();
+
 // ---- pages of the site ------------------------------------------------------------------------
 
-std::string home();                         // "/"
+std::string home();                         // the root: "/"
 std::string folder(std::string_view name);  // "/<name>/": a top folder of the site
 std::string section(Section s);             // "/disclosure/", "/notices/", ...
 // An item's page from its content path: disclosure/2021/a.md -> /disclosure/2021/a/;
@@ -71,7 +80,8 @@ std::vector<std::string> reserved_folders();
 
 // ---- from URLs to files and absolute addresses -------------------------------------------------
 
-// Where the generator writes a URL's page: "/a/b/" -> "a/b/index.html", "/a.csv" -> "a.csv".
+// Where the generator writes a URL's page: "/a/b/" -> "a/b/index.html", "/a.csv" -> "a.csv"
+// (the root taken off: "/towns/x/a/" -> "a/index.html").
 std::string tree_path(std::string_view url);
 // base_url (ending with '/') + the URL without its '/'; the URL itself without a base, or when it
 // is not site-relative.

@@ -1,4 +1,5 @@
 #include "markdown.hpp"
+#include "gongkai/urls.hpp"
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm-extension_api.h>
@@ -135,6 +136,12 @@ MarkdownOutput render_markdown(const MarkdownInput& in, const LinkResolver& reso
       } else if (type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE) {
         const char* url_c = cmark_node_get_url(node);
         const std::string url = url_c ? url_c : "";
+        if (url.size() > 1 && url[0] == '/' && url[1] != '/' && urls::root() != "/") {
+          // A platform unit's "/pages/guide/" is its own page (docs/platform.md).
+          const std::string rooted = urls::root() + url.substr(1);
+          cmark_node_set_url(node, rooted.c_str());
+          continue;
+        }
         if (url.empty() || url[0] == '#' || url[0] == '/' || is_external_url(url)) continue;
         // A relative link: resolve against the file's folder, keep ?query and #fragment.
         std::string path = url, suffix;

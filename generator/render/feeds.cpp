@@ -120,7 +120,7 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
     if (!ends_with(path, "index.html") || starts_with(path, "search/") ||
         ends_with(path, "/print/index.html"))
       continue;
-    const std::string url = "/" + path.substr(0, path.size() - 10);
+    const std::string url = urls::home() + path.substr(0, path.size() - 10);
     auto u = urlset.append_child("url");
     u.append_child("loc").text() = urls::absolute_encoded(base, url).c_str();
     if (auto it = lastmod.find(url); it != lastmod.end() && !it->second.empty())
@@ -128,7 +128,8 @@ void write_feeds(const Content& c, const std::map<Section, std::vector<const Ite
   }
   out.add(urls::tree_path(urls::sitemap()), xml_string(sm));
   out.add(urls::tree_path(urls::robots()),
-          "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: " + urls::search() +
+          "User-agent: *\nAllow: /\nDisallow: " + urls::home() + "api/\nDisallow: " +
+              urls::search() +
               "\nSitemap: " + urls::absolute(base, urls::sitemap()) + "\n");
 
   pugi::xml_document os;

@@ -37,11 +37,7 @@ const PowerType k_power_type_slugs[] = {
     {"jf", "行政给付"}, {"jc", "行政检查"},    {"qr", "行政确认"}, {"jl", "行政奖励"},
     {"cj", "行政裁决"}, {"qt", "其他行政权力"}};
 
-std::string out_path(const std::string& url) {  // "/a/b/" -> "a/b/index.html"
-  std::string p = url.substr(1);
-  if (p.empty() || p.back() == '/') p += "index.html";
-  return p;
-}
+std::string out_path(const std::string& url) { return urls::tree_path(url); }
 
 std::string qr_svg(const std::string& text) {
   QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
@@ -74,25 +70,6 @@ std::string money(double v) {
 // (so it covers exactly what the template is given, with no second list of fields to keep in
 // step), and the template gets it converted to Mustache data.
 using View = nlohmann::json;
-
-data to_data(const View& v) {
-  switch (v.type()) {
-    case View::value_t::object: {
-      data d;
-      for (const auto& [k, x] : v.items()) d.set(k, to_data(x));
-      return d;
-    }
-    case View::value_t::array: {
-      list l;
-      for (const auto& x : v) l.push_back(to_data(x));
-      return data(l);
-    }
-    case View::value_t::boolean: return data(v.get<bool>());
-    case View::value_t::string: return data(v.get_ref<const std::string&>());
-    case View::value_t::null: return data(false);
-    default: return data(v.dump());
-  }
-}
 
 // The bytes a view model's key is the digest of: every key and value, each behind its length (a
 // plain walk: JSON's own dump() validates and escapes every string, several times slower).
@@ -246,18 +223,43 @@ class SiteRenderer {
     View menu = View::array();
     for (const Item* p : m_l.menu_pages)
       if (p->menu) menu.push_back({{"title", p->title}, {"url", p->url}});
-    return {{"title", s.title},
-            {"base_url", s.base_url},
-            {"language", s.language},
-            {"org_name", o.name},
-            {"address", o.address},
-            {"phone", o.phone},
-            {"email", o.email},
-            {"site_code", o.site_code},
-            {"icp", o.icp},
-            {"police_record", o.police_record},
-            {"police_record_code", digits},
-            {"menu_pages", std::move(menu)}};
+    View v = {{"title", s.title},
+              {"root", urls::home()},
+              {"base_url", s.base_url},
+              {"language", s.language},
+              {"org_name", o.name},
+              {"address", o.address},
+              {"phone", o.phone},
+              {"email", o.email},
+              {"site_code", o.site_code},
+              {"icp", o.icp},
+              {"police_record", o.police_record},
+              {"police_record_code", digits},
+              {"menu_pages", std::move(menu)}};
+    if (const auto* p = m_opt.platform) {
+      // The district site's identifiers; the unit keeps its title, address and contacts.
+      digits.clear();
+      for (char ch : p->police_record)
+        if (ch >= '0' && ch <= '9') digits += ch;
+      v["platform"] = {{"title", p->title}, {"home", "/"}};
+      v["unit_name"] = o.name;
+      v["unit_kind"] = m_opt.unit ? m_opt.unit->kind : "";
+      v["org_name"] = p->org_name;
+      v["site_code"] = p->site_code;
+      v["icp"] = p->icp;
+      v["police_record"] = p->police_record;
+      v["police_record_code"] = digits;
+      v["site_name"] = p->title;
+    } else {
+      v["site_name"] = s.title;
+    }
+    return v;
+  }
+  // The unit's name before a column's (ColumnName) and a source (ContentSource) on a platform.
+  std::string unit_named(const std::string& what) const {
+    if (!m_opt.platform) return what;
+    const std::string& unit = m_c.site.organization.name;
+    return what.empty() || what == unit ? unit : unit + " " + what;
   }
 
   // What every page depends on besides its own view model: the generator, site.toml and theme
@@ -279,10 +281,10 @@ class SiteRenderer {
     layout.set("main", main);
     layout.set("page_title", title);
     layout.set("column", column);
-    layout.set("column_name", column_title(column));
+    layout.set("column_name", unit_named(column_title(column)));
     layout.set("is_article", !pub_date.empty());
     layout.set("pub_date", pub_date);
-    layout.set("content_source", source.empty() ? m_c.site.organization.name : source);
+    layout.set("content_source", unit_named(source.empty() ? m_c.site.organization.name : source));
     layout.set("url", url);
     layout.set("canonical", m_c.site.base_url + url.substr(1));
     for (const char* s : {"home", "disclosure", "responsibilities", "notices", "consultations"})
@@ -483,7 +485,7 @@ class SiteRenderer {
     }
     d.set("lists", depts);
     d.set("guide_url", guide_url());
-    emit("/", "home", d, m_c.site.title, "home");
+    emit(urls::home(), "home", d, m_c.site.title, "home");
   }
 
   std::vector<const Item*> current_notices() {
@@ -862,7 +864,7 @@ class SiteRenderer {
   void render_not_found() {
     data d;
     d.set("guide_url", guide_url());
-    emit("/404.html", "404", d, "页面未找到", "");
+    emit(urls::not_found(), "404", d, "页面未找到", "");
   }
 
   // The search page is rendered by the server, for each search, from a template the build
@@ -875,9 +877,11 @@ class SiteRenderer {
     shell.set("site", site_data());
     const std::string main = m_theme.render("search_shell", shell);
     const std::string page =
-        emit("/search", "search_shell", data(), "站内搜索", "search", "", "",
+        emit(urls::search(), "search_shell", data(), "站内搜索", "search", "", "",
              {{"query", query}, {"title_suffix", title_suffix}}, k_search_page_template);
-    m_out.add(k_search_results_template, m_theme.source("search_results"));
+    // The server renders the results without the site's data: the root is filled in here.
+    m_out.add(k_search_results_template,
+              replace_all(m_theme.source("search_results"), "{{site.root}}", urls::home()));
     // Tags come from the slots and the shell only: the site's own texts must not carry any, or
     // the server would read them as slots.
     auto tags = [](const std::string& s) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gongkai/content.hpp"
+#include "gongkai/platform.hpp"
 #include "gongkai/datetime.hpp"
 #include "gongkai/diagnostics.hpp"
 #include "history.hpp"
@@ -32,6 +33,10 @@ struct RenderOptions {
   std::string page_key;  // what every page depends on outside Content: generator, site.toml, theme
   const PageMemo* pages_before = nullptr;
   PageMemo* pages_after = nullptr;
+  // A platform's unit (docs/platform.md): the district's identity goes into every page's header,
+  // footer and meta tags, and the unit is named in each (ColumnName, ContentSource).
+  const contract::PlatformIdentity* platform = nullptr;
+  const contract::UnitRef* unit = nullptr;
 };
 
 struct YearReport;  // statutory.hpp

@@ -1,5 +1,7 @@
 #include "theme.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -54,6 +56,27 @@ std::string Theme::render(const std::string& name, const data& d) const {
   if (it == m_templates.end())
     throw std::runtime_error("theme " + m_dir.string() + " has no template " + name + ".mustache");
   return it->second.render(d);
+}
+
+data to_data(const nlohmann::json& v) {
+  using View = nlohmann::json;
+  using kainjow::mustache::list;
+  switch (v.type()) {
+    case View::value_t::object: {
+      data d;
+      for (const auto& [k, x] : v.items()) d.set(k, to_data(x));
+      return d;
+    }
+    case View::value_t::array: {
+      list l;
+      for (const auto& x : v) l.push_back(to_data(x));
+      return data(l);
+    }
+    case View::value_t::boolean: return data(v.get<bool>());
+    case View::value_t::string: return data(v.get_ref<const std::string&>());
+    case View::value_t::null: return data(false);
+    default: return data(v.dump());
+  }
 }
 
 }  // namespace gongkai::gen

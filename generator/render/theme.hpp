@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <kainjow/mustache.hpp>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@
 namespace gongkai::gen {
 
 using kainjow::mustache::data;
+
+// A view model built as JSON, as Mustache data (objects, lists, strings; null is false).
+data to_data(const nlohmann::json& view);
 
 class Theme {
  public:

@@ -133,8 +133,8 @@ void write_wechat_articles(const Content& c, const DateTime& now, int days, Outp
             html_escape(d ? d->name : "") + "　" + it.published.date() +
             (it.doc_no.empty() ? "" : "　" + html_escape(it.doc_no)) + "</p>";
     const std::string html = wechat_html(head + it.html, c.site.base_url);
-    std::string stem = it.url.substr(1);
-    stem.pop_back();
+    std::string stem = urls::tree_path(it.url);  // "disclosure/x/index.html" -> "disclosure/x"
+    stem.erase(stem.size() - std::string_view("/index.html").size());
     out.add(contract::k_wechat_prefix + stem + ".html", html + "\n");
     nlohmann::json article = {
         {"title", truncate_chars(it.title, 64, "")},

@@ -12,7 +12,7 @@ export GIT_AUTHOR_NAME=staff GIT_AUTHOR_EMAIL=staff@example.gov.cn GIT_COMMITTER
 git init -q --bare -b main "$work/site.git"
 cp "$src/deploy/git-hooks/pre-receive" "$src/deploy/git-hooks/post-receive" "$work/site.git/hooks/"
 git clone -q "$work/site.git" "$work/staff" 2>/dev/null
-cp -r "$src/content" "$src/themes" "$work/staff/"
+cp -r "$src/content/towns/bangjun" "$work/staff/content"; cp -r "$src/themes" "$work/staff/"
 cd "$work/staff"
 git checkout -q -b main 2>/dev/null || true
 git add -A && git commit -q -m "initial content"

@@ -11,7 +11,7 @@ cleanup() { [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; [ -f "$wor
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-"$build/generator/gongkai-build" --content "$src/content" --themes "$src/themes" --output "$work/out" --now 2026-11-26T10:00:00+08:00 --quiet
+"$build/generator/gongkai-build" --content "$src/content/towns/bangjun" --themes "$src/themes" --output "$work/out" --now 2026-11-26T10:00:00+08:00 --quiet
 chmod -R a+rX "$work/out"
 serve_port=$(free_port); web_port=$(free_port)
 GONGKAI_WECHAT_TOKEN=nginxtest "$build/server/gongkai-serve" --output "$work/out" --listen "127.0.0.1:$serve_port" \

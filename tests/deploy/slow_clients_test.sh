@@ -13,7 +13,7 @@ cleanup() { [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null; wait 2>/de
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-"$build/generator/gongkai-build" --content "$src/content" --themes "$src/themes" --output "$work/out" --now 2026-11-26T10:00:00+08:00 --quiet
+"$build/generator/gongkai-build" --content "$src/content/towns/bangjun" --themes "$src/themes" --output "$work/out" --now 2026-11-26T10:00:00+08:00 --quiet
 probes=(--probe 200:/healthz --probe 200:/ --probe "200:/api/search?q=%E4%BD%8E%E4%BF%9D" --probe "200:/search?q=%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A")
 eight=127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8
 
