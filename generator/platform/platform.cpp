@@ -43,6 +43,10 @@ struct Reader {
   int line(const toml::node& n) const { return static_cast<int>(n.source().begin.line); }
   int column(const toml::node& n) const { return static_cast<int>(n.source().begin.column); }
   int table_line() const { return std::max(1, static_cast<int>(t.source().begin.line)); }
+  int line_of(const std::string& key) const {  // the key's line, else the table's
+    const toml::node* n = t.get(key);
+    return n ? std::max(1, line(*n)) : table_line();
+  }
 
   std::string text(const std::string& key, bool required, const std::string& what) {
     known.insert(key);
@@ -137,7 +141,7 @@ std::optional<PlatformConfig> load_platform(const fs::path& file, const std::str
     for (const toml::node& n : *units->as_array()) {
       const toml::table& t = *n.as_table();
       Reader r{t, display, diags, {}};
-      const int at = r.table_line();
+      const int at = r.line_of("id");
       contract::UnitRef u;
       u.id = r.text("id", true, "the unit's id, such as bangjun");
       u.name = r.text("name", true, "its full name, such as 天津市蓟州区邦均镇人民政府");
@@ -156,16 +160,16 @@ std::optional<PlatformConfig> load_platform(const fs::path& file, const std::str
             "unit id \"" + u.id + "\" is used twice (also line " + std::to_string(ids[u.id]) + ")");
       const auto& kinds = contract::unit_kinds();
       if (!u.kind.empty() && std::find(kinds.begin(), kinds.end(), u.kind) == kinds.end())
-        diags.error(display, at, 1,
+        diags.error(display, r.line_of("kind"), 1,
                     "unit kind \"" + u.kind + "\" must be one of 区政府, 区政府部门, 乡镇, 街道");
       if (!u.prefix.empty()) {
         if (!contract::valid_unit_prefix(u.prefix))
-          diags.error(display, at, 1,
+          diags.error(display, r.line_of("prefix"), 1,
                       "unit prefix \"" + u.prefix +
                           "\" must look like /towns/bangjun/ (lower-case letters, digits, '-')");
         for (const auto& [other, line] : prefixes)
           if (starts_with(other, u.prefix) || starts_with(u.prefix, other))
-            diags.error(display, at, 1,
+            diags.error(display, r.line_of("prefix"), 1,
                         "unit prefix \"" + u.prefix + "\" overlaps \"" + other + "\" (line " +
                             std::to_string(line) + ")");
         static const std::set<std::string> k_platform_urls = {
@@ -173,13 +177,13 @@ std::optional<PlatformConfig> load_platform(const fs::path& file, const std::str
             "/api/",  "/led/",     "/wechat/", "/prefs/",  "/inspection/"};
         for (const std::string& mine : k_platform_urls)
           if (starts_with(u.prefix, mine))
-            diags.error(display, at, 1,
+            diags.error(display, r.line_of("prefix"), 1,
                         "unit prefix \"" + u.prefix + "\" is a platform page's address");
-        prefixes.emplace(u.prefix, at);
+        prefixes.emplace(u.prefix, r.line_of("prefix"));
       }
       const fs::path dir = pc.dir / content;
       if (!content.empty() && !fs::is_regular_file(dir / "site.toml"))
-        diags.error(display, at, 1,
+        diags.error(display, r.line_of("content"), 1,
                     "unit " + u.id + ": content folder " +
                         (fs::path(display).parent_path() / content).string() +
                         " has no site.toml (内容目录不存在)");

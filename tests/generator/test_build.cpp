@@ -545,20 +545,7 @@ TEST_CASE("index writers: a rebuild updates in place a full index that Xapian's 
   CHECK(index_documents(search_now) == index_documents(dir / "full2/current/search"));
 }
 
-namespace {
-
-// Runs the real gongkai-build with `args`: its exit status and what it printed.
-std::pair<int, std::string> run_build(const std::string& args) {
-  std::string out;
-  FILE* p = ::popen((std::string("'") + GONGKAI_BUILD_EXE + "' " + args + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "cannot run gongkai-build"};
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-}  // namespace
+using test::run_build;
 
 TEST_CASE("index writers: --index-writer takes direct, xapian or auto, and refuses the rest") {
   TempDir dir;

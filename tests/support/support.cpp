@@ -1,5 +1,9 @@
 #include "support.hpp"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <functional>
 
 #include <unistd.h>
@@ -122,6 +126,22 @@ std::map<std::string, std::string> read_tree(const fs::path& dir) {
     if (e.is_regular_file())
       out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
   return out;
+}
+
+std::pair<int, std::string> run_build(const std::string& args) {
+  std::string out;
+  FILE* p = ::popen((quoted(GONGKAI_BUILD_EXE) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "cannot run gongkai-build"};
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
 
 }  // namespace gongkai::test

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "build.hpp"
@@ -39,6 +40,12 @@ gen::BuildResult build_site(const std::filesystem::path& content_dir,
                             const std::function<void(gen::BuildOptions&)>& adjust = {});
 // Diagnostics as "path:line:col: severity: message" lines with the content prefix "content/".
 std::vector<std::string> diagnostic_lines(const gen::BuildResult& r);
+
+// Runs the real gongkai-build (GONGKAI_BUILD_EXE) with `args`, a shell-quoted argument string:
+// its exit status and what it printed (stdout and stderr).
+std::pair<int, std::string> run_build(const std::string& args);
+// A path or word quoted for that string.
+std::string quoted(const std::string& s);
 
 // Every regular file below dir: relative path -> bytes.
 std::map<std::string, std::string> read_tree(const std::filesystem::path& dir);
