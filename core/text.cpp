@@ -57,6 +57,13 @@ std::string url_encode_path(std::string_view s) {
   return out;
 }
 
+std::string digits_of(std::string_view s) {
+  std::string d;
+  for (char ch : s)
+    if (ch >= '0' && ch <= '9') d += ch;
+  return d;
+}
+
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
   std::string out;
   std::size_t pos = 0;

@@ -13,6 +13,8 @@ std::string url_encode_component(std::string_view s);  // RFC 3986 unreserved ke
 // Percent-encodes what is not allowed in a URL path; keeps '/', unreserved and UTF-8 as %XX.
 std::string url_encode_path(std::string_view s);
 std::string trim(std::string_view s);
+// The ASCII digits of s, in order: a 公安备案 number's record code for its beian.gov.cn link.
+std::string digits_of(std::string_view s);
 // s with every `from` (not empty) replaced by `to`.
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to);
 bool starts_with(std::string_view s, std::string_view prefix);

@@ -166,9 +166,6 @@ class PlatformPages {
   std::vector<Entry> m_latest;
 
   json site_view() const {
-    std::string digits;
-    for (char ch : m_id.police_record)
-      if (ch >= '0' && ch <= '9') digits += ch;
     return {{"title", m_id.title},
             {"site_name", m_id.title},
             {"root", "/"},
@@ -182,7 +179,7 @@ class PlatformPages {
             {"site_code", m_id.site_code},
             {"icp", m_id.icp},
             {"police_record", m_id.police_record},
-            {"police_record_code", digits},
+            {"police_record_code", digits_of(m_id.police_record)},
             {"menu_pages", json::array()}};
   }
 

@@ -217,9 +217,6 @@ class SiteRenderer {
   View site_view() const {
     const auto& s = m_c.site;
     const auto& o = s.organization;
-    std::string digits;
-    for (char ch : o.police_record)
-      if (ch >= '0' && ch <= '9') digits += ch;
     View menu = View::array();
     for (const Item* p : m_l.menu_pages)
       if (p->menu) menu.push_back({{"title", p->title}, {"url", p->url}});
@@ -234,13 +231,10 @@ class SiteRenderer {
               {"site_code", o.site_code},
               {"icp", o.icp},
               {"police_record", o.police_record},
-              {"police_record_code", digits},
+              {"police_record_code", digits_of(o.police_record)},
               {"menu_pages", std::move(menu)}};
     if (const auto* p = m_opt.platform) {
       // The district site's identifiers; the unit keeps its title, address and contacts.
-      digits.clear();
-      for (char ch : p->police_record)
-        if (ch >= '0' && ch <= '9') digits += ch;
       v["platform"] = {{"title", p->title}, {"home", "/"}};
       v["unit_name"] = o.name;
       v["unit_kind"] = m_opt.unit ? m_opt.unit->kind : "";
@@ -248,7 +242,7 @@ class SiteRenderer {
       v["site_code"] = p->site_code;
       v["icp"] = p->icp;
       v["police_record"] = p->police_record;
-      v["police_record_code"] = digits;
+      v["police_record_code"] = digits_of(p->police_record);
       v["site_name"] = p->title;
     } else {
       v["site_name"] = s.title;
