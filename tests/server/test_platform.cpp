@@ -15,6 +15,8 @@
 #include "search_quality.hpp"
 #include "server_fixture.hpp"
 #include "support.hpp"
+#include "wechat.hpp"
+#include "wechat_crypto.hpp"
 
 using namespace gongkai;
 using gongkai::test::TempDir;
@@ -407,4 +409,69 @@ TEST_CASE(
     for (const auto& h : j["results"]) answered.insert(h["unit"].get<std::string>());
   }
   CHECK(answered.size() == 3);
+}
+
+namespace {
+
+// A plain-mode text message to `path`, signed with `token`, as WeChat sends it.
+httplib::Result wechat_text(httplib::Client& c, const std::string& path, const std::string& token,
+                            const std::string& content, const std::string& msgid) {
+  const std::string ts = std::to_string(DateTime::parse(k_now)->epoch);
+  const std::string query = "?signature=" + wechat::signature({token, ts, "n1"}) +
+                            "&timestamp=" + ts + "&nonce=n1&openid=oUser";
+  const std::string body =
+      "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[oUser]]></"
+      "FromUserName><CreateTime>1764120000</CreateTime><MsgType><![CDATA[text]]></"
+      "MsgType><Content><![CDATA[" +
+      content + "]]></Content><MsgId>" + msgid + "</MsgId></xml>";
+  return c.Post((path + query).c_str(), body, "text/xml");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "platform: WeChat accounts — the platform's searches every unit, a unit's its own first") {
+  Platform p;
+  server::ServerOptions o = p.options();
+  o.wechat.token = "platformtoken";
+  o.wechat_units["alpha"].token = "alphatoken";
+  test::RunningServer server(o);
+  auto c = server.client();
+  // The platform-wide account: hits of several units.
+  auto all = wechat_text(c, "/wechat", "platformtoken", "秸秆禁烧", "1");
+  REQUIRE(all);
+  CHECK(all->status == 200);
+  CHECK(all->body.find("/towns/alpha/") != std::string::npos);
+  CHECK(all->body.find("/towns/beta/") != std::string::npos);
+  // alpha's account: its own hits, its search page under its prefix.
+  auto own = wechat_text(c, "/towns/alpha/wechat", "alphatoken", "秸秆禁烧", "2");
+  REQUIRE(own);
+  CHECK(own->status == 200);
+  CHECK(own->body.find("/towns/alpha/disclosure/") != std::string::npos);
+  CHECK(own->body.find("/towns/beta/") == std::string::npos);
+  CHECK(own->body.find("/towns/alpha/search?q=") != std::string::npos);
+  // Nothing in alpha: the platform's hits.
+  auto other = wechat_text(c, "/towns/alpha/wechat", "alphatoken", "丙局执法检查", "3");
+  REQUIRE(other);
+  CHECK(other->body.find("/departments/gamma/") != std::string::npos);
+  // Each account checks its own token; a unit without one is not configured.
+  auto forged = wechat_text(c, "/towns/alpha/wechat", "platformtoken", "秸秆", "4");
+  REQUIRE(forged);
+  CHECK(forged->status == 403);
+  auto unconfigured = wechat_text(c, "/towns/beta/wechat", "platformtoken", "秸秆", "5");
+  REQUIRE(unconfigured);
+  CHECK(unconfigured->status == 404);
+}
+
+TEST_CASE("platform: [wechat.units.<id>] of --config names a unit's account") {
+  TempDir dir;
+  test::write_text(dir / "serve.toml",
+                   "[wechat]\ntoken = \"p\"\n\n[wechat.units.alpha]\ntoken = \"a\"\nappid = "
+                   "\"wxa\"\n\n[wechat.units.alpha.menu]\nNEW = \"latest\"\n");
+  const auto units = server::load_wechat_unit_configs(dir / "serve.toml");
+  REQUIRE(units.size() == 1);
+  CHECK(units.at("alpha").token == "a");
+  CHECK(units.at("alpha").appid == "wxa");
+  CHECK(units.at("alpha").menu == std::map<std::string, std::string>{{"NEW", "latest"}});
+  CHECK(server::load_wechat_config(dir / "serve.toml").token == "p");
 }
