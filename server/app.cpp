@@ -90,8 +90,10 @@ struct Host {
   std::string prefix = "/";
   contract::UnitRef unit;  // a platform's unit; id "" for the root
   bool platform_root = false;
-  std::unique_ptr<ReleaseManager> releases;
-  std::unique_ptr<WechatService> wechat;  // a unit's own account (unconfigured: 404)
+  // Shared with the same unit of the next platform release (a PlatformState is never changed
+  // once made: requests may still be reading the previous one).
+  std::shared_ptr<ReleaseManager> releases;
+  std::shared_ptr<WechatService> wechat;  // a unit's own account (unconfigured: 404)
 };
 
 // What the platform release names, read again whenever the platform release changes.
@@ -135,8 +137,8 @@ struct App::Impl {
     return l;
   }
 
-  std::unique_ptr<ReleaseManager> manager(const fs::path& dir) const {
-    return std::make_unique<ReleaseManager>(dir, std::chrono::milliseconds(opt.release_poll_ms),
+  std::shared_ptr<ReleaseManager> manager(const fs::path& dir) const {
+    return std::make_shared<ReleaseManager>(dir, std::chrono::milliseconds(opt.release_poll_ms),
                                             opt.search_cache);
   }
 
@@ -228,21 +230,22 @@ struct App::Impl {
                     << "\" left out (bad id, prefix or output folder)\n";
           continue;
         }
-        std::shared_ptr<Host> host;
+        auto host = std::make_shared<Host>();
+        host->prefix = u.prefix;
+        host->unit = u;
         if (m_platform)  // a unit kept from the previous platform release keeps its releases
           for (const auto& h : m_platform->units)
-            if (h->unit.id == u.id && h->unit.output == u.output && h->unit.prefix == u.prefix)
-              host = h;
-        if (!host) {
-          host = std::make_shared<Host>();
-          host->prefix = u.prefix;
+            if (h->unit.id == u.id && h->unit.output == u.output) {
+              host->releases = h->releases;
+              host->wechat = h->wechat;
+            }
+        if (!host->releases) {
           host->releases = manager(opt.output_dir / out);
           auto it = opt.wechat_units.find(u.id);
-          host->wechat = std::make_unique<WechatService>(
+          host->wechat = std::make_shared<WechatService>(
               it != opt.wechat_units.end() ? it->second : WechatConfig{});
         }
-        host->unit = u;  // names may change between platform releases
-        fresh->units.push_back(host);
+        fresh->units.push_back(std::move(host));
       }
     } catch (const std::exception& e) {
       std::cerr << "gongkai-serve: platform release " << r->id << ": cannot read "

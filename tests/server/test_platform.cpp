@@ -475,3 +475,17 @@ TEST_CASE("platform: [wechat.units.<id>] of --config names a unit's account") {
   CHECK(units.at("alpha").menu == std::map<std::string, std::string>{{"NEW", "latest"}});
   CHECK(server::load_wechat_config(dir / "serve.toml").token == "p");
 }
+
+TEST_CASE("platform: a unit without a usable index is left out of the search, not a 503 for all") {
+  Platform p;
+  fs::remove_all(fs::canonical(p.out / "units/gamma/current") / "search");
+  test::RunningServer server(p.options());
+  auto c = server.client();
+  const auto all = get_json(c, "/api/search?q=" + enc("秸秆禁烧"));
+  CHECK(units_of(all) == std::set<std::string>{"alpha", "beta"});
+  get_json(c, "/departments/gamma/api/search?q=" + enc("秸秆禁烧"), 503);
+  get_json(c, "/api/search?q=" + enc("秸秆禁烧") + "&unit=gamma", 503);
+  auto page = c.Get("/departments/gamma/");
+  REQUIRE(page);
+  CHECK(page->status == 200);  // its pages are still served
+}
