@@ -1,9 +1,11 @@
 // The gongkai-serve application: limits, security headers, logging, the exception handler and
-// the routes table over one ReleaseManager. Owns the httplib server. Nothing escapes a handler:
+// the routes table over the hosts: one site (OUTPUT/current), or a platform (OUTPUT/platform/current
+// and one ReleaseManager per unit, docs/platform.md). Owns the httplib server. Nothing escapes a handler:
 // every failure becomes a 4xx with a message, or 503 when the release cannot answer.
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +32,8 @@ struct ServerOptions {
   std::size_t search_cache = 4096;  // answers kept per release (0: compute every search)
   PreviewState* preview = nullptr;  // set by --watch: reload script, diagnostics, /_preview/events
   WechatConfig wechat;              // secrets: environment or --config, never the content folder
+  // A platform's per-unit accounts by unit id ([wechat.units.<id>] of --config), at <prefix>wechat.
+  std::map<std::string, WechatConfig> wechat_units;
 };
 
 class App {

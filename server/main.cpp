@@ -20,7 +20,9 @@ const char* k_usage =
     "ISO8601]\n"
     "                     [--search-cache N] [--access-log] [--watch CONTENT_DIR]\n"
     "\n"
-    "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz.\n"
+    "Serves OUTPUT/current: static files, /search, /api/search, /led/v1/…, /wechat, /healthz;\n"
+    "or, when OUTPUT/platform/current exists, a platform: its pages at /, each unit under its\n"
+    "prefix and /search across every unit (docs/platform.md).\n"
     "A new release is picked up without a restart.\n"
     "\n"
     "  --output DIR        output folder of gongkai-build (default: output)\n"
@@ -32,7 +34,7 @@ const char* k_usage =
     "  --now TIME          fixed clock, e.g. 2022-03-15T10:00:00+08:00 (previews, tests)\n"
     "  --config FILE       TOML with [limits] (connections, deadlines), [wechat] token, appid, "
     "aes_key\n"
-    "                      and [wechat.menu]\n"
+    "                      and [wechat.menu]; [wechat.units.<id>] for a platform's unit\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, "
     "GONGKAI_WECHAT_AES_KEY)\n"
     "  --access-log        log every request to stderr\n"
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
   const int port = std::atoi(listen.substr(colon + 1).c_str());
   try {
     o.wechat = server::load_wechat_config(config_file);
+    o.wechat_units = server::load_wechat_unit_configs(config_file);
     o.limits = server::load_connection_limits(config_file);
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";

@@ -201,11 +201,11 @@ LedResponse led_feed(const LedData& data, const LedRequest& req, const std::stri
   return {ss.str(), "application/rss+xml; charset=utf-8"};
 }
 
-std::string led_screens_json(const LedData& data) {
+std::string led_screens_json(const LedData& data, const std::string& root) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& s : data.screens) {
     nlohmann::json j = contract::led_screen_json(s);
-    j["feed"] = urls::led_screen_feed(s.id);
+    j["feed"] = root + urls::led_screen_feed(s.id).substr(1);
     arr.push_back(std::move(j));
   }
   return nlohmann::json({{"screens", arr}}).dump();

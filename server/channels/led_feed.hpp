@@ -39,6 +39,7 @@ struct LedResponse {
 
 LedResponse led_feed(const LedData& data, const LedRequest& req, const std::string& format,
                      const DateTime& now, const std::string& base_url);
-std::string led_screens_json(const LedData& data);
+// `root`: the URL prefix of the site the screens belong to (a platform's unit), "/" for a site.
+std::string led_screens_json(const LedData& data, const std::string& root = "/");
 
 }  // namespace gongkai::server

@@ -77,6 +77,37 @@ std::string text_reply_body(const std::string& intro,
   return truncate_utf8_bytes(body, max_bytes);
 }
 
+namespace {
+
+// The keys of a [wechat] table (or of one [wechat.units.<id>]) over c.
+void read_wechat_table(const toml::table& w, WechatConfig& c) {
+  if (auto v = w["token"].value<std::string>()) c.token = *v;
+  if (auto v = w["appid"].value<std::string>()) c.appid = *v;
+  if (auto v = w["aes_key"].value<std::string>()) c.aes_key = *v;
+  if (auto m = w["menu"].as_table()) {
+    c.menu.clear();
+    for (auto&& [k, v] : *m)
+      if (auto s = v.value<std::string>()) c.menu[std::string(k.str())] = *s;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, WechatConfig> load_wechat_unit_configs(const std::filesystem::path& file) {
+  std::map<std::string, WechatConfig> out;
+  if (file.empty()) return out;
+  const toml::table t = parse_config_file(file);
+  if (auto units = t["wechat"]["units"].as_table())
+    for (auto&& [id, v] : *units)
+      if (auto w = v.as_table()) {
+        WechatConfig c;
+        read_wechat_table(*w, c);
+        if (!c.aes_key.empty()) wechat::Cipher check(c.aes_key, c.appid);
+        out[std::string(id.str())] = std::move(c);
+      }
+  return out;
+}
+
 WechatConfig load_wechat_config(const std::filesystem::path& file) {
   WechatConfig c;
   if (const char* v = std::getenv("GONGKAI_WECHAT_TOKEN")) c.token = v;
@@ -84,16 +115,7 @@ WechatConfig load_wechat_config(const std::filesystem::path& file) {
   if (const char* v = std::getenv("GONGKAI_WECHAT_AES_KEY")) c.aes_key = v;
   if (!file.empty()) {
     const toml::table t = parse_config_file(file);
-    if (auto w = t["wechat"].as_table()) {
-      if (auto v = (*w)["token"].value<std::string>()) c.token = *v;
-      if (auto v = (*w)["appid"].value<std::string>()) c.appid = *v;
-      if (auto v = (*w)["aes_key"].value<std::string>()) c.aes_key = *v;
-      if (auto m = (*w)["menu"].as_table()) {
-        c.menu.clear();
-        for (auto&& [k, v] : *m)
-          if (auto s = v.value<std::string>()) c.menu[std::string(k.str())] = *s;
-      }
-    }
+    if (auto w = t["wechat"].as_table()) read_wechat_table(*w, c);
   }
   if (!c.aes_key.empty()) wechat::Cipher check(c.aes_key, c.appid);  // throws on a malformed key
   return c;
@@ -111,7 +133,7 @@ WechatService::WechatService(WechatConfig config) : m_config(std::move(config)) 
 }
 
 WechatReply WechatService::handle(const WechatRequest& req, const Release* release,
-                                  const DateTime& now) {
+                                  const DateTime& now, const WechatScope& scope) {
   if (!m_config.enabled()) return {404, "WeChat is not configured on this server\n"};
   const std::string sig = param(req.params, "signature"), ts = param(req.params, "timestamp"),
                     nonce = param(req.params, "nonce");
@@ -148,7 +170,7 @@ WechatReply WechatService::handle(const WechatRequest& req, const Release* relea
   }
   WechatReply reply;
   try {
-    reply = handle_message(xml, release, now);
+    reply = handle_message(xml, release, now, scope);
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: wechat: " << e.what() << "\n";
     return {200, "success"};
@@ -166,7 +188,7 @@ WechatReply WechatService::handle(const WechatRequest& req, const Release* relea
 }
 
 WechatReply WechatService::handle_message(const std::string& xml, const Release* release,
-                                          const DateTime& now) {
+                                          const DateTime& now, const WechatScope& scope) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size())) return {200, "success"};
   std::map<std::string, std::string> msg;
@@ -179,7 +201,7 @@ WechatReply WechatService::handle_message(const std::string& xml, const Release*
     if (auto it = m_replies.find(key); it != m_replies.end())
       return {200, it->second, "application/xml; charset=utf-8"};
   }
-  std::string body = reply_for(msg, release, now);
+  std::string body = reply_for(msg, release, now, scope);
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_replies.emplace(key, body).second) {
@@ -195,7 +217,8 @@ WechatReply WechatService::handle_message(const std::string& xml, const Release*
 }
 
 std::string WechatService::reply_for(const std::map<std::string, std::string>& msg_in,
-                                     const Release* release, const DateTime& now) {
+                                     const Release* release, const DateTime& now,
+                                     const WechatScope& scope) {
   auto msg = msg_in;
   const std::string to = msg["FromUserName"], from = msg["ToUserName"], type = msg["MsgType"];
   const std::string site = release && !release->site_title.empty() ? release->site_title : "本站";
@@ -239,12 +262,15 @@ std::string WechatService::reply_for(const std::map<std::string, std::string>& m
   std::string error;
   auto sp = parse_search_params({{"q", q}, {"per_page", "5"}}, error);
   if (!sp) return "success";
-  const SearchResult res = run_search(*release, *sp);
-  const std::string more = absolute(release, urls::search_query(q));
+  const SearchResult res = scope.search ? scope.search(*sp) : run_search(*release, *sp);
+  const std::string more = absolute(release, scope.root + urls::search_query(q).substr(1));
+  const std::string browse = !scope.browse_url.empty()
+                                 ? scope.browse_url
+                                 : scope.root + urls::section(Section::disclosure).substr(1);
   if (res.hits.empty())
     return text_xml(to, from, now,
                     "没有找到与“" + q + "”相关的信息。\n可以换个说法再试，或浏览<a href=\"" +
-                        html_escape(absolute(release, urls::section(Section::disclosure))) +
+                        html_escape(absolute(release, browse)) +
                         "\">政府信息公开目录</a>。回复“帮助”查看用法。");
   std::vector<std::pair<std::string, std::string>> links;
   for (const auto& h : res.hits) links.push_back({h.title, absolute(release, h.url)});

@@ -28,6 +28,21 @@ struct WechatConfig {
 // table and [wechat.menu]. Throws std::runtime_error with the file's line on a bad file.
 WechatConfig load_wechat_config(const std::filesystem::path& config_file);
 
+// Per-unit accounts of a platform: [wechat.units.<id>] tables with the keys of [wechat] (the
+// environment is not read for them). Throws std::runtime_error like load_wechat_config.
+std::map<std::string, WechatConfig> load_wechat_unit_configs(
+    const std::filesystem::path& config_file);
+
+struct SearchParams;
+struct SearchResult;
+
+// Whom an account speaks for: a site of its own (the defaults), a platform's unit, the platform.
+struct WechatScope {
+  std::function<SearchResult(const SearchParams&)> search;  // empty: the release's own index
+  std::string root = "/";  // the URL prefix of the account's site (its search page's links)
+  std::string browse_url;  // where "no hit" replies send people ("": <root>disclosure/)
+};
+
 struct WechatRequest {
   std::string method;  // GET | POST
   std::multimap<std::string, std::string> params;
@@ -43,12 +58,14 @@ struct WechatReply {
 class WechatService {
  public:
   explicit WechatService(WechatConfig config);
-  WechatReply handle(const WechatRequest& req, const Release* release, const DateTime& now);
+  WechatReply handle(const WechatRequest& req, const Release* release, const DateTime& now,
+                     const WechatScope& scope = {});
 
  private:
-  WechatReply handle_message(const std::string& xml, const Release* release, const DateTime& now);
+  WechatReply handle_message(const std::string& xml, const Release* release, const DateTime& now,
+                             const WechatScope& scope);
   std::string reply_for(const std::map<std::string, std::string>& msg, const Release* release,
-                        const DateTime& now);
+                        const DateTime& now, const WechatScope& scope);
 
   WechatConfig m_config;
   std::mutex m_mutex;

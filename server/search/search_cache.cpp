@@ -149,8 +149,8 @@ std::size_t SearchCache::size() {
 
 std::string SearchCache::key_of(const SearchParams& p) {
   std::string k;
-  for (const std::string* f :
-       {&p.q, &p.section, &p.department, &p.category, &p.year, &p.validity, &p.sort}) {
+  for (const std::string* f : {&p.q, &p.section, &p.department, &p.category, &p.year, &p.validity,
+                               &p.unit, &p.kind, &p.sort}) {
     k += std::to_string(f->size());  // length-prefixed: no value can forge a separator
     k += ':';
     k += *f;

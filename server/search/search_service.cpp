@@ -12,6 +12,9 @@
 #include <array>
 #include <functional>
 #include <set>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "gongkai/analysis.hpp"
@@ -139,6 +142,13 @@ Xapian::Query filter_query(const SearchParams& sp) {
   return Xapian::Query(Xapian::Query::OP_AND, f.begin(), f.end());
 }
 
+// A document of a match set: the document table holding it and its own id there.
+struct Located {
+  const DocTable* table = nullptr;  // nullptr: outside every table
+  std::size_t did = 0;
+  int unit = -1;  // index into Corpus::units (-1: a site's own search)
+};
+
 struct Ranked {
   Xapian::docid did;
   double score;
@@ -147,6 +157,7 @@ struct Ranked {
   bool local;  // another locality's rule: below national ones of the same tier
   double published;
   std::string key;
+  Located at;
 };
 
 }  // namespace
@@ -176,7 +187,8 @@ std::optional<SearchParams> parse_search_params(
   std::string page, per_page;
   if (!one("q", sp.q) || !one("section", sp.section) || !one("department", sp.department) ||
       !one("category", sp.category) || !one("year", sp.year) || !one("validity", sp.validity) ||
-      !one("sort", sp.sort) || !one("page", page) || !one("per_page", per_page))
+      !one("unit", sp.unit) || !one("kind", sp.kind) || !one("sort", sp.sort) ||
+      !one("page", page) || !one("per_page", per_page))
     return std::nullopt;
   sp.q = trim(sp.q);
   if (sp.sort.empty()) sp.sort = "relevance";
@@ -383,19 +395,57 @@ class NotHidden : public Xapian::MatchDecider {
 const std::array<const char*, k_facet_families> k_facet_names = {"section", "department",
                                                                  "category", "year", "validity"};
 
-SearchResult compute_search(const Release& release, const SearchParams& sp, SearchState& state) {
+// What one search runs over: a site's own index (one table: the matcher's spy and decider see
+// its own ids), or several units' indexes added into one database. Xapian 1.4 hands spies and
+// deciders a sub-database's own id, which cannot tell units apart, so across units hidden copies
+// are dropped and facets counted from the match set itself.
+struct Corpus {
+  Xapian::Database* db = nullptr;
+  const DocTable* single = nullptr;  // a site's own search
+  struct Shard {
+    const DocTable* table;
+    std::size_t first, parts;  // its sub-databases: [first, first + parts) in add order
+    int unit;
+  };
+  std::vector<Shard> shards;  // across units, in add order
+  std::size_t sub_databases = 1;
+  std::vector<const SearchUnit*> units;
+
+  Located locate(Xapian::docid did) const {
+    Located l;
+    if (single) {
+      l.table = single;
+      l.did = single->own_id(did);
+    } else {
+      // Documents of sub-databases interleave: sub-database (did-1) % S holds it as (did-1)/S+1.
+      const std::size_t sub = (did - 1) % sub_databases;
+      const std::size_t local = (did - 1) / sub_databases + 1;
+      for (const Shard& s : shards)
+        if (sub >= s.first && sub < s.first + s.parts) {
+          l.table = s.table;
+          l.did = local;  // a part's own id is the unit's own id (DocTable::own_id)
+          l.unit = s.unit;
+          break;
+        }
+    }
+    if (l.table && (l.did >= l.table->published.size() || l.table->hidden[l.did]))
+      l.table = nullptr;
+    return l;
+  }
+};
+
+SearchResult search_corpus(const Corpus& corpus, const SearchParams& sp) {
   const auto t0 = std::chrono::steady_clock::now();
   SearchResult res;
   res.query = sp.q;
   res.page = sp.page;
   res.per_page = sp.per_page;
-  const auto lease = lease_database(release, state);
-  Xapian::Database& db = **lease;
+  Xapian::Database& db = *corpus.db;
+  const bool across = corpus.single == nullptr;
   try {
-    const std::shared_ptr<const DocTable> table_ptr = table_of(state, db, release);
-    const DocTable& table = *table_ptr;
-    const NotHidden not_hidden(table);
-    const Xapian::MatchDecider* decider = table.any_hidden ? &not_hidden : nullptr;
+    std::optional<NotHidden> not_hidden;
+    if (!across && corpus.single->any_hidden) not_hidden.emplace(*corpus.single);
+    const Xapian::MatchDecider* decider = not_hidden ? &*not_hidden : nullptr;
     Xapian::Enquire enquire(db);
     const Xapian::Query filter = filter_query(sp);
     const QueryPlan plan = plan_query(sp.q);
@@ -433,6 +483,11 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
                 : std::max<Xapian::doccount>(k_rerank,
                                              offset + static_cast<Xapian::doccount>(sp.per_page));
     // The strictest tier that matches anything answers; each tier is one pass of the matcher.
+    // Across units the match set itself is the facet sample: at least k_facet_sample entries
+    // from the top (the first page by date included), of which the first `want` are ranked.
+    const Xapian::doccount first = by_date && !across ? offset : 0;
+    const Xapian::doccount fetch =
+        !across ? want : std::max<Xapian::doccount>(k_facet_sample, by_date ? offset + want : want);
     std::unique_ptr<TableFacetSpy> spy;
     Xapian::MSet mset;
     const int last_tier = plan.chunks.empty() ? 0 : k_last_tier;
@@ -441,33 +496,69 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
       if (!plan.chunks.empty() && !exact.empty()) q = Xapian::Query(Xapian::Query::OP_OR, q, exact);
       enquire.set_query(with_filter(boosted(q)));
       enquire.clear_matchspies();
-      spy = std::make_unique<TableFacetSpy>(table);
-      enquire.add_matchspy(spy.get());
-      mset = enquire.get_mset(by_date ? offset : 0, want, k_facet_sample, nullptr, decider);
+      if (!across) {
+        spy = std::make_unique<TableFacetSpy>(*corpus.single);
+        enquire.add_matchspy(spy.get());
+      }
+      mset = enquire.get_mset(first, fetch, k_facet_sample, nullptr, decider);
       res.tier = tier;
       if (mset.size() > 0 || mset.get_matches_upper_bound() > 0) break;
     }
     res.total = mset.get_matches_estimated();
-    std::vector<Xapian::docid> order;
+    // The entries of the match set that may answer, with where their fields are.
+    struct Entry {
+      Xapian::docid did;
+      double weight;
+      Located at;
+    };
+    std::vector<Entry> entries;
+    std::size_t dropped = 0;  // hidden copies among them (across units only)
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      const Located at = corpus.locate(*it);
+      if (!at.table) {
+        ++dropped;
+        continue;
+      }
+      entries.push_back({*it, it.get_weight(), at});
+    }
+    if (across) {
+      if (mset.size() == res.total)
+        res.total -= std::min(res.total, static_cast<std::size_t>(dropped));
+      else if (mset.size() > 0)
+        res.total = static_cast<std::size_t>(
+            static_cast<double>(res.total) * (mset.size() - dropped) / mset.size() + 0.5);
+    }
+    // The entries to rank: the first `want` of the match set (across units, of the sample).
+    std::vector<Entry> top;
+    {
+      std::size_t seen = 0;
+      const std::size_t from = by_date && across ? offset : 0;
+      const std::size_t until = by_date && across ? offset + sp.per_page : want;
+      for (auto it = mset.begin(); it != mset.end() && seen < until; ++it, ++seen)
+        if (seen >= from)
+          if (const Located at = corpus.locate(*it); at.table)
+            top.push_back({*it, it.get_weight(), at});
+    }
+    std::vector<std::pair<Xapian::docid, Located>> order;
     if (by_date) {
-      for (auto it = mset.begin(); it != mset.end(); ++it) order.push_back(*it);
+      for (const Entry& e : top) order.emplace_back(e.did, e.at);
     } else {
       std::vector<std::string> chunk_keys;  // the query's Chinese words, for "title holds them all"
       for (const auto& c : sch::chunks(sp.q))
         if (c.cjk && c.text.size() > 1) chunk_keys.push_back(to_utf8(c.text));
       std::vector<Ranked> ranked_docs;
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        const Xapian::docid stub_id = *it;
-        const std::size_t did = table.own_id(stub_id);
-        if (did >= table.published.size() || table.hidden[did]) continue;
+      for (const Entry& e : top) {
+        const DocTable& table = *e.at.table;
+        const std::size_t did = e.at.did;
         const bool local = table.local[did];
-        Ranked r{stub_id,
-                 it.get_weight() * (local ? 0.6 : 1.0),
+        Ranked r{e.did,
+                 e.weight * (local ? 0.6 : 1.0),
                  0,
                  table.valid[did] != 0,
                  local,
                  table.published[did],
-                 table.title_key[did]};
+                 table.title_key[did],
+                 e.at};
         if (!qkey.empty() && r.key == qkey)
           r.tier = 3;
         else if (!qkey.empty() && r.key.find(qkey) != std::string::npos)
@@ -514,27 +605,54 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
       }
       for (std::size_t i = offset;
            i < ranked_docs.size() && i < offset + static_cast<std::size_t>(sp.per_page); ++i)
-        order.push_back(ranked_docs[i].did);
+        order.emplace_back(ranked_docs[i].did, ranked_docs[i].at);
       if (offset >= ranked_docs.size() && offset < res.total) {  // deep pages: plain BM25 order
         enquire.clear_matchspies();
         Xapian::MSet deep = enquire.get_mset(offset, static_cast<Xapian::doccount>(sp.per_page), 0,
                                              nullptr, decider);
-        for (auto it = deep.begin(); it != deep.end(); ++it) order.push_back(*it);
+        for (auto it = deep.begin(); it != deep.end(); ++it)
+          if (const Located at = corpus.locate(*it); at.table) order.emplace_back(*it, at);
       }
     }
     // Facets are counted over the documents the matcher examined (at least k_facet_sample);
     // for larger result sets they are scaled to the estimated total ("约").
-    const double scale = spy->total > 0 && res.total > spy->total
-                             ? static_cast<double>(res.total) / spy->total
-                             : 1.0;
-    for (std::size_t f = 0; f < k_facet_families; ++f) {
-      auto& m = res.facets[k_facet_names[f]];
-      for (std::size_t v = 1; v < spy->counts[f].size(); ++v)
-        if (spy->counts[f][v] > 0 && !table.facet_names[f][v].empty())
-          m[table.facet_names[f][v]] =
-              static_cast<std::size_t>(static_cast<double>(spy->counts[f][v]) * scale + 0.5);
+    if (!across) {
+      const DocTable& table = *corpus.single;
+      const double scale = spy->total > 0 && res.total > spy->total
+                               ? static_cast<double>(res.total) / spy->total
+                               : 1.0;
+      for (std::size_t f = 0; f < k_facet_families; ++f) {
+        auto& m = res.facets[k_facet_names[f]];
+        for (std::size_t v = 1; v < spy->counts[f].size(); ++v)
+          if (spy->counts[f][v] > 0 && !table.facet_names[f][v].empty())
+            m[table.facet_names[f][v]] =
+                static_cast<std::size_t>(static_cast<double>(spy->counts[f][v]) * scale + 0.5);
+      }
+    } else {
+      // Counted by value name: each unit's table numbers its values its own way.
+      std::map<std::string, std::map<std::string, std::size_t>> counts;
+      for (std::size_t f = 0; f < k_facet_families; ++f) counts[k_facet_names[f]];
+      counts["unit"];
+      counts["kind"];
+      for (const Entry& e : entries) {
+        for (std::size_t f = 0; f < k_facet_families; ++f) {
+          const std::string& v = e.at.table->facet_names[f][e.at.table->facet[f][e.at.did]];
+          if (!v.empty()) ++counts[k_facet_names[f]][v];
+        }
+        const SearchUnit& u = *corpus.units[static_cast<std::size_t>(e.at.unit)];
+        ++counts["unit"][u.id];
+        ++counts["kind"][u.kind];
+      }
+      const double scale = !entries.empty() && res.total > entries.size()
+                               ? static_cast<double>(res.total) / entries.size()
+                               : 1.0;
+      for (auto& [family, values] : counts) {
+        auto& m = res.facets[family];
+        for (const auto& [v, n] : values)
+          m[v] = static_cast<std::size_t>(static_cast<double>(n) * scale + 0.5);
+      }
     }
-    for (Xapian::docid did : order) {
+    for (const auto& [did, at] : order) {
       const Xapian::Document doc = db.get_document(did);
       const auto j = nlohmann::json::parse(doc.get_value(sch::k_slot_display), nullptr, false);
       if (!j.is_object()) continue;
@@ -550,6 +668,11 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
       h.doc_no = j.value("doc_no", "");
       h.validity = j.value("validity", "");
       h.snippet = make_snippet(text, sp.q);
+      if (at.unit >= 0) {
+        const SearchUnit& u = *corpus.units[static_cast<std::size_t>(at.unit)];
+        h.unit = u.id;
+        h.unit_name = u.name;
+      }
       res.hits.push_back(std::move(h));
     }
   } catch (const Xapian::DatabaseModifiedError&) {
@@ -563,22 +686,46 @@ SearchResult compute_search(const Release& release, const SearchParams& sp, Sear
   return res;
 }
 
-std::string api_json_of(const SearchResult& result) {
+// A site's own search: its index with its table.
+SearchResult compute_search(const Release& release, const SearchParams& sp, SearchState& state) {
+  const auto lease = lease_database(release, state);
+  Xapian::Database& db = **lease;
+  std::shared_ptr<const DocTable> table;
+  try {
+    table = table_of(state, db, release);
+  } catch (const Xapian::Error& e) {
+    throw SearchUnavailable("search index unavailable: " + e.get_msg());
+  }
+  Corpus corpus;
+  corpus.db = &db;
+  corpus.single = table.get();
+  return search_corpus(corpus, sp);
+}
+
+// `units`: a platform's units (cross-unit answers name each hit's unit and list the units).
+std::string api_json_of(const SearchResult& result,
+                        const std::vector<SearchUnit>* units = nullptr) {
   nlohmann::json hits = nlohmann::json::array();
-  for (const auto& h : result.hits)
-    hits.push_back({{"url", h.url},
-                    {"title", h.title},
-                    {"section", h.section},
-                    {"department", h.department},
-                    {"category", h.category},
-                    {"published", h.published},
-                    {"index_no", h.index_no},
-                    {"doc_no", h.doc_no},
-                    {"validity", h.validity},
-                    {"snippet", h.snippet}});
+  for (const auto& h : result.hits) {
+    nlohmann::json x = {{"url", h.url},           {"title", h.title},
+                        {"section", h.section},   {"department", h.department},
+                        {"category", h.category}, {"published", h.published},
+                        {"index_no", h.index_no}, {"doc_no", h.doc_no},
+                        {"validity", h.validity}, {"snippet", h.snippet}};
+    if (!h.unit.empty()) {
+      x["unit"] = h.unit;
+      x["unit_name"] = h.unit_name;
+    }
+    hits.push_back(std::move(x));
+  }
   nlohmann::json j = {{"query", result.query}, {"total", result.total},
                       {"page", result.page},   {"per_page", result.per_page},
                       {"results", hits},       {"facets", result.facets}};
+  if (units) {
+    nlohmann::json u = nlohmann::json::object();
+    for (const SearchUnit& x : *units) u[x.id] = {{"name", x.name}, {"kind", x.kind}};
+    j["units"] = std::move(u);
+  }
   return safe_json(j);
 }
 
@@ -615,6 +762,149 @@ SearchResult run_search(const Release& release, const SearchParams& sp) {
   SearchResult r = *a.answer->result;
   r.took_ms = a.took_ms;
   return r;
+}
+
+// ---- across a platform's units --------------------------------------------------------------
+
+struct CombinedSearch::Impl {
+  explicit Impl(std::size_t capacity) : cache(capacity) {}
+  SearchCache cache;
+  std::mutex mutex;
+  bool prepared = false;
+  struct Usable {
+    std::size_t unit;  // index into units
+    std::shared_ptr<const DocTable> table;
+    std::size_t parts;  // its index's glass parts
+  };
+  std::vector<Usable> usable;  // the units that can search, in order
+  // Handles per unit kind asked for ("": every unit): each its own set of added indexes.
+  std::map<std::string, std::unique_ptr<DatabasePool>> pools;
+};
+
+CombinedSearch::CombinedSearch(std::vector<SearchUnit> units, std::size_t cache_capacity)
+    : m_impl(std::make_unique<Impl>(cache_capacity)),
+      m_units(std::move(units)),
+      m_key(key_of(m_units)) {}
+
+CombinedSearch::~CombinedSearch() = default;
+
+std::string CombinedSearch::key_of(const std::vector<SearchUnit>& units) {
+  std::string k;
+  for (const SearchUnit& u : units)
+    k += u.id + "=" + (u.release ? u.release->id : std::string()) + ";";
+  return k;
+}
+
+SearchAnswerTimed CombinedSearch::answer(const SearchParams& sp_in) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SearchParams sp = sp_in;
+  auto answer = m_impl->cache.get(SearchCache::key_of(sp), [&] {
+    auto a = std::make_shared<SearchAnswer>();
+    auto r = std::make_shared<SearchResult>();
+    if (!sp.unit.empty()) {
+      // One unit: exactly its own answer (from its own cache), its hits named.
+      auto it = std::find_if(m_units.begin(), m_units.end(),
+                             [&](const SearchUnit& u) { return u.id == sp.unit; });
+      if (it == m_units.end()) throw SearchUnavailable("no such unit: " + sp.unit);
+      if (!it->release) throw SearchUnavailable("unit " + sp.unit + " has not published yet");
+      SearchParams own = sp;
+      own.unit.clear();
+      own.kind.clear();
+      if (!sp.kind.empty() && sp.kind != it->kind) {
+        r->query = sp.q;
+        r->page = sp.page;
+        r->per_page = sp.per_page;
+      } else {
+        *r = *search_answer(*it->release, own).answer->result;
+        for (SearchHit& h : r->hits) {
+          h.unit = it->id;
+          h.unit_name = it->name;
+        }
+        if (r->total > 0) {
+          r->facets["unit"][it->id] = r->total;
+          r->facets["kind"][it->kind] = r->total;
+        }
+      }
+    } else {
+      *r = search_across(sp);
+    }
+    a->api_json = api_json_of(*r, &m_units);
+    a->result = std::move(r);
+    return std::shared_ptr<const SearchAnswer>(std::move(a));
+  });
+  return {answer,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+SearchResult CombinedSearch::run(const SearchParams& params) {
+  const SearchAnswerTimed a = answer(params);
+  SearchResult r = *a.answer->result;
+  r.took_ms = a.took_ms;
+  return r;
+}
+
+SearchResult CombinedSearch::search_across(const SearchParams& sp) {
+  Impl& m = *m_impl;
+  DatabasePool* pool = nullptr;
+  std::vector<Impl::Usable> chosen;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    if (!m.prepared) {
+      // Each unit's index checked (analyser) and its table read through its own state, once.
+      for (std::size_t i = 0; i < m_units.size(); ++i) {
+        const SearchUnit& u = m_units[i];
+        if (!u.release) continue;
+        try {
+          std::shared_ptr<SearchState> state = u.release->search;
+          if (!state) state = std::make_shared<SearchState>(0);
+          const auto lease = lease_database(*u.release, *state);
+          auto table = table_of(*state, **lease, *u.release);
+          m.usable.push_back({i, std::move(table), (**lease).size()});
+        } catch (const SearchUnavailable& e) {
+          std::cerr << "gongkai-serve: unit " << u.id << " (release " << u.release->id
+                    << ") left out of the platform search: " << e.what() << "\n";
+        } catch (const Xapian::Error& e) {
+          std::cerr << "gongkai-serve: unit " << u.id << " (release " << u.release->id
+                    << ") left out of the platform search: " << e.get_msg() << "\n";
+        }
+      }
+      m.prepared = true;
+    }
+    if (m.usable.empty())
+      throw SearchUnavailable("no unit of the platform has a usable search index yet");
+    for (const Impl::Usable& x : m.usable)
+      if (sp.kind.empty() || m_units[x.unit].kind == sp.kind) chosen.push_back(x);
+    auto& p = m.pools[sp.kind];
+    if (!p) p = std::make_unique<DatabasePool>();
+    pool = p.get();
+  }
+  if (chosen.empty()) {  // no unit of that kind can search: nothing found, not an error
+    SearchResult r;
+    r.query = sp.q;
+    r.page = sp.page;
+    r.per_page = sp.per_page;
+    return r;
+  }
+  const auto lease = pool->acquire([&] {
+    try {
+      auto db = std::make_unique<Xapian::Database>();
+      for (const Impl::Usable& x : chosen)
+        db->add_database(Xapian::Database(m_units[x.unit].release->search_db.string()));
+      return db;
+    } catch (const Xapian::Error& e) {
+      throw SearchUnavailable("search index unavailable: " + e.get_msg());
+    }
+  });
+  Corpus corpus;
+  corpus.db = &**lease;
+  for (const SearchUnit& u : m_units) corpus.units.push_back(&u);
+  std::size_t first = 0;
+  for (const Impl::Usable& x : chosen) {
+    corpus.shards.push_back({x.table.get(), first, x.parts, static_cast<int>(x.unit)});
+    first += x.parts;
+  }
+  corpus.sub_databases = std::max<std::size_t>(1, first);
+  return search_corpus(corpus, sp);
 }
 
 }  // namespace gongkai::server

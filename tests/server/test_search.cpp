@@ -13,6 +13,7 @@
 
 #include "gongkai/text.hpp"
 #include "search_cache.hpp"
+#include "search_quality.hpp"
 #include "search_service.hpp"
 #include "server_fixture.hpp"
 #include "support.hpp"
@@ -40,27 +41,6 @@ server::SearchResult search(const server::Release& r, const std::string& q,
   return server::run_search(r, *sp);
 }
 
-struct QualityCase {
-  std::string kind, query;
-  std::vector<std::string> expected;  // URLs
-};
-
-std::vector<QualityCase> load_queries() {
-  std::ifstream in(std::string(GONGKAI_TEST_DIR) + "/fixtures/laws-queries.tsv");
-  std::vector<QualityCase> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto cols = split(line, '\t');
-    REQUIRE(cols.size() == 3);
-    QualityCase c{cols[0], cols[1], {}};
-    for (const auto& stem : split(cols[2], '|'))
-      c.expected.push_back("/disclosure/laws/" + stem + "/");
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("search quality: realistic queries over real laws find what a careful person expects") {
@@ -69,39 +49,13 @@ TEST_CASE("search quality: realistic queries over real laws find what a careful 
                                       "2026-01-01T00:00:00+08:00");
   REQUIRE(built.exit_code == 0);
   const auto rel = release_of(dir / "out");
-  const auto cases = load_queries();
-  REQUIRE(cases.size() >= 40);
-  double rr_sum = 0;
-  int hit3 = 0, zero = 0;
-  std::map<std::string, std::pair<double, int>> by_kind;
-  for (const auto& c : cases) {
-    const auto res = search(rel, c.query);
-    int rank = 0;
-    for (std::size_t i = 0; i < res.hits.size() && i < 10 && !rank; ++i)
-      for (const auto& e : c.expected)
-        if (res.hits[i].url == e) rank = static_cast<int>(i) + 1;
-    if (res.hits.empty()) ++zero;
-    const double rr = rank ? 1.0 / rank : 0.0;
-    rr_sum += rr;
-    if (rank && rank <= 3) ++hit3;
-    by_kind[c.kind].first += rr;
-    by_kind[c.kind].second += 1;
-    if (rank != 1) {
-      std::ostringstream top;
-      for (std::size_t i = 0; i < res.hits.size() && i < 3; ++i)
-        top << " [" << (i + 1) << "] " << res.hits[i].title << " " << res.hits[i].published;
-      WARN("query " << c.query << ": expected at rank " << rank << "; top:" << top.str());
-    }
-  }
-  const double mrr = rr_sum / static_cast<double>(cases.size());
-  const double h3 = static_cast<double>(hit3) / static_cast<double>(cases.size());
-  std::ostringstream summary;
-  summary << "queries=" << cases.size() << " MRR@10=" << mrr << " hit@3=" << h3 << " zero=" << zero;
-  for (const auto& [k, v] : by_kind) summary << " " << k << "=" << v.first / v.second;
-  WARN(summary.str());
-  CHECK(mrr >= 0.85);
-  CHECK(h3 >= 0.90);
-  CHECK(zero == 0);
+  const auto cases = test::load_quality_queries(
+      [](const std::string& stem) { return "/disclosure/laws/" + stem + "/"; });
+  test::check_search_quality(cases, [&](const std::string& q) {
+    std::vector<test::QualityHit> hits;
+    for (const auto& h : search(rel, q).hits) hits.push_back({h.url, h.title, h.published});
+    return hits;
+  });
 }
 
 TEST_CASE("search: snippets are escaped, cut on characters, and merge adjacent marks") {
