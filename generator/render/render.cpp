@@ -225,6 +225,7 @@ class SiteRenderer {
               {"base_url", s.base_url},
               {"language", s.language},
               {"org_name", o.name},
+              {"publisher", o.name},  // who issues the texts: the unit, also on a platform
               {"address", o.address},
               {"phone", o.phone},
               {"email", o.email},

@@ -1,4 +1,5 @@
-// End-to-end tests of the example site served by gongkai-serve, in Debian's headless Chromium
+// End-to-end tests of the example platform (蓟州区, its units under /towns/… and /departments/…)
+// served by gongkai-serve, in Debian's headless Chromium
 // (playwright-core with executablePath), with axe-core accessibility checks.
 // Run by run.sh: BUILD_DIR and SOURCE_DIR come from the environment. Loopback only.
 import { test, before, after } from 'node:test';
@@ -13,11 +14,11 @@ import { chromium } from 'playwright-core';
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const build = process.env.BUILD_DIR, src = process.env.SOURCE_DIR;
-let work, server, browser, base;
+let work, server, browser, base, town;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'gongkai-browser-'));
-  const b = spawnSync(`${build}/generator/gongkai-build`, ['--content', `${src}/content/towns/bangjun`, '--themes', `${src}/themes`,
+  const b = spawnSync(`${build}/generator/gongkai-build`, ['--content', `${src}/content`, '--themes', `${src}/themes`,
     '--output', `${work}/out`, '--now', '2026-11-26T10:00:00+08:00', '--quiet']);
   assert.equal(b.status, 0, b.stderr.toString());
   server = spawn(`${build}/server/gongkai-serve`, ['--output', `${work}/out`, '--listen', '127.0.0.1:0', '--now', '2026-11-26T10:00:00+08:00']);
@@ -26,7 +27,7 @@ before(async () => {
     server.stderr.on('data', (d) => {
       err += d;
       const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve(m[1]);
+      if (m) { town = m[1] + '/towns/bangjun'; resolve(m[1]); }
     });
     server.on('exit', () => reject(new Error('gongkai-serve exited: ' + err)));
     setTimeout(() => reject(new Error('gongkai-serve did not start')), 10000);
@@ -66,11 +67,13 @@ async function accessible(p, name) {
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), [], `${name} has accessibility violations`);
 }
 
-test('home page: sections, current notices, open consultation, search box; accessible', async () => {
+test('a town\'s home page: sections, current notices, open consultation, search box, the district above; accessible', async () => {
   const p = await page();
-  const res = await p.goto(base + '/');
+  const res = await p.goto(town + '/');
   assert.equal(res.status(), 200);
-  assert.match(await p.title(), /蓟州区邦均镇人民政府/);
+  assert.match(await p.title(), /蓟州区邦均镇人民政府 - 天津市蓟州区人民政府/);
+  assert.equal(await p.getAttribute('meta[name=SiteIDCode]', 'content'), '1202250001');
+  assert.ok(await p.locator('.platform-bar a[href="/"]:has-text("天津市蓟州区人民政府")').count());
   assert.ok(await p.locator('h2:has-text("政府信息公开")').count());
   assert.ok(await p.locator('.badge.open').count(), 'an open consultation is marked');
   await p.keyboard.press('Tab');
@@ -80,12 +83,12 @@ test('home page: sections, current notices, open consultation, search box; acces
 
 test('catalogue: facets and pagination links work; an item shows its statutory metadata', async () => {
   const p = await page();
-  await p.goto(base + '/disclosure/');
+  await p.goto(town + '/disclosure/');
   await p.click('text=行政执法');
   assert.match(p.url(), /\/disclosure\/category\/xzzf\/$/);
   assert.ok((await p.locator('.list-items li').count()) >= 20);
   await accessible(p, 'catalogue');
-  await p.goto(base + '/disclosure/2022/fzzf-report-2021/');
+  await p.goto(town + '/disclosure/2022/fzzf-report-2021/');
   for (const label of ['索引号', '发布机构', '主题分类', '成文日期', '发布日期', '文号', '有效性'])
     assert.ok(await p.locator(`th:has-text("${label}")`).count(), label);
   assert.ok(await p.locator('td:has-text("蓟邦政发〔2022〕1号")').count());
@@ -94,7 +97,7 @@ test('catalogue: facets and pagination links work; an item shows its statutory m
 
 test('权责清单: filtering by type works without JavaScript', async () => {
   const p = await page({ javaScriptEnabled: false });
-  await p.goto(base + '/responsibilities/');
+  await p.goto(town + '/responsibilities/');
   await p.click('.filters a:has-text("行政强制")');
   assert.match(p.url(), /\/responsibilities\/type\/qz\/$/);
   const types = await p.locator('table.duties tbody tr td:nth-child(4)').allTextContents();
@@ -106,7 +109,7 @@ test('权责清单: filtering by type works without JavaScript', async () => {
 test('search works without and with JavaScript, with snippets and facets', async () => {
   for (const javaScriptEnabled of [false, true]) {
     const p = await page({ javaScriptEnabled });
-    await p.goto(base + '/');
+    await p.goto(town + '/');
     await p.fill('#home-q', '行政处罚');
     await p.press('#home-q', 'Enter');
     await p.waitForURL(/\/search\?q=/);
@@ -121,11 +124,11 @@ test('search works without and with JavaScript, with snippets and facets', async
 
 test('elderly mode (长者模式) is remembered and works without JavaScript', async () => {
   const p = await page({ javaScriptEnabled: false });
-  await p.goto(base + '/notices/');
+  await p.goto(town + '/notices/');
   const before = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   await p.click('a.elder-on');
   assert.match(p.url(), /\/notices\/$/);
-  await p.goto(base + '/disclosure/');
+  await p.goto(town + '/disclosure/');
   const size = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   assert.ok(size >= 24, `root font ${size}px is at least 18pt`);
   assert.ok(size > before);
@@ -139,7 +142,7 @@ test('elderly mode (长者模式) is remembered and works without JavaScript', a
 
 test("a notice's print view fills A4 with the town, department, date and a QR code", async () => {
   const p = await page();
-  await p.goto(base + '/notices/2021/xzcff/');
+  await p.goto(town + '/notices/2021/xzcff/');
   await p.click('text=打印张贴版');
   assert.match(p.url(), /\/print\/$/);
   assert.ok(await p.locator('.sheet .org:has-text("天津市蓟州区邦均镇人民政府")').count());
@@ -148,4 +151,56 @@ test("a notice's print view fills A4 with the town, department, date and a QR co
   const pdf = await p.pdf({ format: 'A4' });
   assert.ok(pdf.length > 1000);
   await accessible(p, 'print view');
+});
+
+test('district home: every unit by kind, the latest of all units, one search box; accessible', async () => {
+  const p = await page();
+  const res = await p.goto(base + '/');
+  assert.equal(res.status(), 200);
+  assert.match(await p.title(), /天津市蓟州区人民政府/);
+  for (const unit of ['区政府', '区司法局', '邦均镇', '青石镇', '柳河镇'])
+    assert.ok(await p.locator(`ul.units a:has-text("${unit}")`).count(), unit);
+  const units = new Set(await p.locator('#h-latest ~ ul.items .unit').allTextContents());
+  assert.ok(units.size >= 3, `latest items come from several units: ${[...units]}`);
+  await accessible(p, 'district home');
+});
+
+test('政府信息公开 entry: each unit\'s 公开指南, 公开制度 and 法定主动公开内容 (公开目录); accessible', async () => {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(base + '/xxgk/');
+  await accessible(p, '政府信息公开 entry');
+  await p.click('#unit-bangjun a:has-text("法定主动公开内容")');
+  assert.match(p.url(), /\/towns\/bangjun\/disclosure\/$/);
+  assert.ok((await p.locator('.list-items li').count()) >= 10);
+  assert.ok(await p.locator('.platform-bar:has-text("天津市蓟州区邦均镇人民政府")').count());
+  await accessible(p, 'a unit\'s 公开目录');
+  await p.goto(base + '/xxgk/');
+  await p.click('#unit-sfj a:has-text("公开制度")');
+  assert.match(p.url(), /\/departments\/sfj\/pages\/system\/$/);
+});
+
+test('年报专栏: every unit\'s reports by year, and the units missing last year\'s; accessible', async () => {
+  const p = await page();
+  await p.goto(base + '/nianbao/');
+  const missing = await p.locator('.notice-missing li').allTextContents();
+  assert.ok(missing.includes('天津市蓟州区柳河镇人民政府'), `missing: ${missing}`);
+  assert.ok(!missing.includes('天津市蓟州区青石镇人民政府'));
+  assert.ok(await p.locator('a:has-text("青石镇人民政府2025年政府信息公开工作年度报告")').count());
+  await accessible(p, '年报专栏');
+});
+
+test('search across units from the district home, with a facet by unit; accessible', async () => {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(base + '/');
+  await p.fill('#home-q', '年度报告');
+  await p.press('#home-q', 'Enter');
+  await p.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/search\?q=/);
+  const urls = await p.locator('ol.hits li a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  const prefixes = new Set(urls.map((u) => u.split('/').slice(0, 3).join('/')));
+  assert.ok(prefixes.size >= 3, `hits from several units: ${[...prefixes]}`);
+  await accessible(p, 'cross-unit search');
+  await p.click('aside.side a:has-text("青石镇")');
+  const only = await p.locator('ol.hits li a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(only.length >= 1);
+  for (const u of only) assert.match(u, /^\/towns\/qingshi\//);
 });
