@@ -5,7 +5,8 @@
 # one unit is refused with file:line:column and changes no release; a good push to another unit,
 # at the same time, publishes that unit and the platform pages within seconds. As root it also
 # creates two staff accounts in their units' groups and shows that one cannot push to the other
-# unit's repository (filesystem permissions), while its own push publishes.
+# unit's repository (filesystem permissions), while its own push publishes; then the same over
+# SSH, with a real sshd on loopback and git-shell as the accounts' shell.
 # Loopback and local files only. Usage: platform_hooks_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="$(cd "$1" && pwd)"; src="$(cd "$2" && pwd)"
@@ -168,6 +169,80 @@ else
   else bad "bangjun's account could not publish"; cat "$work/push-u.log"; fi
   [ "$(release platform)" != "$platform_before" ] && ok "platform pages republished by bangjun's account" || bad "platform release unchanged"
   ! grep -i "permission denied\|error" "$work/push-u.log" && ok "no permission problems in its push output" || bad "permission problems above"
+
+  # ---- (d) the same accounts over SSH: a real sshd on loopback, git-shell as their shell ------
+  if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; then
+    echo "skip SSH: openssh-server and openssh-client are not installed"
+  else
+    sshd_dir="$work/sshd"; mkdir -p "$sshd_dir/keys" /run/sshd
+    ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/host_key"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    for u in "$ua" "$uq"; do
+      usermod -p '*' "$u"  # no password, but not locked ("!"): sshd admits locked accounts never
+      ssh-keygen -q -t ed25519 -N '' -C "$u" -f "$sshd_dir/id-$u"
+      install -m 600 -o "$u" "$sshd_dir/id-$u.pub" "$sshd_dir/keys/$u"
+    done
+    cat >"$sshd_dir/config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $sshd_dir/host_key
+PidFile $sshd_dir/sshd.pid
+AuthorizedKeysFile $sshd_dir/keys/%u
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin no
+AllowUsers $ua $uq
+DisableForwarding yes
+PermitTTY no
+SetEnv PATH=$work/bin:/usr/local/bin:/usr/bin:/bin
+CONF
+    /usr/sbin/sshd -D -e -f "$sshd_dir/config" 2>"$sshd_dir/log" &
+    sshd_pid=$!
+    trap 'kill "$sshd_pid" 2>/dev/null || true; cleanup' EXIT
+    for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
+    via() {  # via USER CMD...: CMD with git (and ssh) speaking SSH as USER's key
+      local u="$1"; shift
+      GIT_SSH_COMMAND="ssh -i $sshd_dir/id-$u -p $port -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR" "$@"
+    }
+    url() { echo "ssh://$1@127.0.0.1:$port$srv/git/$2.git"; }
+    if via "$ua" git clone -q "$(url "$ua" bangjun)" "$work/ssh-b" >"$work/ssh-clone-b.log" 2>&1; then
+      ok "bangjun's account clones its repository over SSH"
+    else bad "bangjun's account cannot clone over SSH"; cat "$work/ssh-clone-b.log" "$sshd_dir/log"; fi
+    via "$uq" git clone -q "$(url "$uq" bangjun)" "$work/ssh-q" >"$work/ssh-clone-q.log" 2>&1 &&
+      bad "qingshi's account cloned bangjun's repository over SSH" ||
+      ok "qingshi's account cannot clone bangjun's repository over SSH: $(grep -m1 -o 'fatal: .*' "$work/ssh-clone-q.log")"
+    ssh_shell="$(via "$ua" sh -c 'ssh -i "$0" -p "$1" -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$2@127.0.0.1" id' \
+      "$sshd_dir/id-$ua" "$port" "$ua" 2>&1 || true)"
+    case "$ssh_shell" in
+      *uid=*) bad "bangjun's account ran a shell command over SSH: $ssh_shell" ;;
+      *) ok "bangjun's account can run git only (git-shell): $(echo "$ssh_shell" | head -1)" ;;
+    esac
+    if [ -d "$work/ssh-b" ]; then
+      before="$(snapshot)"
+      printf -- '---\ntitle = "坏的"\n---\n' > "$work/ssh-b/disclosure/ssh-bad.md"
+      git -C "$work/ssh-b" add -A && git -C "$work/ssh-b" -c user.name=b -c user.email=b@b commit -q -m "bad over ssh"
+      if via "$ua" git -C "$work/ssh-b" push origin main >"$work/ssh-push-bad.log" 2>&1; then
+        bad "a bad push over SSH was accepted"
+      else
+        grep -q 'remote: disclosure/ssh-bad.md:[0-9]*:[0-9]*: error' "$work/ssh-push-bad.log" &&
+          ok "a bad push over SSH is refused at $(grep -m1 -o 'disclosure/ssh-bad.md:[0-9]*:[0-9]*' "$work/ssh-push-bad.log")" ||
+          { bad "bad push over SSH refused without file:line:column"; cat "$work/ssh-push-bad.log"; }
+      fi
+      [ "$before" = "$(snapshot)" ] && ok "no release changed" || bad "a release changed"
+      git -C "$work/ssh-b" reset -q --hard HEAD~1
+      echo "通过SSH推送的新增内容" >> "$work/ssh-b/pages/about.md"
+      git -C "$work/ssh-b" -c user.name=b -c user.email=b@b commit -q -am "about: over ssh"
+      t0=$(now)
+      if via "$ua" git -C "$work/ssh-b" push origin main >"$work/ssh-push.log" 2>&1 &&
+         grep -q "通过SSH推送的新增内容" "$out/units/bangjun/current/site/pages/about/index.html"; then
+        ok "bangjun's account pushed over SSH and the change is live in $(secs "$t0" "$(now)") s"
+      else bad "push over SSH did not publish"; cat "$work/ssh-push.log" "$sshd_dir/log"; fi
+    fi
+    kill "$sshd_pid" 2>/dev/null || true
+  fi
 fi
 [ $fail = 0 ] && echo "platform git hooks: $passed passed, 0 failed"
 exit $fail
