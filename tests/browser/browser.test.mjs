@@ -85,7 +85,7 @@ test('catalogue: facets and pagination links work; an item shows its statutory m
   const p = await page();
   await p.goto(town + '/disclosure/');
   await p.click('text=行政执法');
-  assert.match(p.url(), /\/disclosure\/category\/xzzf\/$/);
+  await p.waitForURL(/\/disclosure\/category\/xzzf\/$/);  // waits for the load, not only the commit
   assert.ok((await p.locator('.list-items li').count()) >= 20);
   await accessible(p, 'catalogue');
   await p.goto(town + '/disclosure/2022/fzzf-report-2021/');
@@ -99,7 +99,7 @@ test('权责清单: filtering by type works without JavaScript', async () => {
   const p = await page({ javaScriptEnabled: false });
   await p.goto(town + '/responsibilities/');
   await p.click('.filters a:has-text("行政强制")');
-  assert.match(p.url(), /\/responsibilities\/type\/qz\/$/);
+  await p.waitForURL(/\/responsibilities\/type\/qz\/$/);  // waits for the load, not only the commit
   const types = await p.locator('table.duties tbody tr td:nth-child(4)').allTextContents();
   assert.ok(types.length >= 2);
   for (const t of types) assert.equal(t, '行政强制');
@@ -117,7 +117,7 @@ test('search works without and with JavaScript, with snippets and facets', async
     assert.ok(await p.locator('ol.hits mark').count());
     assert.equal(await p.inputValue('#search-q'), '行政处罚');
     await p.click('aside.side a:has-text("权责清单")');
-    assert.match(p.url(), /section=responsibilities/);
+    await p.waitForURL(/section=responsibilities/);  // waits for the load, not only the commit
     await accessible(p, 'search');
   }
 });
@@ -127,7 +127,7 @@ test('elderly mode (长者模式) is remembered and works without JavaScript', a
   await p.goto(town + '/notices/');
   const before = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   await p.click('a.elder-on');
-  assert.match(p.url(), /\/notices\/$/);
+  await p.waitForURL(/\/notices\/$/);  // waits for the load, not only the commit
   await p.goto(town + '/disclosure/');
   const size = await p.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   assert.ok(size >= 24, `root font ${size}px is at least 18pt`);
@@ -144,7 +144,7 @@ test("a notice's print view fills A4 with the town, department, date and a QR co
   const p = await page();
   await p.goto(town + '/notices/2021/xzcff/');
   await p.click('text=打印张贴版');
-  assert.match(p.url(), /\/print\/$/);
+  await p.waitForURL(/\/print\/$/);  // waits for the load, not only the commit
   assert.ok(await p.locator('.sheet .org:has-text("天津市蓟州区邦均镇人民政府")').count());
   assert.ok(await p.locator('.sheet .sign:has-text("司法所")').count());
   assert.ok(await p.locator('.sheet .qr svg path').count());
@@ -170,13 +170,13 @@ test('政府信息公开 entry: each unit\'s 公开指南, 公开制度 and 法�
   await p.goto(base + '/xxgk/');
   await accessible(p, '政府信息公开 entry');
   await p.click('#unit-bangjun a:has-text("法定主动公开内容")');
-  assert.match(p.url(), /\/towns\/bangjun\/disclosure\/$/);
+  await p.waitForURL(/\/towns\/bangjun\/disclosure\/$/);  // waits for the load, not only the commit
   assert.ok((await p.locator('.list-items li').count()) >= 10);
   assert.ok(await p.locator('.platform-bar:has-text("天津市蓟州区邦均镇人民政府")').count());
   await accessible(p, 'a unit\'s 公开目录');
   await p.goto(base + '/xxgk/');
   await p.click('#unit-sfj a:has-text("公开制度")');
-  assert.match(p.url(), /\/departments\/sfj\/pages\/system\/$/);
+  await p.waitForURL(/\/departments\/sfj\/pages\/system\/$/);  // waits for the load, not only the commit
 });
 
 test('年报专栏: every unit\'s reports by year, and the units missing last year\'s; accessible', async () => {
