@@ -90,7 +90,8 @@ TEST_CASE("workdays: 2023's New Year holiday begins on 2022-12-31, across the ye
 }
 
 TEST_CASE(
-    "workdays: 调休 Saturdays and Sundays are working days; the extended 2020 Spring Festival") {
+    "workdays: 调休 Saturdays and Sundays are working days, and so is the extended 2020 Spring "
+    "Festival") {
   // 国办发明电〔2019〕16号: "四、劳动节：5月1日至5日放假调休，共5天。4月26日（星期日）、
   // 5月9日（星期六）上班。"
   CHECK(cal().is_working_day(d(2020, 4, 26)));
@@ -112,7 +113,8 @@ TEST_CASE(
   CHECK(cal().next_working_day(d(2020, 1, 23)) == d(2020, 2, 3));
 }
 
-TEST_CASE("workdays: counting leaves out the starting day; add_working_days and between agree") {
+TEST_CASE(
+    "workdays: counting leaves out the starting day, and add_working_days and between agree") {
   // 期间开始的当日不计入: a decision on Monday 2022-02-14 is 1 working day old on Tuesday.
   CHECK(cal().working_days_between(d(2022, 2, 14), d(2022, 2, 14)) == 0);
   CHECK(cal().working_days_between(d(2022, 2, 14), d(2022, 2, 15)) == 1);
