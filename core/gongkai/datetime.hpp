@@ -36,6 +36,11 @@ struct DateTime {
 
 // Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 std::int64_t days_from_civil(int year, int month, int day);
+// The inverse: the civil date of a day number (days since 1970-01-01).
+struct CivilDate {
+  int year = 1970, month = 1, day = 1;
+};
+CivilDate civil_from_days(std::int64_t days);
 bool valid_civil_date(int year, int month, int day);
 
 }  // namespace gongkai

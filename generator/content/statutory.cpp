@@ -8,6 +8,7 @@
 #include "gongkai/fs.hpp"
 #include "gongkai/text.hpp"
 #include "gongkai/urls.hpp"
+#include "gongkai/workdays.hpp"
 #include "loader.hpp"
 
 namespace gongkai::gen {
@@ -354,20 +355,12 @@ void privacy_check(const Content& c, const std::filesystem::path& content_dir,
 
 // ---- freshness --------------------------------------------------------------------------------
 
-int working_days_between(const DateTime& from, const DateTime& to) {
-  int n = 0;
-  for (std::int64_t day = from.local_day_start() + 86400; day <= to.local_day_start();
-       day += 86400) {
-    const std::int64_t days = (day + from.offset_minutes * 60) / 86400;
-    const int weekday = static_cast<int>(((days % 7) + 11) % 7);  // 0 = Sunday
-    if (weekday != 0 && weekday != 6) ++n;
-  }
-  return n;
-}
-
 void freshness_check(const Content& c, const DateTime& now, const std::string& prefix,
                      Diagnostics& diags) {
   const std::string site = prefix + "site.toml";
+  // Working days come from the compiled-in holiday calendar; say so when it runs out.
+  if (const auto year = workdays::missing_next_year(workdays::Date::of(now)))
+    diags.warning("calendar", 0, 0, workdays::missing_year_message(*year));
   auto date_plus = [](const DateTime& d, std::int64_t days) {
     return DateTime::from_epoch(d.local_day_start() + days * 86400).date();
   };
@@ -422,13 +415,24 @@ void freshness_check(const Content& c, const DateTime& now, const std::string& p
                           " — add [result]");
     }
     if (it.penalty && it.penalty->decided) {
-      const int wd = working_days_between(*it.penalty->decided, it.published);
-      if (wd > 7)
+      // 7 working days of the official calendar (法定节假日 and 调休 weekends), the decision
+      // day not counted.
+      const workdays::Date decided = workdays::Date::of(*it.penalty->decided),
+                           published = workdays::Date::of(it.published);
+      const int wd = workdays::working_days_between(decided, published);
+      if (wd > 7) {
+        std::string uncovered;
+        for (const int year : workdays::Calendar::official().uncovered_years(decided, published))
+          uncovered += (uncovered.empty() ? "" : ", ") + std::to_string(year);
         diags.warning(prefix + it.source, 1, 1,
                       "inspection rule: penalty results must be published within 7 working days of "
                       "the decision (" +
                           it.penalty->decided->date() + "); published " + std::to_string(wd) +
-                          " working days later");
+                          " working days later" +
+                          (uncovered.empty() ? std::string()
+                                             : " (no holiday data for " + uncovered +
+                                                   ": counted Monday to Friday)"));
+      }
     }
   }
 }

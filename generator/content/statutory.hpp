@@ -49,13 +49,13 @@ void privacy_check_others(const Content& content, const std::filesystem::path& c
 void privacy_scan_text(const std::string& text, const std::string& path, int first_line,
                        const std::vector<std::string>& allowed, Diagnostics& diags);
 
-// Inspection rules (warnings with the rule and the date it fails).
+// Inspection rules (warnings with the rule and the date it fails). Working days are those of
+// the official calendar (gongkai/workdays.hpp); a clock in December of a year whose next year
+// the calendar lacks (or in such a year) adds a warning at path "calendar".
 void freshness_check(const Content& content, const DateTime& now, const std::string& prefix,
                      Diagnostics& diags);
 
 bool valid_id_number(const std::string& digits18);
 bool luhn_valid(const std::string& digits);
-int working_days_between(const DateTime& from,
-                         const DateTime& to);  // Mon–Fri after `from` up to `to`
 
 }  // namespace gongkai::gen

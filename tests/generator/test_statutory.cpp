@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gongkai/text.hpp"
+#include "gongkai/workdays.hpp"
 #include "history.hpp"
 #include "statutory.hpp"
 #include "support.hpp"
@@ -231,6 +233,58 @@ closes = 2021-11-05
             "(空白栏目); add an item or remove the category",
             "content/site.toml: warning: inspection rule: column 首页 (home page) must have a new "
             "item every 14 days (栏目更新); last item 2022-03-01, failing since 2022-03-15"});
+}
+
+TEST_CASE(
+    "inspection: the 7-working-day penalty rule counts the official holidays and 调休 weekends") {
+  TempDir dir;
+  test::write_text(dir / "content/site.toml", test::minimal_site_toml());
+  // ontime.md: decided Friday 2025-09-26, published Monday 2025-10-13. 国办发明电〔2024〕12号:
+  // "10月1日（周三）至8日（周三）放假调休……9月28日（周日）、10月11日（周六）上班", so 9/28,
+  // 9/29, 9/30, 10/9, 10/10, 10/11, 10/13 are its 7 working days: on time (Monday to Friday
+  // counted 11). late.md: decided Thursday 2026-02-26, published Monday 2026-03-09. 国办发明电
+  // 〔2025〕7号: "2月28日（周六）……上班", so 2/27, 2/28, 3/2–3/6, 3/9 are 8: late (Monday to
+  // Friday counted 7).
+  test::write_fixture(dir / "content", R"(=== disclosure/ontime.md ===
++++
+title = "国庆前作出的处罚"
+department = "zhdd"
+category = "fzzf"
+published = 2025-10-13
+[penalty]
+procedure = "简易"
+fine = 50
+decided = 2025-09-26
++++
+=== disclosure/late.md ===
++++
+title = "春节后作出的处罚"
+department = "zhdd"
+category = "xzzf"
+published = 2026-03-09
+[penalty]
+procedure = "简易"
+fine = 50
+decided = 2026-02-26
++++
+)");
+  const auto r = test::build_site(dir / "content", dir / "out", "2026-03-10T10:00:00+08:00");
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::diagnostic_lines(r) ==
+        std::vector<std::string>{
+            "content/disclosure/late.md:1:1: warning: inspection rule: penalty results must be "
+            "published within 7 working days of the decision (2026-02-26); published 8 working "
+            "days later"});
+
+  // A clock in December 2026, when the calendar has no 2027: a warning, and the build goes on.
+  const auto december =
+      test::build_site(dir / "content", dir / "out-december", "2026-12-08T10:00:00+08:00");
+  REQUIRE(december.exit_code == 0);
+  const auto lines = test::diagnostic_lines(december);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(std::find(lines.begin(), lines.end(),
+                  "calendar: warning: " + workdays::missing_year_message(2027)) != lines.end());
+  CHECK(lines.front().find("calendar: warning: 节假日安排数据缺少 2027 年") == 0);
 }
 
 TEST_CASE(
