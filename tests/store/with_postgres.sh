@@ -7,13 +7,13 @@
 #   PATH                              starting with the cluster's bin directory
 # and then the cluster is stopped and the directory removed, whatever happens.
 # As root, the cluster runs as the postgres user (or nobody): PostgreSQL refuses to run as root.
-# Usage: with_postgres.sh COMMAND [ARG...]
+# Usage: with_postgres.sh COMMAND [ARG...]   (GONGKAI_PG_BINDIR: another bin directory)
 # Exit: COMMAND's status; without the PostgreSQL server binaries 77 (ctest SKIP_RETURN_CODE), or
 # 1 when CI=true, where a skipped backend would be a hole in the suite.
 set -euo pipefail
 
 bindir="${GONGKAI_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
-if [ ! -x "$bindir/initdb" ]; then
+if [ -z "${GONGKAI_PG_BINDIR:-}" ] && [ ! -x "$bindir/initdb" ]; then  # another version
   for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && bindir="$d"; done
 fi
 if [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
@@ -75,9 +75,15 @@ createdb gongkai_test
 export GONGKAI_TEST_PG="postgresql://gongkai@127.0.0.1:$port/gongkai_test"
 echo "with_postgres: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
 
+# In the background, so that an interrupt stops the cluster now, not when COMMAND has finished.
+child=""
+trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 130' INT TERM
 set +e
-"$@"
+"$@" &
+child=$!
+wait "$child"
 rc=$?
+child=""
 set -e
 if [ $rc -ne 0 ]; then
   echo "with_postgres: $1 exited $rc; server log:" >&2
