@@ -54,6 +54,15 @@ add_library(dep::git2 ALIAS PkgConfig::LIBGIT2)
 pkg_check_modules(PUGIXML REQUIRED IMPORTED_TARGET pugixml)
 add_library(dep::pugixml ALIAS PkgConfig::PUGIXML)
 
+# SQLite (libsqlite3-dev): the embedded store of what the public writes in (server/store). 3.35
+# for RETURNING; Debian 12 has 3.40.
+pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3>=3.35)
+add_library(dep::sqlite ALIAS PkgConfig::SQLITE)
+
+# libpq (libpq-dev): the same store on PostgreSQL, for several web nodes sharing one database
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+add_library(dep::pq ALIAS PkgConfig::LIBPQ)
+
 # jemalloc (libjemalloc-dev): gongkai-build's allocator (see generator/main.cpp). Not with the
 # sanitizers or fuzzing, which bring their own.
 if(NOT GONGKAI_SANITIZE AND NOT GONGKAI_FUZZ)
