@@ -63,6 +63,10 @@ add_library(dep::sqlite ALIAS PkgConfig::SQLITE)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 add_library(dep::pq ALIAS PkgConfig::LIBPQ)
 
+# libargon2 (libargon2-dev): Argon2id, the staff console's password hashes (server/staff)
+pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
+add_library(dep::argon2 ALIAS PkgConfig::ARGON2)
+
 # jemalloc (libjemalloc-dev): gongkai-build's allocator (see generator/main.cpp). Not with the
 # sanitizers or fuzzing, which bring their own.
 if(NOT GONGKAI_SANITIZE AND NOT GONGKAI_FUZZ)

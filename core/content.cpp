@@ -50,6 +50,7 @@ const char* column_title(std::string_view column) {
   if (column == k_responsibilities_name) return k_responsibilities_title;
   if (column == "home") return "首页";
   if (column == "search") return "站内搜索";
+  if (column == "interact") return "互动交流";
   return "";
 }
 

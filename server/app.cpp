@@ -129,6 +129,7 @@ struct App::Impl {
   std::shared_ptr<const PlatformState> m_platform;
   std::mutex m_combined_mutex;
   std::shared_ptr<CombinedSearch> m_combined;
+  std::unique_ptr<writes::WritesService> forms;  // the public write paths (writes.hpp)
 
   static ConnectionLimits limits_of(const ServerOptions& o) {
     ConnectionLimits l = o.limits;
@@ -168,6 +169,7 @@ struct App::Impl {
       if (res.status == 404) return not_found(route(req.path), res);
       text_error(res, res.status, "error " + std::to_string(res.status));
     });
+    forms = std::make_unique<writes::WritesService>(opt.writes, [this] { return now().epoch; });
     if (opt.access_log)
       http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
         std::cerr << req.method << " " << req.target << " " << res.status << "\n";
@@ -370,6 +372,8 @@ struct App::Impl {
     http.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
       const Route rt = route(req.path);
       if (!rt.redirect && rt.local == urls::wechat()) return wechat_callback(rt, req, res);
+      if (!rt.redirect && writes::WritesService::handles(rt.local))
+        return public_form(rt, req, res);
       text_error(res, 405, "method not allowed");
     });
     for (const char* m : {"/.*"}) {
@@ -405,7 +409,24 @@ struct App::Impl {
     if (starts_with(path, "/led/") && !starts_with(path, "/led/snapshot/"))
       return text_error(res, 404, "unknown LED path; see " + under(*rt.host, urls::led_screens()));
     if (path == urls::wechat()) return wechat_callback(rt, req, res);
+    if (writes::WritesService::handles(path)) return public_form(rt, req, res);
     serve_static(rt, req, res);
+  }
+
+  // A unit's public forms (依申请公开, 留言, 征求意见 responses). The platform's own pages have
+  // none: each 公开主体 takes its own applications.
+  void public_form(const Route& rt, const httplib::Request& req, httplib::Response& res) {
+    if (rt.host->platform_root) return not_found(rt, res);
+    auto r = release_or_503(rt, res);
+    if (!r) return;
+    writes::UnitContext u;
+    u.unit_id = rt.host == &site ? "site" : rt.host->unit.id;
+    u.prefix = rt.host->prefix;
+    u.base_url = r->base_url;
+    u.page_template = &r->form_page_template;
+    u.forms_template = &r->forms_template;
+    u.forms_json = &r->forms_json;
+    forms->handle(u, rt.local, req, res);
   }
 
   void healthz(httplib::Response& res) {
@@ -794,5 +815,6 @@ void App::wait_until_ready() const {
   while (!m_impl->http.serving()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 ConnectionStats App::connection_stats() const { return m_impl->http.stats(); }
+store::Store* App::store() const { return m_impl->forms->store(); }
 
 }  // namespace gongkai::server

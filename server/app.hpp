@@ -14,6 +14,7 @@
 #include "limits.hpp"
 #include "preview_state.hpp"
 #include "wechat.hpp"
+#include "writes.hpp"
 
 namespace httplib {
 class Server;
@@ -34,6 +35,8 @@ struct ServerOptions {
   WechatConfig wechat;              // secrets: environment or --config, never the content folder
   // A platform's per-unit accounts by unit id ([wechat.units.<id>] of --config), at <prefix>wechat.
   std::map<std::string, WechatConfig> wechat_units;
+  // The public forms' database and defences ([writes] of --config, --database).
+  writes::WritesConfig writes;
 };
 
 class App {
@@ -50,6 +53,8 @@ class App {
   void stop();
   void wait_until_ready() const;
   ConnectionStats connection_stats() const;
+  // The public forms' database (null when none is configured): the staff console shares it.
+  store::Store* store() const;
 
  private:
   struct Impl;

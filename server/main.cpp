@@ -2,13 +2,17 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <ctime>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
 #include <memory>
 
 #include "app.hpp"
+#include "staff.hpp"
 #ifdef GONGKAI_PREVIEW
 #include "preview.hpp"
 #endif
@@ -37,14 +41,19 @@ const char* k_usage =
     "                      and [wechat.menu]; [wechat.units.<id>] for a platform's unit\n"
     "                      (or GONGKAI_WECHAT_TOKEN, GONGKAI_WECHAT_APPID, "
     "GONGKAI_WECHAT_AES_KEY)\n"
+    "  --database URL      the public forms' database: sqlite:FILE or postgresql://… (or\n"
+    "                      [writes] database of --config); without one the forms are off\n"
+    "  --staff-listen HOST:PORT  the staff console (intranet or VPN only; needs --database)\n"
     "  --access-log        log every request to stderr\n"
     "  --watch DIR         preview: build DIR, rebuild on every change, reload open pages\n"
     "  --themes DIR        themes folder for --watch (default: themes/ beside DIR)\n";
 
 gongkai::server::App* g_app = nullptr;
+gongkai::server::staff::StaffConsole* g_staff = nullptr;
 
 void on_signal(int) {
   if (g_app) g_app->stop();
+  if (g_staff) g_staff->stop();
 }
 
 }  // namespace
@@ -53,7 +62,7 @@ int main(int argc, char** argv) {
   using namespace gongkai;
   server::ServerOptions o;
   std::string listen = "127.0.0.1:8080";
-  std::string config_file, watch, themes;
+  std::string config_file, watch, themes, staff_listen;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -95,6 +104,10 @@ int main(int argc, char** argv) {
         std::cerr << "gongkai-serve: --now \"" << v << "\" is not a date or date-time\n";
         return 2;
       }
+    } else if (a == "--staff-listen") {
+      staff_listen = value("--staff-listen");
+    } else if (a == "--database") {
+      o.writes.database = value("--database");
     } else if (a == "--config") {
       config_file = value("--config");
     } else if (a == "--watch") {
@@ -121,6 +134,9 @@ int main(int argc, char** argv) {
     o.wechat = server::load_wechat_config(config_file);
     o.wechat_units = server::load_wechat_unit_configs(config_file);
     o.limits = server::load_connection_limits(config_file);
+    const std::string database_flag = o.writes.database;
+    o.writes = server::writes::load_writes_config(config_file);
+    if (!database_flag.empty()) o.writes.database = database_flag;
   } catch (const std::exception& e) {
     std::cerr << "gongkai-serve: configuration: " << e.what() << "\n";
     return 2;
@@ -161,6 +177,36 @@ int main(int argc, char** argv) {
       std::cerr << "gongkai-serve: cannot listen on " << listen << " (in use, or not allowed)\n";
       return 2;
     }
+    // The staff console: its own listener, same database, its own thread.
+    std::unique_ptr<server::staff::StaffConsole> staff;
+    std::thread staff_thread;
+    if (!staff_listen.empty()) {
+      if (!app.store()) {
+        std::cerr << "gongkai-serve: --staff-listen needs a database (--database or [writes] "
+                     "database)\n";
+        return 2;
+      }
+      const auto c = staff_listen.rfind(':');
+      std::string shost = c == std::string::npos ? "" : staff_listen.substr(0, c);
+      if (shost.size() > 2 && shost.front() == '[' && shost.back() == ']')
+        shost = shost.substr(1, shost.size() - 2);
+      std::function<std::int64_t()> clock = [fixed = o.now] {
+        if (fixed) return fixed->epoch;
+        return static_cast<std::int64_t>(std::time(nullptr));
+      };
+      staff = std::make_unique<server::staff::StaffConsole>(
+          *app.store(), server::staff::load_staff_config(config_file), clock);
+      const int sport = c == std::string::npos ? -1 : std::atoi(staff_listen.substr(c + 1).c_str());
+      const int sbound = sport < 0 ? -1 : staff->bind(shost, sport);
+      if (sbound < 0) {
+        std::cerr << "gongkai-serve: cannot listen on " << staff_listen
+                  << " for the staff console\n";
+        return 2;
+      }
+      std::cerr << "gongkai-serve: staff console on http://" << shost << ":" << sbound << "/\n";
+      g_staff = staff.get();
+      staff_thread = std::thread([&staff] { staff->run(); });
+    }
     g_app = &app;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -169,6 +215,10 @@ int main(int argc, char** argv) {
               << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << bound
               << "/ serving " << o.output_dir.string() << "/current\n";
     const bool ok = app.run();
+    if (staff) {
+      staff->stop();
+      staff_thread.join();
+    }
 #ifdef GONGKAI_PREVIEW
     if (preview) preview->stop();
 #endif

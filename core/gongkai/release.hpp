@@ -59,6 +59,9 @@ inline constexpr const char* k_led_file = "led.json";                 // LedData
 inline constexpr const char* k_wechat_file = "wechat.json";           // WechatLists
 inline constexpr const char* k_search_page_file = "search.mustache";  // the themed search page
 inline constexpr const char* k_search_results_file = "search_results.mustache";  // its results
+inline constexpr const char* k_form_page_file = "form.mustache";  // the themed forms page
+inline constexpr const char* k_forms_file = "forms.mustache";     // the theme's forms
+inline constexpr const char* k_forms_json_file = "forms.json";    // what the forms know of the unit
 // The themed 404 page, in site/ (its URL: urls::not_found()).
 inline constexpr const char* k_not_found_file = "404.html";
 std::string server_tree_path(std::string_view name);  // "_server/" + name

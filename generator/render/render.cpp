@@ -139,6 +139,7 @@ class SiteRenderer {
     render_responsibilities();
     render_not_found();
     render_search_shell();
+    render_form_shell();
   }
 
  private:
@@ -282,7 +283,8 @@ class SiteRenderer {
     layout.set("content_source", unit_named(source.empty() ? m_c.site.organization.name : source));
     layout.set("url", url);
     layout.set("canonical", m_c.site.base_url + url.substr(1));
-    for (const char* s : {"home", "disclosure", "responsibilities", "notices", "consultations"})
+    for (const char* s :
+         {"home", "disclosure", "responsibilities", "notices", "consultations", "interact"})
       layout.set(std::string("nav_") + s, column == s);
     for (const auto& [name, value] : slots) layout.set(name, value);
     std::string html = m_theme.render("layout", layout);
@@ -634,6 +636,7 @@ class SiteRenderer {
         d.set("opens", it.opens ? it.opens->date() : "");
         d.set("closes", it.closes ? it.closes->date() : "");
         d.set("respond", it.respond);
+        d.set("respond_url", it.url + "respond/");  // gongkai-serve's response form
         d.set("has_result", it.result.has_value());
         if (it.result) {
           d.set("result_date", it.result->published.date());
@@ -888,6 +891,43 @@ class SiteRenderer {
       throw std::runtime_error(
           "site.toml: the site's texts contain \"{{\", which the search page template cannot hold "
           "(网站信息中不能含有 {{)");
+  }
+
+  // The public forms (docs/public-writes.md) are pages of the server, like search: the layout
+  // with slots for title, url and body (server/form.mustache), the theme's forms.mustache, and
+  // what the forms need to know about the unit (server/forms.json: the villages and departments a
+  // 留言 may name, the consultations a response may answer, the offline channels). None of it
+  // holds anything the public wrote: that stays in the server's database.
+  void render_form_shell() {
+    data shell;
+    const std::string url = "{{url}}";
+    const std::string page =
+        emit(urls::folder("apply"), "form_shell", shell, "{{title}}", "interact", "", "",
+             {{"url", url}, {"canonical", "{{canonical}}"}},
+             contract::server_tree_path(contract::k_form_page_file));
+    (void)page;
+    m_out.add(contract::server_tree_path(contract::k_forms_file), m_theme.source("forms"));
+    const auto& s = m_c.site;
+    nlohmann::json related = nlohmann::json::array();
+    for (const auto& v : s.villages) related.push_back(v.name);
+    for (const auto& d : s.departments) related.push_back(d.name);
+    nlohmann::json consultations = nlohmann::json::array();
+    for (const Item& it : m_c.items) {
+      if (it.section != Section::consultations || !it.is_public() || !it.closes) continue;
+      const std::int64_t end =
+          it.closes->has_time ? it.closes->epoch : it.closes->local_day_start() + 86400;
+      consultations.push_back({{"id", it.url.substr(urls::root().size())},
+                               {"title", it.title},
+                               {"url", it.url},
+                               {"opens", it.opens ? it.opens->epoch : 0},
+                               {"closes", end},
+                               {"closes_text", it.closes->date()}});
+    }
+    const nlohmann::json j = {{"org", s.organization.name},        {"phone", s.organization.phone},
+                              {"address", s.organization.address}, {"email", s.organization.email},
+                              {"guide_url", guide_url()},          {"related", related},
+                              {"consultations", consultations}};
+    m_out.add(contract::server_tree_path(contract::k_forms_json_file), j.dump(1) + "\n");
   }
 };
 

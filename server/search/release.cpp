@@ -75,6 +75,9 @@ std::shared_ptr<const Release> ReleaseManager::load(const fs::path& target) {
   if (auto t = server_file(contract::k_search_page_file)) r->search_page_template = std::move(*t);
   if (auto t = server_file(contract::k_search_results_file))
     r->search_results_template = std::move(*t);
+  if (auto t = server_file(contract::k_form_page_file)) r->form_page_template = std::move(*t);
+  if (auto t = server_file(contract::k_forms_file)) r->forms_template = std::move(*t);
+  if (auto t = server_file(contract::k_forms_json_file)) r->forms_json = std::move(*t);
   if (fs::exists(r->site / contract::k_not_found_file))
     r->not_found_page = read_file(r->site / contract::k_not_found_file);
   if (auto t = server_file(contract::k_led_file)) r->led = contract::parse_led_json(*t);

@@ -27,6 +27,9 @@ struct Release {
   std::string search_page_template;     // the themed search page, slots q and results (Mustache)
   std::string not_found_page;           // themed 404 page
   std::string search_results_template;  // theme's search_results.mustache
+  std::string form_page_template;       // the themed forms page, slots title, url, canonical, body
+  std::string forms_template;           // theme's forms.mustache
+  std::string forms_json;               // what the forms know of the unit (server/forms.json)
   std::size_t documents = 0;
   std::string build_now;  // the build's clock (ISO 8601)
   std::string base_url;   // the site's absolute base URL

@@ -14,20 +14,28 @@ import { chromium } from 'playwright-core';
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const build = process.env.BUILD_DIR, src = process.env.SOURCE_DIR;
-let work, server, browser, base, town;
+let work, server, browser, base, town, staffBase;
+const staffPassword = 'bangjun-staff-password';
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'gongkai-browser-'));
   const b = spawnSync(`${build}/generator/gongkai-build`, ['--content', `${src}/content`, '--themes', `${src}/themes`,
     '--output', `${work}/out`, '--now', '2026-11-26T10:00:00+08:00', '--quiet']);
   assert.equal(b.status, 0, b.stderr.toString());
-  server = spawn(`${build}/server/gongkai-serve`, ['--output', `${work}/out`, '--listen', '127.0.0.1:0', '--now', '2026-11-26T10:00:00+08:00']);
+  // The public forms' database, and a member of 邦均镇's staff for the console.
+  const database = `sqlite:${work}/gongkai.db`;
+  const add = spawnSync(`${build}/server/gongkai-staff`, ['--database', database, 'add', 'bangjun', '--unit', 'bangjun',
+    '--name', '邦均镇党政办'], { env: { ...process.env, GONGKAI_STAFF_PASSWORD: staffPassword } });
+  assert.equal(add.status, 0, add.stderr.toString());
+  server = spawn(`${build}/server/gongkai-serve`, ['--output', `${work}/out`, '--listen', '127.0.0.1:0', '--now', '2026-11-26T10:00:00+08:00',
+    '--database', database, '--staff-listen', '127.0.0.1:0']);
   base = await new Promise((resolve, reject) => {
     let err = '';
     server.stderr.on('data', (d) => {
       err += d;
       const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) { town = m[1] + '/towns/bangjun'; resolve(m[1]); }
+      const s = err.match(/staff console on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m && s) { town = m[1] + '/towns/bangjun'; staffBase = s[1]; resolve(m[1]); }
     });
     server.on('exit', () => reject(new Error('gongkai-serve exited: ' + err)));
     setTimeout(() => reject(new Error('gongkai-serve did not start')), 10000);
@@ -203,4 +211,107 @@ test('search across units from the district home, with a facet by unit; accessib
   const only = await p.locator('ol.hits li a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   assert.ok(only.length >= 1);
   for (const u of only) assert.match(u, /^\/towns\/qingshi\//);
+});
+
+// ---- what the public writes in (docs/public-writes.md) ---------------------------------------
+
+async function applyWithoutJs() {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(town + '/');
+  await p.click('a:has-text("依申请公开")');
+  await p.waitForURL(/\/towns\/bangjun\/apply\/$/);
+  await accessible(p, 'application form');
+  await p.selectOption('#f-applicant_type', '自然人');
+  await p.fill('#f-name', '张三');
+  await p.selectOption('#f-id_type', '居民身份证');
+  await p.fill('#f-id_number', '11010519491231002X');
+  await p.fill('#f-phone', '1380013800');  // one digit short: the form comes back with the message
+  await p.fill('#f-description', '邦均镇2026年冬季供暖补贴的发放标准');
+  await p.selectOption('#f-form', '电子文档');
+  await p.selectOption('#f-delivery', '网上获取');
+  await p.click('button:has-text("提交申请")');
+  await p.waitForLoadState('load');
+  assert.ok(await p.locator('.form-errors:has-text("联系电话格式不正确")').count());
+  assert.equal(await p.inputValue('#f-description'), '邦均镇2026年冬季供暖补贴的发放标准');
+  await p.fill('#f-phone', '13800138000');
+  await p.click('button:has-text("提交申请")');
+  await p.waitForLoadState('load');
+  const number = (await p.locator('.receipt-number').textContent()).trim();
+  const secret = (await p.locator('.receipt-secret').textContent()).trim();
+  assert.match(number, /^YSQ-bangjun-2026-\d{5}$/);
+  assert.ok(await p.locator('dd:has-text("2026-11-27")').count(), 'received the next working day');
+  await accessible(p, 'application receipt');
+  return { p, number, secret };
+}
+
+async function lookupStatus(p, number, secret) {
+  await p.goto(town + '/apply/lookup/');
+  await p.fill('#f-number', number);
+  await p.fill('#f-secret', secret);
+  await p.click('button:has-text("查询")');
+  await p.waitForLoadState('load');
+  return (await p.locator('#h-status').textContent()).trim();
+}
+
+test('依申请公开 without JavaScript: the form checks a field, keeps what was typed, gives a receipt and a lookup', async () => {
+  const { p, number, secret } = await applyWithoutJs();
+  assert.match(await lookupStatus(p, number, secret), /已提交，等待受理/);
+  await accessible(p, 'application lookup');
+});
+
+test('留言 without JavaScript: submitted with its village, looked up as 待审核', async () => {
+  const p = await page({ javaScriptEnabled: false });
+  await p.goto(town + '/');
+  await p.click('nav a:has-text("互动交流")');
+  await p.waitForURL(/\/messages\/$/);
+  await p.goto(town + '/messages/new/');
+  await accessible(p, 'message form');
+  await p.selectOption('#f-type', '建议');
+  await p.selectOption('#f-related', '邦均村');
+  await p.fill('#f-subject', '建议增设路灯');
+  await p.fill('#f-body', '邦均村北街晚上没有路灯，建议增设。');
+  await p.fill('#f-name', '赵六');
+  await p.fill('#f-phone', '13700137000');
+  await p.check('#f-consent_publish');
+  await p.click('button:has-text("提交留言")');
+  await p.waitForLoadState('load');
+  const number = (await p.locator('.receipt-number').textContent()).trim();
+  const secret = (await p.locator('.receipt-secret').textContent()).trim();
+  assert.match(number, /^LY-bangjun-2026-\d{5}$/);
+  await p.goto(town + '/messages/lookup/');
+  await p.fill('#f-number', number);
+  await p.fill('#f-secret', secret);
+  await p.click('button:has-text("查询")');
+  await p.waitForLoadState('load');
+  assert.match(await p.locator('#h-status').textContent(), /待审核/);
+});
+
+test('staff console: a member of staff signs in, asks for 补正, then answers; the lookup page shows each state', async () => {
+  const { p: pub, number, secret } = await applyWithoutJs();
+  const s = await page({ javaScriptEnabled: false });
+  await s.goto(staffBase + '/login');
+  await s.fill('#u', 'bangjun');
+  await s.fill('#p', staffPassword);
+  await s.click('button:has-text("登录")');
+  await s.waitForURL(staffBase + '/');
+  await s.click(`a:has-text("${number}")`);
+  await s.waitForURL(new RegExp(`/applications/${number}$`));
+  await s.click('button:has-text("受理")');
+  await s.waitForLoadState('load');
+  assert.match(await lookupStatus(pub, number, secret), /已受理/);
+  await s.fill('#c-note', '请写明所需标准的村名');
+  await s.click('button:has-text("告知补正")');
+  await s.waitForLoadState('load');
+  assert.match(await lookupStatus(pub, number, secret), /需要补正/);
+  assert.ok(await pub.locator('.history li:has-text("请写明所需标准的村名")').count());
+  await s.click('button:has-text("已收到补正后的申请")');
+  await s.waitForLoadState('load');
+  assert.match(await lookupStatus(pub, number, secret), /已受理/);
+  await s.selectOption('#r-type', '予以公开');
+  await s.fill('#r-text', '您申请的供暖补贴标准见附件。');
+  await s.click('form.action button:text-is("答复")');
+  await s.waitForLoadState('load');
+  assert.match(await lookupStatus(pub, number, secret), /已答复/);
+  assert.ok(await pub.locator('.answer:has-text("您申请的供暖补贴标准见附件。")').count());
+  await accessible(pub, 'an answered application');
 });
