@@ -1,5 +1,7 @@
 #include "statutory.hpp"
 
+#include "gongkai/identifiers.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <regex>
@@ -171,33 +173,6 @@ std::string expand_shortcodes_after(const std::string& html,
 
 // ---- privacy ----------------------------------------------------------------------------------
 
-bool valid_id_number(const std::string& s) {
-  if (s.size() != 18) return false;
-  static const int k_weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  static const char k_check[] = "10X98765432";
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    sum += (s[i] - '0') * k_weights[i];
-  }
-  const int year = std::atoi(s.substr(6, 4).c_str()), month = std::atoi(s.substr(10, 2).c_str()),
-            day = std::atoi(s.substr(12, 2).c_str());
-  if (year < 1900 || year > 2100 || !valid_civil_date(year, month, day)) return false;
-  return std::toupper(static_cast<unsigned char>(s[17])) == k_check[sum % 11];
-}
-
-bool luhn_valid(const std::string& d) {
-  int sum = 0;
-  bool dbl = false;
-  for (auto it = d.rbegin(); it != d.rend(); ++it) {
-    int v = *it - '0';
-    if (dbl && (v *= 2) > 9) v -= 9;
-    sum += v;
-    dbl = !dbl;
-  }
-  return sum % 10 == 0;
-}
-
 void privacy_scan_text(const std::string& text, const std::string& path, int first_line,
                        const std::vector<std::string>& allowed, Diagnostics& diags) {
   auto allows = [&](const char* kind) {
@@ -238,7 +213,7 @@ void privacy_scan_text(const std::string& text, const std::string& path, int fir
           next_code_point(raw, p);
           ++col;
         }
-        if (digits.size() == 18 && !separated && valid_id_number(digits) && !allows("id_number"))
+        if (digits.size() == 18 && !separated && valid_resident_id(digits) && !allows("id_number"))
           diags.error(path, line, col,
                       "unmasked resident ID number: mask it (1101**********1234) or allow it under "
                       "[privacy] with a reason (身份证号须脱敏)");

@@ -55,7 +55,5 @@ void privacy_scan_text(const std::string& text, const std::string& path, int fir
 void freshness_check(const Content& content, const DateTime& now, const std::string& prefix,
                      Diagnostics& diags);
 
-bool valid_id_number(const std::string& digits18);
-bool luhn_valid(const std::string& digits);
 
 }  // namespace gongkai::gen

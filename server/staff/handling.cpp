@@ -5,6 +5,7 @@
 #include "gongkai/datetime.hpp"
 #include "gongkai/text.hpp"
 #include "gongkai/workdays.hpp"
+#include "privacy.hpp"
 
 namespace gongkai::server::staff {
 namespace {
@@ -63,25 +64,6 @@ std::vector<workdays::Correction> corrections_of(const std::vector<store::Event>
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool id_checksum(const std::string& d) {
-  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (d[i] - '0') * w[i];
-  return "10X98765432"[sum % 11] == (d[17] == 'x' ? 'X' : d[17]);
-}
-
-bool luhn(const std::string& d) {
-  int sum = 0;
-  bool dbl = false;
-  for (auto it = d.rbegin(); it != d.rend(); ++it) {
-    int v = *it - '0';
-    if (dbl && (v *= 2) > 9) v -= 9;
-    sum += v;
-    dbl = !dbl;
-  }
-  return sum % 10 == 0;
-}
 
 }  // namespace
 
@@ -255,46 +237,13 @@ Outcome act_on_message(store::Message& m, const std::string& action, const Field
     m.answer = answer;
     m.answered_date = today.iso();
     m.status = "answered";
-    m.published_body = m.consent_publish ? mask_personal_data(m.body, m.name) : "";
+    m.published_body = m.consent_publish ? writes::mask_personal_data(m.body, m.name) : "";
     out.event = event_of(m.id, actor, now, action, "已答复。");
   } else if (action == "close") {
     m.status = "closed";
     out.event = event_of(m.id, actor, now, action, "已办结。");
   }
   m.updated_at = now;
-  return out;
-}
-
-std::string mask_personal_data(const std::string& text_in, const std::string& name) {
-  std::string s = text_in;
-  if (chars(name) >= 2) s = replace_all(s, name, "某某");
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    if (!is_digit(s[i])) {
-      out += s[i++];
-      continue;
-    }
-    std::size_t j = i;
-    while (j < s.size() && is_digit(s[j])) ++j;
-    std::string run = s.substr(i, j - i);
-    if (run.size() == 17 && j < s.size() && (s[j] == 'X' || s[j] == 'x')) {
-      run += s[j];
-      ++j;
-    }
-    auto keep = [&](std::size_t head, std::size_t tail) {
-      return run.substr(0, head) + std::string(run.size() - head - tail, '*') +
-             run.substr(run.size() - tail);
-    };
-    if (run.size() == 18 && id_checksum(run))
-      out += keep(4, 4);
-    else if (run.size() == 11 && run[0] == '1' && run[1] >= '3' && run[1] <= '9')
-      out += keep(3, 4);
-    else if (run.size() >= 16 && run.size() <= 19 && luhn(run))
-      out += keep(4, 4);
-    else
-      out += run;
-    i = j;
-  }
   return out;
 }
 

@@ -45,14 +45,10 @@ struct MessageRules {
 
 // 留言 actions: accept (受理: complexity simple|complex), reject (不予受理: reason), assign (交办:
 // department), extend (延期: reason, days), answer (答复: answer, department), close (办结).
-// answer publishes the message when the writer consented: its masked text (mask_personal_data).
+// answer publishes the message when the writer consented: its masked text (writes::mask_personal_data).
 Outcome act_on_message(store::Message& m, const std::string& action, const Fields& f,
                        const std::string& actor, std::int64_t now, const MessageRules& rules);
 std::vector<std::string> message_actions(const store::Message& m);
-
-// A message's text made fit to publish: ID, mobile and bank card numbers masked (1101**********1234,
-// 138****1234), and the writer's name replaced (某某).
-std::string mask_personal_data(const std::string& text, const std::string& name);
 
 // Flags for the console: "overdue" (past due), "due_soon" (due within 5 working days), or "".
 std::string deadline_flag(const std::string& due_date, std::int64_t now);

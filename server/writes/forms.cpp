@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "gongkai/datetime.hpp"
+#include "gongkai/identifiers.hpp"
 #include "gongkai/text.hpp"
 #include "guard.hpp"
 
@@ -95,36 +96,6 @@ const std::vector<std::string>& message_types() {
   return v;
 }
 bool is_organisation(const std::string& t) { return !t.empty() && t != "自然人"; }
-
-bool valid_resident_id(const std::string& s) {
-  if (s.size() != 18) return false;
-  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  static const char check[] = "10X98765432";
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    sum += (s[i] - '0') * w[i];
-  }
-  const char last = s[17] == 'x' ? 'X' : s[17];
-  if (check[sum % 11] != last) return false;
-  const int y = std::stoi(s.substr(6, 4)), m = std::stoi(s.substr(10, 2)),
-            d = std::stoi(s.substr(12, 2));
-  return y >= 1900 && valid_civil_date(y, m, d);
-}
-
-bool valid_credit_code(const std::string& s) {
-  static const std::string alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  if (s.size() != 18) return false;
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) {
-    const auto pos = alphabet.find(s[i]);
-    if (pos == std::string::npos) return false;
-    sum += static_cast<int>(pos) * w[i];
-  }
-  const int c = (31 - sum % 31) % 31;
-  return s[17] == alphabet[c];
-}
 
 bool valid_phone(const std::string& s) {
   static const std::regex mobile(R"(^(\+?86[- ]?)?1[3-9][0-9]{9}$)");

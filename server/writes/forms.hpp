@@ -24,10 +24,6 @@ const std::vector<std::string>& delivery_ways();    // 邮寄, 电子邮件, 当
 const std::vector<std::string>& message_types();    // 咨询, 建议, 投诉, 求助
 bool is_organisation(const std::string& applicant_type);
 
-// GB 11643-1999 (居民身份证号码, 18 digits with its check digit and a real birth date).
-bool valid_resident_id(const std::string& s);
-// GB 32100-2015 (统一社会信用代码, 18 characters with its check character).
-bool valid_credit_code(const std::string& s);
 bool valid_phone(const std::string& s);  // mainland mobile, or a landline with area code
 bool valid_email(const std::string& s);
 

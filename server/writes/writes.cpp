@@ -15,6 +15,7 @@
 #include "gongkai/text.hpp"
 #include "config_file.hpp"
 #include "guard.hpp"
+#include "privacy.hpp"
 #include "store.hpp"
 
 namespace gongkai::server::writes {
@@ -439,16 +440,101 @@ struct WritesService::Impl {
     page(u, local, "留言已提交", d, 201, res);
   }
 
+  // 互动交流: the answered messages whose writers agreed to publish them (masked), newest first,
+  // and the monthly figures the inspection rules ask for, over the last 12 months.
   void messages_home(const UnitContext& u, const std::string& local, const httplib::Request& req,
                      httplib::Response& res) {
     (void)req;
-    // The list of answered messages comes with the staff console; until then the column's page
-    // leads to the form and the lookup.
-    notice(u, local, "互动交流",
-           db ? "您可以向我们咨询、提出建议、投诉或求助：请点击“我要留言”。已提交的留言可凭编号和查"
-                "询码查询办理进度。"
-              : "本网站暂未开通在线留言，请通过以下方式联系我们。",
-           200, res, u.prefix + std::string("messages/new/"));
+    if (!db)
+      return notice(u, local, "互动交流", "本网站暂未开通在线留言，请通过以下方式联系我们。", 200,
+                    res);
+    store::ListQuery q;
+    q.unit = u.unit_id;
+    q.limit = 100000;
+    const std::vector<store::Message> all = db->messages(q);
+    const std::int64_t now = clock();
+    data d;
+    d.set("messages_home", true);
+    d.set("org", unit_info(u).org);
+    list published;
+    for (const auto& m : all) {
+      const bool answered = m.status == "answered" || m.status == "closed";
+      if (!answered || !m.consent_publish || m.published_body.empty()) continue;
+      if (published.size() >= 50) break;
+      data x;
+      x.set("id", m.id);
+      x.set("type", m.type);
+      x.set("subject", mask_personal_data(m.subject, m.name));
+      x.set("body", m.published_body);
+      x.set("received", DateTime::from_epoch(m.submitted_at).date());
+      x.set("answered", m.answered_date);
+      x.set("department", m.department);
+      x.set("answer", mask_personal_data(m.answer, m.name));
+      published.push_back(x);
+    }
+    d.set("published", published);
+    d.set("has_published", !published.empty());
+    // Months: received (submitted in the month), answered (answered in the month), in progress
+    // (received in the month and not yet answered, refused or closed), overdue (of those
+    // received in the month: answered after the due date, or still open past it), average days
+    // from receipt to answer of those answered in the month.
+    struct Month {
+      int received = 0, answered = 0, open = 0, overdue = 0;
+      std::int64_t days = 0;
+    };
+    std::map<std::string, Month> months;
+    const std::string today = DateTime::from_epoch(now).date();
+    auto month_of = [](const std::string& date) { return date.substr(0, 7); };
+    std::vector<std::string> keys;
+    {
+      const DateTime t = DateTime::from_epoch(now);
+      int y = t.year(), mo = std::stoi(t.date().substr(5, 2));
+      for (int k = 0; k < 12; ++k) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%04d-%02d", y, mo);
+        keys.emplace_back(buf);
+        months[buf];
+        if (--mo == 0) {
+          mo = 12;
+          --y;
+        }
+      }
+    }
+    for (const auto& m : all) {
+      const std::string got = DateTime::from_epoch(m.submitted_at).date();
+      const bool done = m.status == "answered" || m.status == "closed";
+      const bool refused = m.status == "rejected";
+      if (auto it = months.find(month_of(got)); it != months.end()) {
+        ++it->second.received;
+        if (!done && !refused) ++it->second.open;
+        const std::string end = done ? m.answered_date : today;
+        if (!refused && !m.due_date.empty() && end > m.due_date) ++it->second.overdue;
+      }
+      if (done && !m.answered_date.empty())
+        if (auto it = months.find(month_of(m.answered_date)); it != months.end()) {
+          ++it->second.answered;
+          if (auto a = DateTime::parse(m.answered_date))
+            it->second.days += std::max<std::int64_t>(
+                0, (a->local_day_start() - DateTime::from_epoch(m.submitted_at).local_day_start()) /
+                       86400);
+        }
+    }
+    list rows;
+    for (const auto& k : keys) {
+      const Month& m = months[k];
+      data x;
+      x.set("month", k);
+      x.set("received", std::to_string(m.received));
+      x.set("answered", std::to_string(m.answered));
+      x.set("open", std::to_string(m.open));
+      x.set("overdue", std::to_string(m.overdue));
+      char avg[16] = "—";
+      if (m.answered) std::snprintf(avg, sizeof avg, "%.1f", double(m.days) / m.answered);
+      x.set("average", std::string(avg));
+      rows.push_back(x);
+    }
+    d.set("months", rows);
+    page(u, local, "互动交流", d, 200, res);
   }
 
   // ---- 征求意见 responses -----------------------------------------------------------------------

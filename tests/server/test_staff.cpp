@@ -347,6 +347,17 @@ TEST_CASE(
   CHECK(m->published_body.find("13700137000") == std::string::npos);
   CHECK(m->published_body.find("137****7000") != std::string::npos);
   CHECK(m->published_body.find("1101**********002X") != std::string::npos);
+  // Published on the unit's 互动交流 page, masked, with the month's figures.
+  auto column = pub.Get("/messages/");
+  REQUIRE(column);
+  CHECK(column->status == 200);
+  CHECK(column->body.find("我是某某，电话137****7000") != std::string::npos);
+  CHECK(column->body.find("请携带户口簿和收入证明") != std::string::npos);
+  CHECK(column->body.find("13700137000") == std::string::npos);
+  CHECK(column->body.find("赵六") == std::string::npos);
+  CHECK(column->body.find(
+            "<th scope=\"row\">2026-11</th><td>1</td><td>1</td><td>0</td><td>0</td><td>0.0</td>") !=
+        std::string::npos);
 
   // A consultation response, exported.
   auto rf = pub.Get("/consultations/2026/heating/respond/");
