@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <regex>
+#include <sys/wait.h>
 #include <set>
 #include <thread>
 
@@ -381,4 +382,61 @@ TEST_CASE(
       other.Get("/responses.csv?consultation=consultations/2026/heating/", {{"Cookie", q.cookie}});
   REQUIRE(hidden);
   CHECK(hidden->body.find("建议延长供暖期") == std::string::npos);
+}
+
+TEST_CASE(
+    "gongkai-staff: accounts from the command line, and a digest mailed through the "
+    "sendmail interface") {
+  test::TempDir dir;
+  const std::string url = "sqlite:" + (dir / "store.db").string();
+  const std::string exe = GONGKAI_STAFF_EXE;
+  auto run = [&](const std::string& args, const std::string& input = "") {
+    const std::string cmd = "printf '%s\\n' " + test::quoted(input) + " | " + test::quoted(exe) +
+                            " --database " + test::quoted(url) + " " + args + " > " +
+                            test::quoted((dir / "out.txt").string()) + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    return std::make_pair(WEXITSTATUS(rc), test::read_text(dir / "out.txt"));
+  };
+  CHECK(run("add bangjun --unit bangjun", "short").first == 2);  // at least 10 characters
+  CHECK(run("add bangjun --unit bangjun --name 邦均镇", "a long passphrase").first == 0);
+  CHECK(run("add bangjun --unit bangjun", "a long passphrase").first == 2);  // exists
+  auto listed = run("list");
+  CHECK(listed.second.find("bangjun\tbangjun\tactive") != std::string::npos);
+  auto db = store::Store::open(url);
+  REQUIRE(server::staff::verify_password(db->user("bangjun")->password_hash, "a long passphrase"));
+  CHECK(run("disable bangjun").first == 0);
+  CHECK(db->user("bangjun")->disabled);
+
+  // Two applications: one past due, one due in 3 working days; one answered (not listed).
+  auto add = [&](const std::string& due, const std::string& status) {
+    store::Application a;
+    a.unit = "bangjun";
+    a.applicant_type = "自然人";
+    a.name = "张三";
+    a.description = "所需信息";
+    a.submitted_at = DateTime::parse("2026-11-01T10:00:00+08:00")->epoch;
+    a.status = status;
+    a.received_date = "2026-11-02";
+    a.due_date = due;
+    return db->create_application(a, "已提交");
+  };
+  const std::string late = add("2026-11-20", "received"), soon = add("2026-12-01", "received"),
+                    done = add("2026-11-20", "answered");
+  // The MTA's sendmail interface: headers and body on stdin, -t -i.
+  const auto mta = dir / "sendmail";
+  test::write_text(mta, "#!/bin/sh\n[ \"$1 $2\" = \"-t -i\" ] || exit 64\ncat > \"$0.msg\"\n");
+  std::filesystem::permissions(mta, std::filesystem::perms::owner_all);
+  auto mailed = run("digest --now 2026-11-26T08:00:00+08:00 --sendmail " +
+                    test::quoted(mta.string()) + " --to gongkai@example.gov.cn");
+  CHECK(mailed.first == 0);
+  const std::string msg = test::read_text(dir / "sendmail.msg");
+  CHECK(msg.find("To: gongkai@example.gov.cn\n") != std::string::npos);
+  CHECK(msg.find("Subject: =?UTF-8?B?") != std::string::npos);
+  CHECK(msg.find("已超期  " + late) != std::string::npos);
+  CHECK(msg.find("即将到期 " + soon) != std::string::npos);
+  CHECK(msg.find(done) == std::string::npos);
+  // A failing MTA is an error, not a silent success.
+  test::write_text(mta, "#!/bin/sh\nexit 75\n");
+  CHECK(run("digest --sendmail " + test::quoted(mta.string()) + " --to x@example.gov.cn").first ==
+        2);
 }
