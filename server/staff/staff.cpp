@@ -74,6 +74,7 @@ const char* k_application = R"(<h1>{{a.id}}（{{status}}）</h1>
 <dt>所需信息</dt><dd class="pre">{{a.description}}</dd><dt>提供形式</dt><dd>{{a.form}}</dd><dt>获取方式</dt><dd>{{a.delivery}}</dd>
 <dt>收到申请之日</dt><dd>{{a.received_date}}</dd><dt>答复期限</dt><dd>{{a.due_date}}{{#a.extended}}（已延期）{{/a.extended}}</dd>
 {{#a.reply_type}}<dt>答复类型</dt><dd>{{a.reply_type}} {{a.reply_ground}}</dd><dt>答复内容</dt><dd class="pre">{{a.reply_text}}</dd>{{/a.reply_type}}</dl>
+{{#files}}<p>附件：{{name}}（{{size}} 字节，SHA-256 {{sha256}}）</p>{{/files}}
 <h2>办理记录</h2><ol>{{#events}}<li>{{when}} {{actor}}：{{note}}{{#detail}}（{{detail}}）{{/detail}}</li>{{/events}}</ol>
 {{#can_receive}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="receive"><button type="submit">受理</button></form>{{/can_receive}}
 {{#can_correction}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="correction">
@@ -81,10 +82,11 @@ const char* k_application = R"(<h1>{{a.id}}（{{status}}）</h1>
 {{#can_corrected}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="corrected"><button type="submit">已收到补正后的申请</button></form>{{/can_corrected}}
 {{#can_extend}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="extend">
 <label for="e-reason">延期理由</label><input type="text" id="e-reason" name="reason" required><button type="submit">延长答复期限 20 个工作日</button></form>{{/can_extend}}
-{{#can_answer}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="answer">
+{{#can_answer}}<form class="action" method="post" enctype="multipart/form-data"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="answer">
 <label for="r-type">答复类型（条例第三十六条）</label><select id="r-type" name="reply_type">{{#reply_types}}<option>{{name}}</option>{{/reply_types}}</select>
 <label for="r-ground">理由（不予公开、无法提供、不予处理、其他处理须选择）</label><select id="r-ground" name="reply_ground"><option value="">无</option>{{#reply_grounds}}<option value="{{ground}}">{{type}}：{{ground}}</option>{{/reply_grounds}}</select>
-<label for="r-text">答复内容</label><textarea id="r-text" name="reply_text" rows="6" required></textarea><button type="submit">答复</button></form>{{/can_answer}}
+<label for="r-text">答复内容</label><textarea id="r-text" name="reply_text" rows="6" required></textarea>
+<label for="r-file">答复书或所申请的信息（附件，可选，不超过 10 MB；申请人凭查询码下载）</label><input type="file" id="r-file" name="reply_file"><button type="submit">答复</button></form>{{/can_answer}}
 {{#can_withdraw}}<form class="action" method="post"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="updated" value="{{updated}}"><input type="hidden" name="action" value="withdraw">
 <label for="w-note">撤回说明</label><input type="text" id="w-note" name="note" required><button type="submit">申请人撤回</button></form>{{/can_withdraw}})";
 
@@ -138,6 +140,23 @@ std::string cookie_value(const std::string& header, const std::string& name) {
   }
   return "";
 }
+
+// A POST's fields: the urlencoded ones, and the text parts of a multipart form (the answer form
+// carries the reply's file).
+Fields fields_of(const httplib::Request& req) {
+  Fields f(req.params.begin(), req.params.end());
+  for (const auto& [name, part] : req.files)
+    if (part.filename.empty()) f.emplace(name, part.content);
+  return f;
+}
+
+std::string field_of(const Fields& f, const std::string& k) {
+  auto it = f.find(k);
+  return it == f.end() ? std::string() : it->second;
+}
+
+constexpr std::size_t k_max_attachment = 10
+                                         << 20;  // 10 MiB: a scanned reply letter and its annexes
 
 bool same(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -244,6 +263,8 @@ struct StaffConsole::Impl {
     ConnectionLimits l;
     l.workers = 4;
     l.max_connections = 512;
+    l.max_body = 12 << 20;  // a reply's attachment (10 MiB) in a multipart form
+    l.body_timeout = 120;   // on the intranet; a slow upload still ends
     return l;
   }
 
@@ -346,7 +367,7 @@ struct StaffConsole::Impl {
     const std::string problem = writes::cross_site_problem(req.get_header_value("Origin"),
                                                            req.get_header_value("Sec-Fetch-Site"),
                                                            req.get_header_value("Host"));
-    const std::string field = req.has_param("csrf") ? req.get_param_value("csrf") : "";
+    const std::string field = field_of(fields_of(req), "csrf");
     if (!problem.empty() || !same(field, w->session.csrf)) {
       audit(w->user.username, w->user.unit, "csrf_refused", req.path, problem);
       res.status = 403;
@@ -587,6 +608,15 @@ struct StaffConsole::Impl {
     d.set("a", ad);
     d.set("status", std::string(app_status(a->status)));
     d.set("events", events_list(db.events(id)));
+    list files;
+    for (const auto& f : db.attachments(id)) {
+      data x;
+      x.set("name", f.name);
+      x.set("size", std::to_string(f.size));
+      x.set("sha256", f.sha256);
+      files.push_back(x);
+    }
+    d.set("files", files);
     d.set("updated", std::to_string(a->updated_at));
     for (const auto& act : application_actions(*a)) d.set("can_" + act, true);
     list types, grounds;
@@ -617,17 +647,39 @@ struct StaffConsole::Impl {
       res.set_content("没有这个申请 (no such application)\n", "text/plain; charset=utf-8");
       return;
     }
-    const std::string action = req.has_param("action") ? req.get_param_value("action") : "";
-    const std::string updated = req.has_param("updated") ? req.get_param_value("updated") : "";
+    const Fields f = fields_of(req);
+    const std::string action = field_of(f, "action");
+    const std::string updated = field_of(f, "updated");
     if (updated != std::to_string(a->updated_at))
       return application(req, res, "该申请已被他人更新，请查看最新状态后重新操作", 409);
+    // The reply's file, with the answer only.
+    std::optional<store::Attachment> file;
+    if (action == "answer" && req.has_file("reply_file") &&
+        !req.get_file_value("reply_file").filename.empty()) {
+      const auto& part = req.get_file_value("reply_file");
+      if (part.content.size() > k_max_attachment)
+        return application(req, res, "附件不能超过 10 MB", 413);
+      const std::string name = trim(part.filename);
+      if (!valid_utf8(name) || name.size() > 200 ||
+          name.find_first_of("/\\\r\n") != std::string::npos)
+        return application(req, res, "附件文件名无效", 400);
+      file = store::Attachment{};
+      file->object_id = id;
+      file->name = name;
+      file->content_type = part.content_type.substr(0, 100);
+      file->actor = w->user.username;
+      file->data = part.content;
+    }
     const std::int64_t expected = a->updated_at;
     const auto history = db.events(id);
-    Outcome o = act_on_application(*a, history, action, req.params, w->user.username, clock());
+    Outcome o = act_on_application(*a, history, action, f, w->user.username, clock());
     if (!o.error.empty()) return application(req, res, o.error, 400);
+    if (file) o.event.detail = "附件：" + file->name;
     if (!db.update_application(*a, expected, o.event))
       return application(req, res, "该申请已被他人更新，请查看最新状态后重新操作", 409);
-    audit(w->user.username, a->unit, "application_" + action, id, o.event.public_note);
+    if (file) db.add_attachment(*file);
+    audit(w->user.username, a->unit, "application_" + action, id,
+          o.event.public_note + (file ? " 附件：" + file->name : ""));
     application(req, res, "已保存", 200);
   }
 
@@ -679,12 +731,13 @@ struct StaffConsole::Impl {
       res.set_content("没有这条留言 (no such message)\n", "text/plain; charset=utf-8");
       return;
     }
-    const std::string action = req.has_param("action") ? req.get_param_value("action") : "";
-    const std::string updated = req.has_param("updated") ? req.get_param_value("updated") : "";
+    const Fields f = fields_of(req);
+    const std::string action = field_of(f, "action");
+    const std::string updated = field_of(f, "updated");
     if (updated != std::to_string(m->updated_at))
       return message(req, res, "该留言已被他人更新，请查看最新状态后重新操作", 409);
     const std::int64_t expected = m->updated_at;
-    Outcome o = act_on_message(*m, action, req.params, w->user.username, clock(), cfg.messages);
+    Outcome o = act_on_message(*m, action, f, w->user.username, clock(), cfg.messages);
     if (!o.error.empty()) return message(req, res, o.error, 400);
     if (!db.update_message(*m, expected, o.event))
       return message(req, res, "该留言已被他人更新，请查看最新状态后重新操作", 409);

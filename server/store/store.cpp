@@ -3,7 +3,9 @@
 // RETURNING, `?` placeholders; the schema differs only in the identity column and the text
 // collation (migrations()).
 #include <gongkai/datetime.hpp>
+#include <gongkai/hash.hpp>
 #include <gongkai/text.hpp>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -36,6 +38,30 @@ using detail::Row;
 using detail::Value;
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::string base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(const std::string& text) {
+  if (text.size() % 4) return std::nullopt;
+  std::string out(text.size() / 4 * 3 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts the padding as bytes: take them off.
+  if (!text.empty() && text.back() == '=') --len;
+  if (text.size() > 1 && text[text.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
 
 std::int64_t to_int(const std::optional<std::string>& v) {
   if (!v || v->empty()) return 0;
@@ -172,6 +198,21 @@ CREATE TABLE audit_log (
   detail %TEXT% NOT NULL
 );
 CREATE INDEX audit_log_unit ON audit_log (unit, id);
+)sql"},
+      // 2: files attached to a reply, base64 in a text column (both backends store text alike).
+      {2, R"sql(
+CREATE TABLE attachments (
+  id %ID%,
+  object_id %TEXT% NOT NULL,
+  name %TEXT% NOT NULL,
+  content_type %TEXT% NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 %TEXT% NOT NULL,
+  created_at BIGINT NOT NULL,
+  actor %TEXT% NOT NULL,
+  data_base64 TEXT NOT NULL
+);
+CREATE INDEX attachments_object ON attachments (object_id, id);
 )sql"},
   };
   return list;
@@ -631,6 +672,64 @@ class SqlStore final : public Store {
     });
   }
 
+  std::int64_t add_attachment(Attachment a) override {
+    if (a.created_at == 0) a.created_at = now();
+    a.size = static_cast<std::int64_t>(a.data.size());
+    a.sha256 = sha256_hex(a.data);
+    const std::string encoded = base64(a.data);
+    return write([&](Db& db) {
+      auto res = db.exec(
+          "INSERT INTO attachments (object_id, name, content_type, size, sha256, created_at, "
+          "actor, data_base64) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+          {Value(a.object_id), Value(a.name), Value(a.content_type), Value(a.size), Value(a.sha256),
+           Value(a.created_at), Value(a.actor), Value(encoded)});
+      return to_int(res.rows.at(0).at(0));
+    });
+  }
+
+  static Attachment attachment_of(const Row& row) {
+    Attachment a;
+    a.id = to_int(row[0]);
+    a.object_id = row[1].value_or("");
+    a.name = row[2].value_or("");
+    a.content_type = row[3].value_or("");
+    a.size = to_int(row[4]);
+    a.sha256 = row[5].value_or("");
+    a.created_at = to_int(row[6]);
+    a.actor = row[7].value_or("");
+    return a;
+  }
+
+  std::vector<Attachment> attachments(const std::string& object_id) override {
+    return read([&](Db& db) {
+      std::vector<Attachment> out;
+      for (const auto& row :
+           db.exec("SELECT id, object_id, name, content_type, size, sha256, created_at, actor FROM "
+                   "attachments WHERE object_id = ? ORDER BY id",
+                   {object_id})
+               .rows)
+        out.push_back(attachment_of(row));
+      return out;
+    });
+  }
+
+  std::optional<Attachment> attachment(std::int64_t id) override {
+    auto r = read([&](Db& db) {
+      return db.exec(
+          "SELECT id, object_id, name, content_type, size, sha256, created_at, actor, data_base64 "
+          "FROM attachments WHERE id = ?",
+          {Value(id)});
+    });
+    if (r.rows.empty()) return std::nullopt;
+    Attachment a = attachment_of(r.rows[0]);
+    auto bytes = unbase64(r.rows[0][8].value_or(""));
+    if (!bytes || static_cast<std::int64_t>(bytes->size()) != a.size ||
+        sha256_hex(*bytes) != a.sha256)
+      throw StoreError("attachment " + std::to_string(id) + " is damaged (size or SHA-256 differ)");
+    a.data = std::move(*bytes);
+    return a;
+  }
+
   std::int64_t add_response(ConsultationResponse r) override {
     if (r.submitted_at == 0) r.submitted_at = now();
     return write([&](Db& db) {
@@ -768,7 +867,7 @@ class SqlStore final : public Store {
   std::int64_t count(const std::string& table) override {
     static const std::vector<std::string> tables = {
         "applications", "events",    "messages", "consultation_responses", "staff_users",
-        "sessions",     "audit_log", "counters", "schema_migrations"};
+        "sessions",     "audit_log", "counters", "schema_migrations",      "attachments"};
     if (std::find(tables.begin(), tables.end(), table) == tables.end())
       throw StoreError("count: no table " + table);
     return read(

@@ -126,6 +126,20 @@ struct AuditEntry {
   std::string actor, unit, action, object_id, detail;
 };
 
+// A file attached to an application or a message (the reply as sent): kept in the database, so
+// every node serves it; handed to the applicant through the lookup page only.
+struct Attachment {
+  std::int64_t id = 0;
+  std::string object_id;     // application or message id
+  std::string name;          // file name as uploaded (shown, and offered on download)
+  std::string content_type;  // as uploaded (informational: downloads are served as octet-stream)
+  std::int64_t size = 0;
+  std::string sha256;        // hex of the bytes
+  std::int64_t created_at = 0;
+  std::string actor;         // the staff username
+  std::string data;          // the bytes; empty in lists (attachments())
+};
+
 struct ListQuery {
   std::string unit;    // "" or "*": every unit
   std::string status;  // "" for any
@@ -166,6 +180,11 @@ class Store {
   virtual std::optional<Message> message(const std::string& id) = 0;
   virtual std::vector<Message> messages(const ListQuery& q) = 0;
   virtual bool update_message(const Message& m, std::int64_t expected_updated_at, const Event& e) = 0;
+
+  // Attachments (any bytes). add fills size, sha256 and created_at when 0; returns the id.
+  virtual std::int64_t add_attachment(Attachment a) = 0;
+  virtual std::vector<Attachment> attachments(const std::string& object_id) = 0;  // no data
+  virtual std::optional<Attachment> attachment(std::int64_t id) = 0;              // with data
 
   // Consultation responses.
   virtual std::int64_t add_response(ConsultationResponse r) = 0;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <iostream>
 #include <kainjow/mustache.hpp>
 #include <map>
@@ -355,11 +356,39 @@ struct WritesService::Impl {
       if (!a || a->unit != u.unit_id || a->secret_hash.empty() ||
           a->secret_hash != secret_hash(secret))
         return refuse();
+      // A file of the answer: POSTed with the number and secret, sent as a download.
+      const std::string file = field_text(req.params, "file");
+      if (!file.empty()) {
+        if (a->status != "answered" || file.size() > 18 ||
+            !std::all_of(file.begin(), file.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+          return refuse();
+        auto f = db->attachment(std::stoll(file));
+        if (!f || f->object_id != number) return refuse();
+        res.status = 200;
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("Content-Disposition", "attachment; filename=\"reply\"; filename*=UTF-8''" +
+                                                  url_encode_component(f->name));
+        res.set_content(f->data, "application/octet-stream");
+        return;
+      }
       d.set("status", application_status_label(a->status));
       d.set("received", a->received_date);
       d.set("due", a->due_date);
       d.set("reply_type", a->reply_type);
       d.set("answer", a->reply_text);
+      list files;
+      if (a->status == "answered")
+        for (const auto& f : db->attachments(number)) {
+          data x;
+          x.set("id", std::to_string(f.id));
+          x.set("name", f.name);
+          x.set("size", std::to_string((f.size + 1023) / 1024) + " KB");
+          x.set("number", number);
+          x.set("secret", secret);
+          x.set("action", u.prefix + local.substr(1));
+          files.push_back(x);
+        }
+      d.set("files", files);
     } else {
       auto m = db->message(number);
       if (!m || m->unit != u.unit_id || m->secret_hash.empty() ||

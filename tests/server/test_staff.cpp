@@ -440,3 +440,59 @@ TEST_CASE(
   CHECK(run("digest --sendmail " + test::quoted(mta.string()) + " --to x@example.gov.cn").first ==
         2);
 }
+
+TEST_CASE(
+    "staff console: a reply's file is stored with the answer and reaches the applicant through "
+    "the lookup page only") {
+  Platform p;
+  auto pub = p.site->client();
+  auto [number, secret] = apply(pub);
+  auto c = p.staff();
+  const Login l = login(c, "bangjun", "bangjun-password-1");
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; i < 5000; ++i) pdf += static_cast<char>(i & 0xFF);  // binary, with NULs
+  auto answer = [&](const std::string& content) {
+    httplib::MultipartFormDataItems items = {
+        {"csrf", l.csrf, "", ""},
+        {"updated", std::to_string(p.db->application(number)->updated_at), "", ""},
+        {"action", "answer", "", ""},
+        {"reply_type", "予以公开", "", ""},
+        {"reply_text", "所申请的信息见附件。", "", ""},
+        {"reply_file", content, "供暖补贴标准.pdf", "application/pdf"}};
+    return c.Post(("/applications/" + number).c_str(), {{"Cookie", l.cookie}}, items);
+  };
+  auto big = answer(std::string(11 << 20, 'x'));  // over 10 MiB: refused, nothing changes
+  REQUIRE(big);
+  CHECK(big->status == 413);
+  CHECK(p.db->application(number)->status == "submitted");
+  auto r = answer(pdf);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body.find("供暖补贴标准.pdf") != std::string::npos);
+  const auto files = p.db->attachments(number);
+  REQUIRE(files.size() == 1);
+  // The lookup page offers it; the download needs the number and the secret.
+  auto page = pub.Post("/apply/lookup/", httplib::Params{{"number", number}, {"secret", secret}});
+  REQUIRE(page);
+  CHECK(page->body.find("下载附件：供暖补贴标准.pdf") != std::string::npos);
+  const std::string id = std::to_string(files[0].id);
+  auto file = pub.Post("/apply/lookup/",
+                       httplib::Params{{"number", number}, {"secret", secret}, {"file", id}});
+  REQUIRE(file);
+  CHECK(file->status == 200);
+  CHECK(file->body == pdf);
+  CHECK(file->get_header_value("Content-Type") == "application/octet-stream");
+  CHECK(file->get_header_value("Content-Disposition").find("attachment;") == 0);
+  auto stolen =
+      pub.Post("/apply/lookup/",
+               httplib::Params{{"number", number}, {"secret", "WRONGWRONG"}, {"file", id}});
+  REQUIRE(stolen);
+  CHECK(stolen->status == 404);
+  CHECK(stolen->body.find("%PDF") == std::string::npos);
+  // Another application's number with its own secret cannot fetch this file.
+  auto [other, other_secret] = apply(pub);
+  auto cross = pub.Post("/apply/lookup/",
+                        httplib::Params{{"number", other}, {"secret", other_secret}, {"file", id}});
+  REQUIRE(cross);
+  CHECK(cross->status == 404);
+}

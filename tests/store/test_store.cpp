@@ -197,32 +197,32 @@ TEST_CASE("store: migrations: from empty, reopen is a no-op, a newer database is
   {
     auto s = fx.open();
     CHECK(s->backend() == backend);
-    CHECK(s->schema_version() == 1);
-    CHECK(s->count("schema_migrations") == 1);
+    CHECK(s->schema_version() == 2);
+    CHECK(s->count("schema_migrations") == 2);
     for (auto t : {"applications", "events", "messages", "consultation_responses", "staff_users",
-                   "sessions", "audit_log", "counters"})
+                   "sessions", "audit_log", "counters", "attachments"})
       CHECK(s->count(t) == 0);
     CHECK_THROWS_AS(s->count("applications; DROP TABLE events"), StoreError);
     id = s->create_application(sample_application(), "");
   }
   {
     auto s = fx.open();
-    CHECK(s->schema_version() == 1);
-    CHECK(s->count("schema_migrations") == 1);
+    CHECK(s->schema_version() == 2);
+    CHECK(s->count("schema_migrations") == 2);
     CHECK(s->count("applications") == 1);
     CHECK(s->application(id));
   }
   fx.raw()->exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                 {detail::Value(2), detail::Value(std::int64_t{0})});
+                 {detail::Value(3), detail::Value(std::int64_t{0})});
   try {
     fx.open();
-    FAIL("a database of schema version 2 was opened");
+    FAIL("a database of schema version 3 was opened");
   } catch (const StoreError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("version 2") && Catch::Contains("newer"));
+    CHECK_THAT(e.what(), Catch::Contains("version 3") && Catch::Contains("newer"));
   }
   // Refused without touching it: the row is still there, the data too.
   auto raw = fx.raw();
-  CHECK(raw->exec("SELECT MAX(version) FROM schema_migrations").rows[0][0] == "2");
+  CHECK(raw->exec("SELECT MAX(version) FROM schema_migrations").rows[0][0] == "3");
   CHECK(raw->exec("SELECT COUNT(*) FROM applications").rows[0][0] == "1");
 }
 
@@ -858,4 +858,35 @@ TEST_CASE("store: connections dropped by the database server are replaced") {
   CHECK(s->count("applications") == 20);
   CHECK(s->create_application(sample_application(), "") == "YSQ-bangjun-2026-00021");
   for (int i = 0; i < 10; ++i) CHECK(s->applications({}).size() == 21);
+}
+
+TEST_CASE("store: attachments: any bytes round-trip, lists carry no data, damage is an error") {
+  EACH_BACKEND;
+  auto s = fx.open();
+  std::string bytes;
+  for (int i = 0; i < 70000; ++i)
+    bytes += static_cast<char>((i * 7919) & 0xFF);  // NULs, high bytes
+  for (const std::string& data : {bytes, std::string(), std::string("a"), std::string("ab")}) {
+    Attachment a;
+    a.object_id = "YSQ-bangjun-2026-00001";
+    a.name = "答复书 '; DROP TABLE attachments; --.pdf";
+    a.content_type = "application/pdf";
+    a.actor = "bangjun";
+    a.data = data;
+    const auto id = s->add_attachment(a);
+    auto back = s->attachment(id);
+    REQUIRE(back);
+    CHECK(back->data == data);
+    CHECK(back->size == static_cast<std::int64_t>(data.size()));
+    CHECK(back->name == a.name);
+  }
+  const auto list = s->attachments("YSQ-bangjun-2026-00001");
+  REQUIRE(list.size() == 4);
+  CHECK(list[0].data.empty());
+  CHECK(list[0].size == 70000);
+  CHECK(s->attachments("YSQ-bangjun-2026-00002").empty());
+  CHECK_FALSE(s->attachment(999999));
+  fx.raw()->exec("UPDATE attachments SET data_base64 = ? WHERE id = ?",
+                 {detail::Value("AAAA"), detail::Value(list[0].id)});
+  CHECK_THROWS_AS(s->attachment(list[0].id), StoreError);
 }
