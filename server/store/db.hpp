@@ -69,7 +69,7 @@ class Db {
 // writer: shared by every connection of one Store, held from begin(true) to commit/rollback,
 // so the Store's own writers queue in process instead of polling SQLite's busy handler (other
 // processes, e.g. the sqlite3 shell, still meet busy_timeout). May be null.
-std::unique_ptr<Db> open_sqlite(const std::string& path, std::shared_ptr<std::mutex> writer);
+std::unique_ptr<Db> open_sqlite(const std::string& path, std::shared_ptr<std::timed_mutex> writer);
 std::unique_ptr<Db> open_postgresql(const std::string& conninfo);
 
 // Throws StoreError when s is not valid UTF-8 or holds a NUL byte.

@@ -6,14 +6,17 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <unordered_map>
 
 namespace gongkai::store::detail {
 namespace {
 
+constexpr int k_busy_ms = 5000;  // how long a writer waits for another one, in process and out
+
 class SqliteDb final : public Db {
  public:
-  SqliteDb(const std::string& path, std::shared_ptr<std::mutex> writer)
+  SqliteDb(const std::string& path, std::shared_ptr<std::timed_mutex> writer)
       : writer_(std::move(writer)) {
     // The file holds applicants' personal data: create it owner-only. SQLite creates its -wal
     // and -shm files with the database file's permissions.
@@ -30,7 +33,7 @@ class SqliteDb final : public Db {
     sqlite3_extended_result_codes(db_, 1);
     // Another process (the sqlite3 shell taking a backup, a second server) may hold the write
     // lock for a moment: wait up to 5 s before giving up with SQLITE_BUSY.
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_busy_timeout(db_, k_busy_ms);
     try {
       auto mode = exec("PRAGMA journal_mode=WAL");
       if (mode.rows.empty() || mode.rows[0].empty() || mode.rows[0][0].value_or("") != "wal")
@@ -110,7 +113,13 @@ class SqliteDb final : public Db {
 
   void begin(bool write) override {
     if (write) {
-      if (writer_) lock_ = std::unique_lock(*writer_);
+      // The same bound as SQLite's busy_timeout: a writer that cannot start in 5 s gets a
+      // StoreError (503, nothing saved) instead of holding a server worker indefinitely.
+      if (writer_) {
+        lock_ = std::unique_lock(*writer_, std::defer_lock);
+        if (!lock_.try_lock_for(std::chrono::milliseconds(k_busy_ms)))
+          throw StoreError("sqlite: the database is busy (no write lock within 5 s)");
+      }
       try {
         exec("BEGIN IMMEDIATE");
       } catch (...) {
@@ -164,13 +173,13 @@ class SqliteDb final : public Db {
 
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> stmts_;
-  std::shared_ptr<std::mutex> writer_;
-  std::unique_lock<std::mutex> lock_;
+  std::shared_ptr<std::timed_mutex> writer_;
+  std::unique_lock<std::timed_mutex> lock_;
 };
 
 }  // namespace
 
-std::unique_ptr<Db> open_sqlite(const std::string& path, std::shared_ptr<std::mutex> writer) {
+std::unique_ptr<Db> open_sqlite(const std::string& path, std::shared_ptr<std::timed_mutex> writer) {
   return std::make_unique<SqliteDb>(path, std::move(writer));
 }
 

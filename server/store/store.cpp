@@ -971,7 +971,7 @@ std::unique_ptr<Store> Store::open(const std::string& url) {
   if (starts_with(url, "sqlite:")) {
     std::string path = url.substr(7);
     if (path.empty()) throw StoreError("sqlite: URL without a path: " + url);
-    auto writer = std::make_shared<std::mutex>();
+    auto writer = std::make_shared<std::timed_mutex>();
     return std::make_unique<SqlStore>(
         "sqlite", [path, writer] { return detail::open_sqlite(path, writer); }, k_pool);
   }

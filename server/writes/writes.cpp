@@ -4,7 +4,9 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <semaphore>
 #include <kainjow/mustache.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -133,13 +135,15 @@ struct WritesService::Impl {
   std::unique_ptr<store::Store> db;
   FormGuard guard;
   RateLimiter posts, lookups;
+  std::counting_semaphore<1024> in_flight;
 
   Impl(WritesConfig c, std::function<std::int64_t()> clk)
       : cfg(std::move(c)),
         clock(std::move(clk)),
         guard(cfg.secret),
         posts(cfg.post_limit, cfg.post_window),
-        lookups(cfg.lookup_limit, cfg.lookup_window) {
+        lookups(cfg.lookup_limit, cfg.lookup_window),
+        in_flight(std::clamp(cfg.max_in_flight, 1, 1024)) {
     if (!cfg.database.empty()) db = store::Store::open(cfg.database);
   }
 
@@ -660,6 +664,8 @@ WritesConfig load_writes_config(const std::filesystem::path& file) {
       c.lookup_limit = static_cast<int>(number(1, 100000));
     else if (key == "lookup_window")
       c.lookup_window = number(1, 86400 * 7);
+    else if (key == "max_in_flight")
+      c.max_in_flight = static_cast<int>(number(1, 1024));
     else if (key == "secure_cookies") {
       if (!v.is_boolean())
         throw std::runtime_error(where(v) + "[writes] secure_cookies must be true or false");
@@ -678,7 +684,7 @@ WritesConfig load_writes_config(const std::filesystem::path& file) {
     } else {
       throw std::runtime_error(where(v) + "unknown key [writes] " + key +
                                " (database, secret, trusted_proxies, post_limit, post_window, "
-                               "lookup_limit, lookup_window, secure_cookies)");
+                               "lookup_limit, lookup_window, secure_cookies, max_in_flight)");
     }
   }
   return c;
@@ -702,6 +708,23 @@ void WritesService::handle(const UnitContext& u, const std::string& p, const htt
     res.status = 405;
     res.set_content("method not allowed\n", "text/plain; charset=utf-8");
     return;
+  }
+  // A POST holds one of max_in_flight slots while it reads or writes the database.
+  struct Slot {
+    std::counting_semaphore<1024>* s = nullptr;
+    ~Slot() {
+      if (s) s->release();
+    }
+  } slot;
+  if (req.method == "POST") {
+    if (!m_impl->in_flight.try_acquire_for(std::chrono::seconds(1))) {
+      m_impl->notice(u, p, "系统繁忙",
+                     "系统繁忙，请稍后再提交；您填写的内容未被保存 (busy: nothing was saved)", 503,
+                     res);
+      res.set_header("Retry-After", "5");
+      return;
+    }
+    slot.s = &m_impl->in_flight;
   }
   try {
     if (p == "/apply/") return m_impl->apply(u, p, req, res);
