@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 
+#include "aggregates.hpp"
 #include "gongkai/fs.hpp"
 #include "gongkai/hash.hpp"
 #include "gongkai/text.hpp"
@@ -114,6 +115,30 @@ Inputs inputs_of(const BuildOptions& o) {
           o.themes_dir.empty() ? find_themes_dir(o.content_dir) : o.themes_dir, build_clock(o.now)};
 }
 
+// What the build reads from the server's database (--database): counts for the pages, never
+// anything personal (aggregates.hpp). Nothing when no database was given.
+struct Database {
+  std::unique_ptr<StoreAggregates> store;
+  std::map<std::string, ResponseCounts> responses;  // by consultation_id(), with a [result]
+
+  explicit Database(const BuildOptions& o) {
+    if (!o.database.empty())
+      store = std::make_unique<StoreAggregates>(o.database, o.unit ? o.unit->id : "site");
+  }
+  ValidateInputs validate_inputs(const BuildOptions& o, const Inputs& in) {
+    ValidateInputs v{o.content_dir, in.prefix, in.now, o.threads, {}};
+    if (store) v.application_table = [this](int year) { return store->applications(year); };
+    return v;
+  }
+  // The consultations with a result, read before their pages are rendered on many threads.
+  void read_responses(const Content& c) {
+    if (!store) return;
+    for (const Item& it : c.items)
+      if (it.section == Section::consultations && it.result && it.is_public())
+        responses[consultation_id(it)] = store->responses(consultation_id(it));
+  }
+};
+
 // What a build takes from the last one and leaves for the next (see memo.hpp): the item memo
 // (OUTPUT/cache/items.memo) and the page memo of the current release (OUTPUT/cache/pages).
 // A build that publishes nothing starts with an empty one and saves nothing.
@@ -183,8 +208,9 @@ std::string diagnostics_summary(const Diagnostics& d) {
 
 // `inc` given: pages whose inputs are the current release's are taken from it (see PageMemo).
 RenderOptions render_options(const BuildOptions& o, const Inputs& in, const Content& content,
-                             Incremental* inc) {
+                             const Database& db, Incremental* inc) {
   RenderOptions ro;
+  if (db.store) ro.responses = &db.responses;
   ro.now = in.now;
   ro.content_dir = o.content_dir;
   ro.threads = o.threads;
@@ -271,16 +297,17 @@ bool build_tree(const BuildOptions& o, Content& content, OutputTree& out, Diagno
   const RootScope root(o);
   StageTimer timer(o);
   const Inputs in = inputs_of(o);
+  Database db(o);
   Incremental nothing;
   content = load_stage(o, in, nothing, diags);
   timer.done("load", load_summary(content, nothing));
-  const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads},
-                                        nothing.records, diags);
+  const auto reports = validate_content(content, db.validate_inputs(o, in), nothing.records, diags);
   timer.done("validate", diagnostics_summary(diags));
   Theme theme;
   if (diags.has_errors() || !theme.load(in.themes / content.site.theme, diags)) return false;
+  db.read_responses(content);
   const Listing listing = list_items(content);
-  render_pages(content, listing, theme, render_options(o, in, content, nullptr), out);
+  render_pages(content, listing, theme, render_options(o, in, content, db, nullptr), out);
   timer.done("pages", std::to_string(out.size()) + " files");
   render_channels(content, listing, in.now, o.wechat_days, reports, out);
   add_unit_summary(o, content, listing, diags, in.now, out);
@@ -316,20 +343,26 @@ BuildResult build(const BuildOptions& o) {
   try {
     StageTimer timer(o);
     const Inputs in = inputs_of(o);
+    Database db(o);  // before anything is written: a database that cannot be read stops here
     Publisher release(o.output_dir, in.now, {o.keep_releases, o.recycle, o.sync});
     Incremental inc = recall(o, in, release.previous());
     timer.done("memo", std::to_string(inc.remembered) + " items and " +
                            std::to_string(inc.pages_before.by_url.size()) + " pages remembered");
     content = load_stage(o, in, inc, r.diagnostics);
     timer.done("load", load_summary(content, inc));
-    const auto reports = validate_content(content, {o.content_dir, in.prefix, in.now, o.threads},
-                                          inc.records, r.diagnostics);
+    const auto reports =
+        validate_content(content, db.validate_inputs(o, in), inc.records, r.diagnostics);
     timer.done("validate", diagnostics_summary(r.diagnostics));
     Theme theme;
     if (r.diagnostics.has_errors() || !theme.load(in.themes / content.site.theme, r.diagnostics)) {
       r.exit_code = 1;
       return r;
     }
+    db.read_responses(content);
+    if (db.store)
+      timer.done("database", "table 三 of " + std::to_string(reports.size()) +
+                                 " years and the responses of " +
+                                 std::to_string(db.responses.size()) + " consultations read");
     OutputTree out = release.open_tree(o.write_index);
     auto index = in_background(o.write_index, [&] {
       return write_search_index(content, release.index_dir(), o.threads, release.previous_index(),
@@ -337,7 +370,7 @@ BuildResult build(const BuildOptions& o) {
     });
     auto memo = in_background(inc.memo_changed(), [&] { inc.save_memo(content); });
     const Listing listing = list_items(content);
-    render_pages(content, listing, theme, render_options(o, in, content, &inc), out);
+    render_pages(content, listing, theme, render_options(o, in, content, db, &inc), out);
     timer.done("pages", std::to_string(out.size()) + " files");
     render_channels(content, listing, in.now, o.wechat_days, reports, out);
     add_unit_summary(o, content, listing, r.diagnostics, in.now, out);
@@ -357,6 +390,9 @@ BuildResult build(const BuildOptions& o) {
     inc.save_pages(r.release_id);
     timer.done("publish", release.summary(out));
   } catch (const Publisher::NotDurable& e) {
+    r.exit_code = 2;
+    r.environment_error = e.what();
+  } catch (const DatabaseError& e) {
     r.exit_code = 2;
     r.environment_error = e.what();
   } catch (const std::exception& e) {

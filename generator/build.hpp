@@ -42,6 +42,11 @@ struct BuildOptions {
   std::optional<contract::PlatformIdentity> platform;
   std::optional<contract::UnitRef> unit;
   std::filesystem::path summary_file;  // the unit's summary also written here (--summary)
+  // The server's database (--database: "sqlite:/path", "postgresql://…"): table 三 of the annual
+  // reports and the consultations' response counts are read from it, aggregates only, for the
+  // unit being built ("site", or unit->id). Empty: no database; the reports say table 三 is not
+  // computed and the consultations show no counts.
+  std::string database;
 };
 
 struct BuildResult {

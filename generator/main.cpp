@@ -22,7 +22,7 @@ const char* k_usage =
     "[--quiet]\n"
     "                     [--verbose] [--check] [--build-id ID] [--themes DIR] [--no-index] "
     "[--no-history]\n"
-    "                     [--wechat-days N] [--index-writer direct|xapian|auto]\n"
+    "                     [--wechat-days N] [--index-writer direct|xapian|auto] [--database URL]\n"
     "                     [--unit ID]... [--jobs N] [--threads N]\n"
     "\n"
     "Builds the content folder into a static site and a search index, and publishes it\n"
@@ -45,6 +45,10 @@ const char* k_usage =
     "                  own writer, slower), or auto (direct, else xapian with a warning)\n"
     "  --no-history    do not read the 权责清单 history from git\n"
     "  --wechat-days N WeChat article exports for items of the last N days (default 90; 0: all)\n"
+    "  --database URL  the server's database (sqlite:/path/file.db or postgresql://...): the\n"
+    "                  annual reports' table 三 and the consultations' response counts are\n"
+    "                  counted from it (counts only; nothing personal is published). Without\n"
+    "                  it the reports say table 三 is not computed\n"
     "\n"
     "  --unit ID       a platform (DIR/platform.toml, docs/platform.md): build only this unit,\n"
     "                  then the platform pages (repeatable)\n"
@@ -256,6 +260,14 @@ int main(int argc, char** argv) {
       }
       o.index_writer = *writer;
       unit_args.insert(unit_args.end(), {"--index-writer", v});
+    } else if (a == "--database") {
+      o.database = value("--database");
+      if (o.database.empty()) {
+        std::cerr
+            << "gongkai-build: --database needs a URL such as sqlite:/srv/gongkai/data/store.db\n";
+        return 2;
+      }
+      unit_args.insert(unit_args.end(), {"--database", o.database});
     } else if (a == "--no-history") {
       o.git_history = false;
       unit_args.push_back("--no-history");

@@ -85,6 +85,174 @@ std::map<int, YearReport> annual_reports(const Content& c) {
   return out;
 }
 
+// ---- table 三 ----------------------------------------------------------------------------------
+
+const std::vector<std::string>& application_columns() {
+  static const std::vector<std::string> v = {"自然人",       "商业企业",     "科研机构",
+                                             "社会公益组织", "法律服务机构", "其他"};
+  return v;
+}
+
+const std::vector<ApplicationResultRow>& application_result_rows() {
+  static const std::vector<ApplicationResultRow> v = [] {
+    // Keep in step with server/staff/handling.cpp reply_types() (tests compare them).
+    const std::vector<std::pair<std::string, std::vector<std::string>>> types = {
+        {"予以公开", {}},
+        {"部分公开", {}},
+        {"不予公开",
+         {"属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”", "保护第三方合法权益",
+          "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项"}},
+        {"无法提供",
+         {"本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确"}},
+        {"不予处理",
+         {"信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请",
+          "要求行政机关确认或重新出具已获取信息"}},
+        {"其他处理",
+         {"申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+          "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "其他"}},
+    };
+    std::vector<ApplicationResultRow> rows;
+    for (const auto& [type, grounds] : types) {
+      if (grounds.empty()) rows.push_back({type, ""});
+      for (const auto& g : grounds) rows.push_back({type, g});
+    }
+    return rows;
+  }();
+  return v;
+}
+
+namespace {
+
+std::size_t column_of(const std::string& applicant_type) {
+  const auto& c = application_columns();
+  const auto it = std::find(c.begin(), c.end(), applicant_type);
+  return it == c.end() ? c.size() - 1 : static_cast<std::size_t>(it - c.begin());  // else 其他
+}
+
+// The row of an answer; （六）3.其他 for a withdrawal and for a type or ground with no row.
+std::size_t result_row_of(const std::string& type, const std::string& ground) {
+  const auto& rows = application_result_rows();
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].type == type && rows[i].ground == ground) return i;
+  return rows.size() - 1;
+}
+
+void add_total(ApplicationTable::Row& r) {
+  r.back() = 0;
+  for (std::size_t c = 0; c + 1 < r.size(); ++c) r.back() += r[c];
+}
+
+}  // namespace
+
+ApplicationTable count_applications(const std::vector<ApplicationFacts>& apps) {
+  ApplicationTable t;
+  ApplicationTable::Row closed{};
+  for (const ApplicationFacts& a : apps) {
+    const std::size_t col = column_of(a.applicant_type);
+    ++(a.carried_over ? t.carried_over : t.received)[col];
+    if (a.answered) {
+      ++t.results[result_row_of(a.reply_type, a.reply_ground)][col];
+      ++closed[col];
+    } else if (a.withdrawn) {
+      ++t.results.back()[col];
+      ++closed[col];
+    }
+  }
+  for (std::size_t c = 0; c + 1 < k_application_columns; ++c) {
+    for (const auto& row : t.results) t.total[c] += row[c];
+    t.carried_forward[c] = t.received[c] + t.carried_over[c] - closed[c];
+  }
+  add_total(t.received);
+  add_total(t.carried_over);
+  for (auto& row : t.results) add_total(row);
+  add_total(t.total);
+  add_total(t.carried_forward);
+  return t;
+}
+
+namespace {
+
+// "（三）不予公开": a reply type with its number in the table.
+std::string numbered(const std::string& type) {
+  static const std::map<std::string, std::string> k_numbers = {
+      {"予以公开", "（一）"}, {"部分公开", "（二）"}, {"不予公开", "（三）"},
+      {"无法提供", "（四）"}, {"不予处理", "（五）"}, {"其他处理", "（六）"}};
+  const auto it = k_numbers.find(type);
+  return (it == k_numbers.end() ? "" : it->second) + type;
+}
+
+// The row labels of table 三 as the CSV names them: one cell, the headings joined.
+std::vector<std::pair<std::string, const ApplicationTable::Row*>> application_rows(
+    const ApplicationTable& t) {
+  std::vector<std::pair<std::string, const ApplicationTable::Row*>> out;
+  out.emplace_back("一、本年新收政府信息公开申请数量", &t.received);
+  out.emplace_back("二、上年结转政府信息公开申请数量", &t.carried_over);
+  const auto& rows = application_result_rows();
+  int n = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    n = i > 0 && rows[i - 1].type == rows[i].type ? n + 1 : 1;
+    std::string label = "三、本年度办理结果：" + numbered(rows[i].type);
+    if (rows[i].type == "部分公开") label += "（区分处理的，只计这一情形，不计其他情形）";
+    if (!rows[i].ground.empty()) label += "：" + std::to_string(n) + "." + rows[i].ground;
+    out.emplace_back(label, &t.results[i]);
+  }
+  out.emplace_back("三、本年度办理结果：（七）总计", &t.total);
+  out.emplace_back("四、结转下年度继续办理", &t.carried_forward);
+  return out;
+}
+
+std::string cells(const ApplicationTable::Row& r) {
+  std::string h;
+  for (std::int64_t v : r) h += "<td>" + std::to_string(v) + "</td>";
+  return h;
+}
+
+std::string application_table_html(const std::string& y, const ApplicationTable& t) {
+  std::string h =
+      "<table class=\"report applications\"><caption>" + y +
+      "年收到和处理政府信息公开申请情况（三）</caption><thead><tr>"
+      "<th scope=\"col\" rowspan=\"2\" colspan=\"3\">本列数据的勾稽关系为：第一项加第二项之和，"
+      "等于第三项加第四项之和</th><th scope=\"col\" rowspan=\"2\">自然人</th>"
+      "<th scope=\"colgroup\" colspan=\"5\">法人或其他组织</th>"
+      "<th scope=\"col\" rowspan=\"2\">总计</th></tr><tr>";
+  const auto& cols = application_columns();
+  for (std::size_t c = 1; c < cols.size(); ++c) h += "<th scope=\"col\">" + cols[c] + "</th>";
+  h += "</tr></thead><tbody>";
+  h += "<tr><th scope=\"row\" colspan=\"3\">一、本年新收政府信息公开申请数量</th>" +
+       cells(t.received) + "</tr>";
+  h += "<tr><th scope=\"row\" colspan=\"3\">二、上年结转政府信息公开申请数量</th>" +
+       cells(t.carried_over) + "</tr>";
+  const auto& rows = application_result_rows();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    h += "<tr>";
+    if (i == 0)
+      h += "<th scope=\"rowgroup\" rowspan=\"" + std::to_string(rows.size() + 1) +
+           "\">三、本年度办理结果</th>";
+    const std::string heading = numbered(rows[i].type);
+    if (rows[i].ground.empty()) {
+      h += "<th scope=\"row\" colspan=\"2\">" + heading +
+           (rows[i].type == "部分公开" ? "（区分处理的，只计这一情形，不计其他情形）" : "") +
+           "</th>";
+    } else {
+      std::size_t first = i, span = 0;
+      while (first > 0 && rows[first - 1].type == rows[i].type) --first;
+      for (std::size_t k = first; k < rows.size() && rows[k].type == rows[i].type; ++k) ++span;
+      if (first == i)
+        h += "<th scope=\"rowgroup\" rowspan=\"" + std::to_string(span) + "\">" + heading + "</th>";
+      h += "<th scope=\"row\">" + std::to_string(i - first + 1) + "." + rows[i].ground + "</th>";
+    }
+    h += cells(t.results[i]) + "</tr>";
+  }
+  h += "<tr><th scope=\"row\" colspan=\"2\">（七）总计</th>" + cells(t.total) + "</tr>";
+  h += "<tr><th scope=\"row\" colspan=\"3\">四、结转下年度继续办理</th>" +
+       cells(t.carried_forward) + "</tr>";
+  return h + "</tbody></table>";
+}
+
+}  // namespace
+
+// ---- the report -------------------------------------------------------------------------------
+
 std::string annual_report_html(const YearReport& r) {
   auto row3 = [](const char* name, const DocumentCounts& d) {
     return "<tr><th scope=\"row\">" + std::string(name) + "</th><td>" + std::to_string(d.issued) +
@@ -113,28 +281,49 @@ std::string annual_report_html(const YearReport& r) {
        "</td><td>" + money(r.fines_general) + "</td></tr>";
   h += "<tr><th scope=\"row\">行政强制</th><td>" + std::to_string(r.enforcement) +
        "</td><td>—</td></tr>";
-  h += "</tbody></table><p class=\"note\">以上数据由网站内容自动统计，下载：<a href=\"" +
-       urls::annual_report_csv(r.year) + "\">" + y + ".csv</a></p></div>";
+  h += "</tbody></table>";
+  if (r.applications) {
+    h += application_table_html(y, *r.applications);
+    h += "<p class=\"note\">以上表一、表二由网站内容自动统计，表三由在线申请系统自动统计，下载：";
+  } else {
+    h += "<p class=\"note\">" + y + "年收到和处理政府信息公开申请情况（三）：";
+    h += "第三部分数据未接入在线申请系统，本次构建未统计。</p>";
+    h += "<p class=\"note\">以上数据由网站内容自动统计，下载：";
+  }
+  h += "<a href=\"" + urls::annual_report_csv(r.year) + "\">" + y + ".csv</a></p></div>";
   return h;
 }
 
+// One header for every row: tables 一 and 二 fill the first columns, table 三 (when computed)
+// the applicant columns.
 std::string annual_report_csv(const YearReport& r) {
   std::string s =
       "\xEF\xBB\xBF年度,信息内容,本年制发件数,本年废止件数,现行有效件数,本年处理决定数量,"
-      "罚没金额（元）\r\n";
+      "罚没金额（元）";
+  for (const auto& c : application_columns()) s += "," + c;
+  s += ",总计\r\n";
+  const std::string none = ",,,,,,,";  // the applicant columns of tables 一 and 二
   const std::string y = std::to_string(r.year);
   s += y + ",规章," + std::to_string(r.rules.issued) + "," + std::to_string(r.rules.repealed) +
-       "," + std::to_string(r.rules.in_force) + ",,\r\n";
+       "," + std::to_string(r.rules.in_force) + ",," + none + "\r\n";
   s += y + ",行政规范性文件," + std::to_string(r.normative.issued) + "," +
-       std::to_string(r.normative.repealed) + "," + std::to_string(r.normative.in_force) + ",,\r\n";
-  s += y + ",行政许可,,,," + std::to_string(r.licenses) + ",\r\n";
+       std::to_string(r.normative.repealed) + "," + std::to_string(r.normative.in_force) + ",," +
+       none + "\r\n";
+  s += y + ",行政许可,,,," + std::to_string(r.licenses) + "," + none + "\r\n";
   s += y + ",行政处罚,,,," + std::to_string(r.penalties_simple + r.penalties_general) + "," +
-       money(r.fines_simple + r.fines_general) + "\r\n";
+       money(r.fines_simple + r.fines_general) + none + "\r\n";
   s += y + ",行政处罚（简易程序）,,,," + std::to_string(r.penalties_simple) + "," +
-       money(r.fines_simple) + "\r\n";
+       money(r.fines_simple) + none + "\r\n";
   s += y + ",行政处罚（一般程序）,,,," + std::to_string(r.penalties_general) + "," +
-       money(r.fines_general) + "\r\n";
-  s += y + ",行政强制,,,," + std::to_string(r.enforcement) + ",\r\n";
+       money(r.fines_general) + none + "\r\n";
+  s += y + ",行政强制,,,," + std::to_string(r.enforcement) + "," + none + "\r\n";
+  if (r.applications) {
+    for (const auto& [label, row] : application_rows(*r.applications)) {
+      s += y + "," + label + ",,,,,";
+      for (std::int64_t v : *row) s += "," + std::to_string(v);
+      s += "\r\n";
+    }
+  }
   return s;
 }
 
@@ -157,16 +346,17 @@ std::string expand_shortcodes_before(const std::string& md) {
   return out;
 }
 
+bool has_shortcodes(const std::string& html) {
+  return html.find("<p>GONGKAIANNUALREPORT") != std::string::npos;
+}
+
 std::string expand_shortcodes_after(const std::string& html,
-                                    const std::map<int, YearReport>& reports) {
+                                    const std::function<YearReport(int year)>& report_of) {
   std::string out = html;
   for (std::size_t pos; (pos = out.find("<p>GONGKAIANNUALREPORT")) != std::string::npos;) {
     const int y = std::atoi(out.substr(pos + 22, 4).c_str());
     const auto end = out.find("</p>", pos);
-    YearReport empty;
-    empty.year = y;
-    auto it = reports.find(y);
-    out.replace(pos, end + 4 - pos, annual_report_html(it == reports.end() ? empty : it->second));
+    out.replace(pos, end + 4 - pos, annual_report_html(report_of(y)));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include "memo.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,8 +39,10 @@ void add_attachments(Item& it, const std::vector<std::string>& linked_targets,
 // taken from the memo keeps its rendered body when every link it has resolves as before.
 // Scheduled items are rendered and their links checked like live ones (a link from any item
 // to a scheduled one resolves to the page that appears on its date; to a draft, it is an error).
+// Annual-report shortcodes are left as placeholders by the workers and expanded afterwards, on
+// this thread: table 三 may have to be read from the server's database.
 void render_markdown_stage(Content& c, const fs::path& content_dir, const std::string& prefix,
-                           const std::map<int, YearReport>& reports, int threads,
+                           const std::function<YearReport(int)>& report_of, int threads,
                            std::vector<ItemRecord>* records, Diagnostics& diags) {
   std::map<std::string, const Item*> by_source;
   for (const Item& it : c.items) by_source[it.source] = &it;
@@ -114,13 +117,14 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
     Diagnostics mine;
     MarkdownOutput out = render_markdown(in, recording, mine);
     worker_diags[w].merge(mine);
-    it.html = expand_shortcodes_after(out.html, reports);
+    it.html = std::move(out.html);
     const bool summary_generated = it.summary.empty();
     if (summary_generated) it.summary = truncate_chars(out.first_paragraph, 200);
     add_attachments(it, out.linked_targets, attachments);
     if (rec) {
       rec->updated = true;
-      rec->markdown_done = it.html == out.html;  // annual-report shortcodes change with other items
+      // Annual-report shortcodes change with other items (and the database): not remembered.
+      rec->markdown_done = !has_shortcodes(it.html);
       rec->summary_generated = summary_generated;
       rec->markdown_diags = mine.all();
       rec->links = std::move(log);
@@ -134,6 +138,8 @@ void render_markdown_stage(Content& c, const fs::path& content_dir, const std::s
     if (!it.penalty) std::string().swap(it.markdown);
   });
   for (const Diagnostics& d : worker_diags) diags.merge(d);
+  for (Item& it : c.items)
+    if (has_shortcodes(it.html)) it.html = expand_shortcodes_after(it.html, report_of);
   for (auto& l : c.lists) {
     for (auto& r : l.items) {
       MarkdownInput in;
@@ -181,8 +187,20 @@ std::map<int, YearReport> validate_content(Content& content, const ValidateInput
                                            std::vector<ItemRecord>& records, Diagnostics& diags) {
   assign_index_numbers(content, in.prefix, diags);
   auto reports = annual_reports(content);
+  if (in.application_table)
+    for (auto& [year, r] : reports) r.applications = in.application_table(year);
+  // A year a shortcode names is a report's year even when no content counts in it (its tables
+  // 一 and 二 are zeros): it gets its CSV, which the tables link to.
+  const auto report_of = [&](int year) {
+    auto [it, added] = reports.try_emplace(year);
+    if (added) {
+      it->second.year = year;
+      if (in.application_table) it->second.applications = in.application_table(year);
+    }
+    return it->second;
+  };
   std::vector<ItemRecord>* recs = records.size() == content.items.size() ? &records : nullptr;
-  render_markdown_stage(content, in.content_dir, in.prefix, reports, in.threads, recs, diags);
+  render_markdown_stage(content, in.content_dir, in.prefix, report_of, in.threads, recs, diags);
   privacy_stage(content, in.content_dir, in.prefix, in.threads, recs, diags);
   for (Item& it : content.items)
     std::string().swap(it.markdown);  // rendered and checked: not needed again

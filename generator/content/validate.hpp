@@ -4,6 +4,7 @@
 // from the item memo's records.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,9 +24,14 @@ struct ValidateInputs {
   std::string prefix;  // of paths in diagnostics
   DateTime now;
   int threads = 2;
+  // Table 三 of a year from the server's database (gongkai-build --database); empty: the build
+  // has none, and the reports say table 三 is not computed. Called on the calling thread only;
+  // what it throws ends the validation.
+  std::function<ApplicationTable(int year)> application_table;
 };
 
-// Returns the annual reports (their shortcodes are expanded into bodies here). `records` is
+// Returns the annual reports: every year content counts in and every year a shortcode names
+// (the shortcodes are expanded into bodies here). `records` is
 // aligned with content.items (empty: nothing remembered, nothing recorded).
 std::map<int, YearReport> validate_content(Content& content, const ValidateInputs& in,
                                            std::vector<ItemRecord>& records, Diagnostics& diags);

@@ -527,6 +527,9 @@ std::string item_inputs_key(const Item& item, const ItemRecord& record) {
   w(record.stamp);
   w(record.links);
   w(record.markdown_done);
+  // A body that is not the file's alone (annual-report tables, counted from other items and
+  // from the server's database) is an input of its pages itself.
+  if (!record.markdown_done) w(item.html);
   return sha256_hex(w.out);
 }
 

@@ -78,7 +78,8 @@ class Memo {
 std::vector<std::string> memo_schema_problems();
 
 // What depends on the item alone among the inputs of its pages: its fields (not the bodies),
-// its file's stamp and the answers its links got (which, with the file, make the body).
+// its file's stamp and the answers its links got (which, with the file, make the body); and
+// the rendered body itself when the file alone does not make it (annual-report shortcodes).
 std::string item_inputs_key(const Item& item, const ItemRecord& record);
 
 }  // namespace gongkai::gen

@@ -351,7 +351,11 @@ PlatformBuildResult build_platform(const PlatformBuildOptions& o) {
       const fs::path unit_out = o.output_dir / u.output;
       const fs::path fp_file = unit_out / "cache" / k_fingerprint_file;
       std::string fp;
-      if (!o.check_only) {
+      // A unit built with --database is always built: the database is not in the fingerprint,
+      // and the unit's own page memo rebuilds nothing when neither it nor the content changed.
+      const bool reads_database =
+          std::find(o.unit_args.begin(), o.unit_args.end(), "--database") != o.unit_args.end();
+      if (!o.check_only && !reads_database) {
         fp = fingerprint(pc->content[i], theme_dir, o.builder, platform_toml, o.unit_args, now);
         std::string before;
         try {
@@ -402,7 +406,7 @@ PlatformBuildResult build_platform(const PlatformBuildOptions& o) {
       }
       if (out.exit_code == 0 && !o.check_only) {
         try {
-          write_file(fp_file, fp);
+          write_file(fp_file, fp);  // "" after a --database build: the next one never skips
         } catch (const std::exception&) {
         }
       }

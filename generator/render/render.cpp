@@ -187,8 +187,18 @@ class SiteRenderer {
     if (it.section == Section::consultations) {
       const auto st = consultation_status(it, m_opt.now);
       clock = st.key + "/" + std::to_string(st.days_left);
+      // The database's counts (--database) are inputs of the page like the clock.
+      if (const ResponseCounts* n = response_counts(it))
+        clock += "\nresponses " + std::to_string(n->received) + "/" + std::to_string(n->adopted);
     }
     return sha256_hex(page_key() + "\n" + inputs + "\n" + clock);
+  }
+
+  // The responses a consultation with a result received, when the build read the database.
+  const ResponseCounts* response_counts(const Item& it) const {
+    if (!m_opt.responses || !it.result) return nullptr;
+    const auto found = m_opt.responses->find(consultation_id(it));
+    return found == m_opt.responses->end() ? nullptr : &found->second;
   }
 
   const Content& m_c;
@@ -642,6 +652,12 @@ class SiteRenderer {
           d.set("result_date", it.result->published.date());
           d.set("result_summary", it.result->summary);
         }
+        const ResponseCounts* n = response_counts(it);
+        d.set("has_response_counts", n != nullptr);
+        if (n) {
+          d.set("responses_received", std::to_string(n->received));
+          d.set("responses_adopted", std::to_string(n->adopted));
+        }
         break;
       }
       case Section::pages: tmpl = "page"; break;
@@ -916,7 +932,7 @@ class SiteRenderer {
       if (it.section != Section::consultations || !it.is_public() || !it.closes) continue;
       const std::int64_t end =
           it.closes->has_time ? it.closes->epoch : it.closes->local_day_start() + 86400;
-      consultations.push_back({{"id", it.url.substr(urls::root().size())},
+      consultations.push_back({{"id", consultation_id(it)},
                                {"title", it.title},
                                {"url", it.url},
                                {"opens", it.opens ? it.opens->epoch : 0},
@@ -937,6 +953,8 @@ bool newer_first(const Item* a, const Item* b) {
   if (a->published.epoch != b->published.epoch) return a->published.epoch > b->published.epoch;
   return a->source < b->source;
 }
+
+std::string consultation_id(const Item& item) { return item.url.substr(urls::root().size()); }
 
 ConsultationStatus consultation_status(const Item& item, const DateTime& now) {
   ConsultationStatus st;

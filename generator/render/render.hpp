@@ -20,6 +20,9 @@ namespace gongkai::gen {
 
 constexpr int k_page_size = 20;  // items per list page
 
+struct YearReport;      // statutory.hpp
+struct ResponseCounts;  // statutory.hpp
+
 struct RenderOptions {
   DateTime now;                       // the build's clock (statuses, "current" notices)
   std::filesystem::path content_dir;  // to copy attachments
@@ -37,9 +40,11 @@ struct RenderOptions {
   // footer and meta tags, and the unit is named in each (ColumnName, ContentSource).
   const contract::PlatformIdentity* platform = nullptr;
   const contract::UnitRef* unit = nullptr;
+  // The response counts of the consultations with a [result], by consultation_id(), read from
+  // the server's database (--database); null: no database, no counts shown. Part of each
+  // consultation page's key.
+  const std::map<std::string, ResponseCounts>* responses = nullptr;
 };
-
-struct YearReport;  // statutory.hpp
 
 // The published items as every list shows them: by section newest first, the fixed pages in menu
 // order (weight, then path), and the withdrawn penalties (their page stays, with the reason).
@@ -68,6 +73,9 @@ struct ConsultationStatus {
   std::int64_t days_left = 0;
 };
 ConsultationStatus consultation_status(const Item& item, const DateTime& now);
+// What the server files a consultation's responses under (server/forms.json's "id"): its URL
+// without the site's root, e.g. "consultations/2026/heating/".
+std::string consultation_id(const Item& item);
 bool notice_on_display(const Item& item, const DateTime& now);
 
 // Newest first, then by source path: the one order of every list.

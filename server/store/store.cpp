@@ -617,16 +617,17 @@ class SqlStore final : public Store {
                   with_unit({jan1, dec31})),
           k_app);
       // Open on 1 January: received before, not answered (answered_date) before, and not
-      // withdrawn (a "withdrawn" event) before.
-      y.carried_over = from_rows(
-          db.exec("SELECT " + names(k_app) +
-                      " FROM applications WHERE received_date <> '' AND received_date < ?"
-                      " AND (answered_date = '' OR answered_date >= ?)"
-                      " AND NOT EXISTS (SELECT 1 FROM events WHERE events.object_id ="
-                      " applications.id AND events.action = 'withdrawn' AND events.at < ?)" +
-                      where_unit + " ORDER BY received_date, id",
-                  with_unit({jan1, jan1, jan1_epoch})),
-          k_app);
+      // withdrawn before (a "withdraw" event, as the staff console writes it; "withdrawn" too).
+      y.carried_over =
+          from_rows(db.exec("SELECT " + names(k_app) +
+                                " FROM applications WHERE received_date <> '' AND received_date < ?"
+                                " AND (answered_date = '' OR answered_date >= ?)"
+                                " AND NOT EXISTS (SELECT 1 FROM events WHERE events.object_id ="
+                                " applications.id AND events.action IN ('withdraw', 'withdrawn')"
+                                " AND events.at < ?)" +
+                                where_unit + " ORDER BY received_date, id",
+                            with_unit({jan1, jan1, jan1_epoch})),
+                    k_app);
       return y;
     });
   }

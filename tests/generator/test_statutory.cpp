@@ -19,10 +19,10 @@ TEST_CASE("annual report: the example town's 2021 tables come out of its content
   REQUIRE(test::build_site(GONGKAI_EXAMPLE_CONTENT, dir / "out", "2026-11-26T10:00:00+08:00")
               .exit_code == 0);
   const std::string csv = test::read_text(dir / "out/current/site/annual-report/2021.csv");
-  CHECK(csv.find("2021,行政处罚,,,,150,21600\r\n") != std::string::npos);
-  CHECK(csv.find("2021,行政处罚（简易程序）,,,,94,4700\r\n") != std::string::npos);
-  CHECK(csv.find("2021,行政处罚（一般程序）,,,,56,16900\r\n") != std::string::npos);
-  CHECK(csv.find("2021,行政规范性文件,1,1,1,,\r\n") != std::string::npos);
+  CHECK(csv.find("2021,行政处罚,,,,150,21600,,,,,,,\r\n") != std::string::npos);
+  CHECK(csv.find("2021,行政处罚（简易程序）,,,,94,4700,,,,,,,\r\n") != std::string::npos);
+  CHECK(csv.find("2021,行政处罚（一般程序）,,,,56,16900,,,,,,,\r\n") != std::string::npos);
+  CHECK(csv.find("2021,行政规范性文件,1,1,1,,,,,,,,,\r\n") != std::string::npos);
   const std::string page =
       test::read_text(dir / "out/current/site/disclosure/2022/annual-report-2021/index.html");
   CHECK(page.find("<th scope=\"row\">行政处罚</th><td>150</td><td>21600</td>") !=

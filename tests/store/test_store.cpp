@@ -797,6 +797,18 @@ TEST_CASE("store: application_year: received in the year, carried over from earl
     e.action = "withdrawn";
     REQUIRE(s->update_application(r, r.updated_at, e));
   }
+  // The same, withdrawn in the staff console: its event is "withdraw" (handling.cpp).
+  {
+    Application a = sample_application();
+    std::string id = s->create_application(a, "");
+    Application h = *s->application(id);
+    h.status = "withdrawn";
+    h.received_date = "2024-06-01";
+    Event e;
+    e.at = 1718000000;  // 2024-06-10
+    e.action = "withdraw";
+    REQUIRE(s->update_application(h, h.updated_at, e));
+  }
 
   auto y = s->application_year("bangjun", 2025);
   std::vector<std::string> in, carried;
