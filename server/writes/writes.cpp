@@ -717,7 +717,8 @@ void WritesService::handle(const UnitContext& u, const std::string& p, const htt
     }
   } slot;
   if (req.method == "POST") {
-    if (!m_impl->in_flight.try_acquire_for(std::chrono::seconds(1))) {
+    // No waiting for a slot: a waiting POST would hold a worker too.
+    if (!m_impl->in_flight.try_acquire()) {
       m_impl->notice(u, p, "系统繁忙",
                      "系统繁忙，请稍后再提交；您填写的内容未被保存 (busy: nothing was saved)", 503,
                      res);

@@ -32,7 +32,7 @@ struct WritesConfig {
   int lookup_limit = 20;             // lookups per address ...
   std::int64_t lookup_window = 600;  // ... per this many seconds
   bool secure_cookies = false;       // Secure on cookies (the site is served over https)
-  // POSTs (submissions, lookups) answered at once; more wait up to 1 s, then get 503. Keeps a
+  // POSTs (submissions, lookups) answered at once; one more gets 503 at once. Keeps a
   // stalled database (a long write by another process, a slow disk) from taking every worker
   // and stalling the pages and search too.
   int max_in_flight = 4;
