@@ -319,6 +319,21 @@ struct WritesService::Impl {
     page(u, local, "申请已提交", d, 201, res);
   }
 
+  // The database cannot take the POST now (busy, or down): 503 with Retry-After, and a form comes
+  // back with everything that was typed, so nothing is lost; other pages say so.
+  void unavailable(const UnitContext& u, const std::string& local, const httplib::Request& req,
+                   httplib::Response& res, const std::string& message, int retry_after) {
+    const std::vector<FieldError> why = {{"form", message}};
+    if (req.method == "POST" && local == "/apply/")
+      apply_form(u, local, req, res, read_application(req.params).application, why, 503);
+    else if (req.method == "POST" && local == "/messages/new/")
+      message_form(u, local, req, res, read_message(req.params, unit_info(u).related).message, why,
+                   503);
+    else
+      notice(u, local, "暂时无法处理", message, 503, res);
+    res.set_header("Retry-After", std::to_string(retry_after));
+  }
+
   // The forms are off: no database is configured. GETs say how else to apply; POSTs are 503.
   void off(const UnitContext& u, const std::string& local, const httplib::Request& req,
            httplib::Response& res, const std::string& what) {
@@ -718,13 +733,9 @@ void WritesService::handle(const UnitContext& u, const std::string& p, const htt
   } slot;
   if (req.method == "POST") {
     // No waiting for a slot: a waiting POST would hold a worker too.
-    if (!m_impl->in_flight.try_acquire()) {
-      m_impl->notice(u, p, "系统繁忙",
-                     "系统繁忙，请稍后再提交；您填写的内容未被保存 (busy: nothing was saved)", 503,
-                     res);
-      res.set_header("Retry-After", "5");
-      return;
-    }
+    if (!m_impl->in_flight.try_acquire())
+      return m_impl->unavailable(
+          u, p, req, res, "系统繁忙，本次提交未保存，请稍后再次提交 (busy: nothing was saved)", 5);
     slot.s = &m_impl->in_flight;
   }
   try {
@@ -744,11 +755,9 @@ void WritesService::handle(const UnitContext& u, const std::string& p, const htt
   } catch (const store::StoreError& e) {
     std::cerr << "gongkai-serve: database: " << e.what() << "\n";
     res = httplib::Response();
-    m_impl->notice(
-        u, p, "暂时无法处理",
-        "系统暂时无法保存或查询，请稍后再试；您填写的内容未被保存 (database unavailable)", 503,
-        res);
-    res.set_header("Retry-After", "30");
+    m_impl->unavailable(
+        u, p, req, res,
+        "系统暂时无法保存或查询，本次提交未保存，请稍后再次提交 (database unavailable)", 30);
   }
 }
 

@@ -430,3 +430,36 @@ TEST_CASE("public forms without a database: the pages say how else to apply, a P
   REQUIRE(p);
   CHECK(p->status == 503);
 }
+
+TEST_CASE(
+    "public forms: when the database cannot take a submission, the answer is 503 and the "
+    "form comes back with everything typed") {
+  Served s;
+  auto c = s.server->client();
+  c.set_read_timeout(20);
+  const FormSession f = open_form(c, "/apply/");
+  // Another process holds SQLite's write lock for 7 s: longer than the server waits (5 s).
+  const std::string db = (s.dir / "gongkai.db").string();
+  std::thread holder([&] {
+    const std::string cmd = "python3 -c \"import sqlite3, time; c = sqlite3.connect('" + db +
+                            "', isolation_level=None); c.execute('BEGIN IMMEDIATE'); open('" + db +
+                            ".held', 'w').close(); time.sleep(7); c.execute('ROLLBACK')\"";
+    CHECK(std::system(cmd.c_str()) == 0);
+  });
+  for (int i = 0; i < 100 && !std::filesystem::exists(db + ".held"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(std::filesystem::exists(db + ".held"));
+  auto r = post(c, "/apply/", f, good_application());
+  holder.join();
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(!r->get_header_value("Retry-After").empty());
+  CHECK(r->body.find("本次提交未保存") != std::string::npos);
+  CHECK(r->body.find("2021年邦均镇农村道路改造工程的招标文件和验收报告") != std::string::npos);
+  CHECK(r->body.find(R"(value="zhangsan@example.cn")") != std::string::npos);
+  CHECK(s.db()->count("applications") == 0);
+  // And once the lock is gone the same form goes through.
+  auto again = post(c, "/apply/", f, good_application());
+  REQUIRE(again);
+  CHECK(again->status == 201);
+}
