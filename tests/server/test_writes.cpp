@@ -248,10 +248,15 @@ TEST_CASE(
   auto c = s.server->client();
   const std::string evil = "'; DROP TABLE applications; -- \" <script>alert(1)</script> 😀 \\ %";
   httplib::Params p = good_application();
+  p.erase("id_type");
+  p.emplace("id_type", "其他");  // any document: its number is free text
   for (const char* k : {"name", "address", "description"}) {
     p.erase(k);
     p.emplace(k, std::string(k) + evil);
   }
+  const std::string short_evil = "E1'; DROP TABLE x;--\"<b>";  // within the number's 40
+  p.erase("id_number");
+  p.emplace("id_number", short_evil);
   auto r = post(c, "/apply/", open_form(c, "/apply/"), p);
   REQUIRE(r);
   REQUIRE(r->status == 201);
@@ -261,6 +266,7 @@ TEST_CASE(
   CHECK(a->name == "name" + evil);
   CHECK(a->address == "address" + evil);
   CHECK(a->description == "description" + evil);
+  CHECK(a->id_number == short_evil);
   // A form sent back with errors shows them escaped, never as markup.
   httplib::Params q = p;
   q.erase("phone");
