@@ -39,7 +39,7 @@ std::vector<std::string> application_actions(const store::Application& a);
 // 留言 deadlines: working days to review, to answer simple and complex messages, and the days
 // (calendar) after which an unanswered one is flagged (the inspection's three months).
 struct MessageRules {
-  int ack_days = 1, simple_days = 5, complex_days = 15;
+  int simple_days = 5, complex_days = 15;  // (the review: [writes] message_ack_days)
   int warn_days = 60, error_days = 80;
 };
 

@@ -235,8 +235,6 @@ StaffConfig load_staff_config(const std::filesystem::path& file) {
       c.address_window = number(1, 86400);
     else if (key == "session_seconds")
       c.session_seconds = number(60, 7 * 86400);
-    else if (key == "message_ack_days")
-      c.messages.ack_days = static_cast<int>(number(1, 30));
     else if (key == "message_simple_days")
       c.messages.simple_days = static_cast<int>(number(1, 60));
     else if (key == "message_complex_days")

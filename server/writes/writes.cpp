@@ -469,7 +469,7 @@ struct WritesService::Impl {
     m.updated_at = now;
     m.source_address = address(req);
     m.status = "pending";
-    const Deadline dl = message_ack_deadline(now);
+    const Deadline dl = message_ack_deadline(now, cfg.message_ack_days);
     m.received_date = dl.received;
     m.due_date = dl.due;
     const std::string secret = new_secret();
@@ -681,6 +681,8 @@ WritesConfig load_writes_config(const std::filesystem::path& file) {
       c.lookup_window = number(1, 86400 * 7);
     else if (key == "max_in_flight")
       c.max_in_flight = static_cast<int>(number(1, 1024));
+    else if (key == "message_ack_days")
+      c.message_ack_days = static_cast<int>(number(1, 30));
     else if (key == "secure_cookies") {
       if (!v.is_boolean())
         throw std::runtime_error(where(v) + "[writes] secure_cookies must be true or false");
@@ -697,9 +699,10 @@ WritesConfig load_writes_config(const std::filesystem::path& file) {
         c.trusted_proxies.push_back(*x.value<std::string>());
       }
     } else {
-      throw std::runtime_error(where(v) + "unknown key [writes] " + key +
-                               " (database, secret, trusted_proxies, post_limit, post_window, "
-                               "lookup_limit, lookup_window, secure_cookies, max_in_flight)");
+      throw std::runtime_error(
+          where(v) + "unknown key [writes] " + key +
+          " (database, secret, trusted_proxies, post_limit, post_window, "
+          "lookup_limit, lookup_window, secure_cookies, max_in_flight, message_ack_days)");
     }
   }
   return c;

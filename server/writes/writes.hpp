@@ -36,6 +36,7 @@ struct WritesConfig {
   // stalled database (a long write by another process, a slow disk) from taking every worker
   // and stalling the pages and search too.
   int max_in_flight = 4;
+  int message_ack_days = 1;  // a 留言 is reviewed (受理 or 不予受理) within this many working days
 };
 
 // What a request's unit gives the forms: its identity and its current release's files.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "server_fixture.hpp"
+#include "staff.hpp"
 #include "store.hpp"
 #include "support.hpp"
 
@@ -468,4 +469,29 @@ TEST_CASE(
   auto again = post(c, "/apply/", f, good_application());
   REQUIRE(again);
   CHECK(again->status == 201);
+}
+
+TEST_CASE(
+    "public forms: [writes] and [staff] config: an unknown key or a bad value is "
+    "file:line:column: message") {
+  TempDir dir;
+  test::write_text(
+      dir / "ok.toml",
+      "[writes]\ndatabase = \"sqlite:/tmp/x.db\"\npost_limit = 3\nmessage_ack_days = 2\n"
+      "trusted_proxies = [\"10.0.0.1\"]\n[staff]\nsecure_cookies = false\n");
+  const auto w = server::writes::load_writes_config(dir / "ok.toml");
+  CHECK(w.database == "sqlite:/tmp/x.db");
+  CHECK(w.post_limit == 3);
+  CHECK(w.message_ack_days == 2);
+  CHECK(w.trusted_proxies == std::vector<std::string>{"10.0.0.1"});
+  CHECK_FALSE(server::staff::load_staff_config(dir / "ok.toml").secure_cookies);
+  test::write_text(dir / "bad.toml", "[writes]\npost_limt = 3\n");
+  CHECK_THROWS_WITH(server::writes::load_writes_config(dir / "bad.toml"),
+                    Catch::Contains("bad.toml:2:13: unknown key [writes] post_limt"));
+  test::write_text(dir / "bad2.toml", "[writes]\npost_limit = -1\n");
+  CHECK_THROWS_WITH(server::writes::load_writes_config(dir / "bad2.toml"),
+                    Catch::Contains("bad2.toml:2:14: [writes] post_limit must be a whole number"));
+  test::write_text(dir / "bad3.toml", "[staff]\nlock_seconds = \"long\"\n");
+  CHECK_THROWS_WITH(server::staff::load_staff_config(dir / "bad3.toml"),
+                    Catch::Contains("bad3.toml:2:16: [staff] lock_seconds must be a whole number"));
 }
