@@ -216,8 +216,9 @@ TEST_CASE(
   r = post(c, "/apply/", FormSession{m.csrf, f.cookie}, good_application());
   REQUIRE(r);
   CHECK(r->status == 403);
-  // A forged token.
-  r = post(c, "/apply/", FormSession{f.csrf.substr(0, f.csrf.size() - 1) + "0", f.cookie},
+  // A forged token: its last hex digit changed (to another digit, whatever it was).
+  const char last = f.csrf.back() == '0' ? '1' : '0';
+  r = post(c, "/apply/", FormSession{f.csrf.substr(0, f.csrf.size() - 1) + last, f.cookie},
            good_application());
   REQUIRE(r);
   CHECK(r->status == 403);
