@@ -210,8 +210,10 @@ StaffConfig load_staff_config(const std::filesystem::path& file) {
   const toml::table t = parse_config_file(file);
   const toml::table* s = t["staff"].as_table();
   if (!s) return c;
-  for (auto&& [k, v] : *s) {
-    const std::string key(k.str());
+  for (auto&& entry : *s) {
+    // Not a structured binding: clang 14 cannot capture one in the lambdas.
+    const toml::node& v = entry.second;
+    const std::string key(entry.first.str());
     const std::string where = file.string() + ":" + std::to_string(v.source().begin.line) + ":" +
                               std::to_string(v.source().begin.column) + ": ";
     auto number = [&](std::int64_t lo, std::int64_t hi) {

@@ -653,8 +653,10 @@ WritesConfig load_writes_config(const std::filesystem::path& file) {
     return file.string() + ":" + std::to_string(n.source().begin.line) + ":" +
            std::to_string(n.source().begin.column) + ": ";
   };
-  for (auto&& [k, v] : *w) {
-    const std::string key(k.str());
+  for (auto&& entry : *w) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambdas.
+    const toml::node& v = entry.second;
+    const std::string key(entry.first.str());
     auto text = [&]() {
       if (!v.is_string())
         throw std::runtime_error(where(v) + "[writes] " + key + " must be a string");
