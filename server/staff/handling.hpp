@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/applications.hpp"
 #include "store.hpp"
 
 namespace gongkai::server::staff {
@@ -15,11 +16,8 @@ using Fields = std::multimap<std::string, std::string>;  // a POST's fields (htt
 
 // 条例第三十六条, in the rows of the annual report's table 三 (国办公开办函〔2021〕30号): the reply
 // types and, for those that need one, their grounds.
-struct ReplyType {
-  std::string name;
-  std::vector<std::string> grounds;  // empty: no ground asked
-};
-const std::vector<ReplyType>& reply_types();
+using gongkai::reply_types;
+using gongkai::ReplyType;  // gongkai/applications.hpp
 
 struct Outcome {
   std::string error;  // "" when done

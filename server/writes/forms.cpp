@@ -72,11 +72,6 @@ struct Reader {
 
 }  // namespace
 
-const std::vector<std::string>& applicant_types() {
-  static const std::vector<std::string> v = {"自然人",       "商业企业",     "科研机构",
-                                             "社会公益组织", "法律服务机构", "其他"};
-  return v;
-}
 const std::vector<std::string>& id_types() {
   static const std::vector<std::string> v = {
       "居民身份证",           "护照", "港澳居民来往内地通行证", "台湾居民来往大陆通行证",

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gongkai/applications.hpp"
 #include "store.hpp"
 
 namespace gongkai::server::writes {
@@ -17,11 +18,11 @@ struct FieldError {
 };
 
 // The choices the forms offer, in their order.
-const std::vector<std::string>& applicant_types();  // table 三's rows: 自然人, 商业企业, ...
-const std::vector<std::string>& id_types();         // 居民身份证, 护照, ...
-const std::vector<std::string>& info_forms();       // 纸质, 电子文档, ...
-const std::vector<std::string>& delivery_ways();    // 邮寄, 电子邮件, 当面领取, ...
-const std::vector<std::string>& message_types();    // 咨询, 建议, 投诉, 求助
+using gongkai::applicant_types;                   // table 三's columns (gongkai/applications.hpp)
+const std::vector<std::string>& id_types();       // 居民身份证, 护照, ...
+const std::vector<std::string>& info_forms();     // 纸质, 电子文档, ...
+const std::vector<std::string>& delivery_ways();  // 邮寄, 电子邮件, 当面领取, ...
+const std::vector<std::string>& message_types();  // 咨询, 建议, 投诉, 求助
 bool is_organisation(const std::string& applicant_type);
 
 bool valid_phone(const std::string& s);  // mainland mobile, or a landline with area code
